@@ -1,0 +1,53 @@
+// Shared helpers for bench suites: percentiles, timing, spawning a built gateway.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx];
+}
+
+export function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
+}
+
+export const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+export function tempDir(prefix = "keel-bench-") {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Reads RSS (bytes) of a pid from /proc. */
+export async function rssOf(pid) {
+  const { readFile } = await import("node:fs/promises");
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Spawns `node dist/cli/main.js gateway run` with a temp state dir on a free port. */
+export function spawnGateway(root, { stateDir, port, env = {}, args = [] }) {
+  const child = spawn(
+    process.execPath,
+    [join(root, "dist/cli/main.js"), "gateway", "run", "--port", String(port), "--state-dir", stateDir, ...args],
+    { env: { ...process.env, KEEL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout.resume();
+  child.stderr.resume();
+  return child;
+}
+
+export async function freePort() {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}

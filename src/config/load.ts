@@ -1,0 +1,210 @@
+// Loading: file (JSON5) → ${VAR} substitution → per-section validation → defaults → env → flags → frozen Config.
+// This module (with paths.ts) is the only place that reads process.env.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import JSON5 from "json5";
+import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
+import { fields } from "./walk.js";
+
+/** Sections whose problems disable that subsystem instead of stopping the gateway. */
+export const DEGRADABLE_SECTIONS: readonly SectionName[] = ["hooks"];
+
+export interface ConfigProblem {
+  /** Dotted path of the offending key, e.g. `gateway.port`. */
+  path: string;
+  message: string;
+}
+
+export interface SectionResult {
+  ok: boolean;
+  problems: ConfigProblem[];
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Validation result per section: the seam that lets a bad `hooks` section degrade alone. */
+  sections: Record<SectionName, SectionResult>;
+  /** Env values ignored or clamped, one line each (logged once by the caller). */
+  warnings: string[];
+  path: string;
+  exists: boolean;
+  /** sha256 of the effective config, as config.get reports it. */
+  hash: string;
+}
+
+/** Every problem in one error, each with its path; the CLI exits 78 on it. */
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  readonly file: string;
+  constructor(file: string, problems: ConfigProblem[]) {
+    super(`invalid config (${file}):\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export interface LoadOptions {
+  /** Config file path (resolved by paths.ts). A missing file means defaults. */
+  path: string;
+  env?: Record<string, string | undefined>;
+  /** Flag overrides by dotted path (`gateway.port`); they win over env and file. */
+  flags?: Record<string, unknown>;
+  /** Raw config object instead of reading `path` (tests, reload previews). */
+  raw?: unknown;
+}
+
+/** Loads, validates and freezes the config. Throws ConfigError listing every fatal problem. */
+export function loadConfig(options: LoadOptions): LoadedConfig {
+  const env = options.env ?? process.env;
+  const problems: ConfigProblem[] = [];
+  let raw: unknown = options.raw;
+  let exists = options.raw !== undefined;
+  if (raw === undefined) {
+    try {
+      raw = JSON5.parse(readFileSync(options.path, "utf8"));
+      exists = true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === "ENOENT") raw = {};
+      else if (e.code) throw new ConfigError(options.path, [{ path: "(file)", message: `cannot read: ${e.message}` }]);
+      else throw new ConfigError(options.path, [{ path: "(file)", message: `not valid JSON5: ${e.message}` }]);
+    }
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(options.path, [{ path: "(root)", message: "must be an object" }]);
+  }
+  const tree = substituteEnv(structuredClone(raw) as Record<string, unknown>, env, problems, []);
+  delete tree["$schema"];
+  for (const key of Object.keys(tree)) {
+    if (!(key in SECTIONS)) problems.push({ path: key, message: `unknown key (sections: ${SECTION_NAMES.join(", ")})` });
+  }
+
+  const sections = {} as Record<SectionName, SectionResult>;
+  const built: Record<string, unknown> = {};
+  for (const name of SECTION_NAMES) {
+    const schema = SECTIONS[name];
+    const value = Value.Default(schema, structuredClone(tree[name] ?? {}));
+    const own = problems.filter((p) => p.path === name || p.path.startsWith(`${name}.`));
+    own.push(...schemaProblems(schema, value, name));
+    sections[name] = { ok: own.length === 0, problems: own };
+    // A degradable section that fails falls back to its defaults (its subsystem reports "disabled").
+    built[name] = own.length === 0 ? value : Value.Default(schema, {});
+  }
+  const fatal = SECTION_NAMES.filter((n) => !DEGRADABLE_SECTIONS.includes(n)).flatMap((n) => sections[n].problems);
+  fatal.push(...problems.filter((p) => !SECTION_NAMES.some((n) => p.path === n || p.path.startsWith(`${n}.`))));
+  if (fatal.length > 0) throw new ConfigError(options.path, fatal);
+
+  const warnings = applyEnv(built, env);
+  for (const [path, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined) setPath(built, path.split("."), value);
+  }
+  const flagProblems = schemaProblems(ConfigSchema, built, "");
+  if (flagProblems.length > 0) throw new ConfigError(options.path, flagProblems);
+
+  const config = deepFreeze(built as Config);
+  const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
+  return { config, sections, warnings, path: options.path, exists, hash };
+}
+
+function schemaProblems(schema: TSchema, value: unknown, prefix: string): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    const segs = e.path.split("/").filter(Boolean);
+    const path = [prefix, ...segs].filter(Boolean).join(".") || "(root)";
+    let message = e.message;
+    if (e.type === 75 /* ObjectAdditionalProperties */ || /additional|unexpected/i.test(e.message)) {
+      message = "unknown key";
+    } else if (e.value !== undefined && typeof e.value !== "object") {
+      message += ` (got ${JSON.stringify(e.value)})`;
+    }
+    // Union members repeat the same path; keep the first message for each path.
+    if (!out.some((p) => p.path === path)) out.push({ path, message });
+  }
+  return out;
+}
+
+const VAR = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function substituteEnv(
+  node: Record<string, unknown> | unknown[],
+  env: Record<string, string | undefined>,
+  problems: ConfigProblem[],
+  path: string[],
+): Record<string, unknown> {
+  for (const [key, value] of Object.entries(node)) {
+    const here = [...path, key];
+    if (typeof value === "string") {
+      (node as Record<string, unknown>)[key] = value.replace(VAR, (_m, escape: string, name: string) => {
+        if (escape) return `\${${name}}`;
+        const v = env[name];
+        if (v === undefined) {
+          problems.push({ path: here.join("."), message: `environment variable ${name} is not set` });
+          return "";
+        }
+        return v;
+      });
+    } else if (value !== null && typeof value === "object") {
+      substituteEnv(value as Record<string, unknown>, env, problems, here);
+    }
+  }
+  return node as Record<string, unknown>;
+}
+
+/** Applies KEEL_* overrides declared in the schema; returns one warning per ignored or clamped value. */
+function applyEnv(tree: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
+  const warnings: string[] = [];
+  for (const field of fields()) {
+    const name = field.schema["env"] as string | undefined;
+    const text = name ? env[name] : undefined;
+    if (!name || text === undefined || text === "") continue;
+    const parsed = parseEnvValue(field.schema, text.trim());
+    if (parsed.warning) warnings.push(`${name}=${JSON.stringify(text)}: ${parsed.warning}`);
+    if (parsed.value !== undefined) setPath(tree, field.segments, parsed.value);
+  }
+  return warnings;
+}
+
+function parseEnvValue(schema: TSchema, text: string): { value?: unknown; warning?: string } {
+  if (schema["type"] === "integer") {
+    const min = schema["minimum"] as number;
+    const max = schema["maximum"] as number;
+    if (!/^-?[0-9]+$/.test(text)) return { warning: "not an integer; ignored" };
+    const n = Number(text);
+    if (n <= 0 && min > 0) return { warning: "must be a positive integer; ignored" };
+    if (n < min) return { value: min, warning: `below the minimum; clamped to ${min}` };
+    if (n > max) return { value: max, warning: `above the maximum; clamped to ${max}` };
+    return { value: n };
+  }
+  const literals = (schema["anyOf"] as TSchema[] | undefined)?.map((s) => s["const"] as string);
+  if (literals && !literals.includes(text)) return { warning: `must be one of ${literals.join(", ")}; ignored` };
+  return { value: text };
+}
+
+function setPath(tree: Record<string, unknown>, segments: string[], value: unknown): void {
+  let node = tree;
+  for (const seg of segments.slice(0, -1)) {
+    if (node[seg] === null || typeof node[seg] !== "object") node[seg] = {};
+    node = node[seg] as Record<string, unknown>;
+  }
+  node[segments[segments.length - 1]!] = value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "30d" → milliseconds. The schema guarantees the format. */
+export function parseDuration(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`bad duration: ${text}`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}

@@ -1,0 +1,37 @@
+// Where state and config live, and the client-side env vars: flag > env > default.
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+type Env = Record<string, string | undefined>;
+
+/** `--state-dir` → KEEL_STATE_DIR → ~/.keel */
+export function resolveStateDir(flag?: string, env: Env = process.env): string {
+  const dir = flag ?? env["KEEL_STATE_DIR"];
+  return resolve(dir && dir.length > 0 ? dir : join(homedir(), ".keel"));
+}
+
+/** `--config` → KEEL_CONFIG_PATH → <state>/keel.json */
+export function resolveConfigPath(stateDir: string, flag?: string, env: Env = process.env): string {
+  const path = flag ?? env["KEEL_CONFIG_PATH"];
+  return resolve(path && path.length > 0 ? path : join(stateDir, "keel.json"));
+}
+
+/** What a client (the CLI) reads from the environment. */
+export interface ClientEnv {
+  url?: string;
+  token?: string;
+  password?: string;
+}
+
+export function clientEnv(env: Env = process.env): ClientEnv {
+  const out: ClientEnv = {};
+  if (env["KEEL_GATEWAY_URL"]) out.url = env["KEEL_GATEWAY_URL"];
+  if (env["KEEL_GATEWAY_TOKEN"]) out.token = env["KEEL_GATEWAY_TOKEN"];
+  if (env["KEEL_GATEWAY_PASSWORD"]) out.password = env["KEEL_GATEWAY_PASSWORD"];
+  return out;
+}
+
+/** Whether stdout is a terminal and colour is wanted (NO_COLOR respected). */
+export function wantsColor(isTTY: boolean | undefined, env: Env = process.env): boolean {
+  return Boolean(isTTY) && env["NO_COLOR"] === undefined && env["TERM"] !== "dumb";
+}

@@ -1,0 +1,255 @@
+// The one config schema: every key's type, default, range, env var and one-line doc.
+//
+// Custom keywords read by the loader and the README generator:
+//   env    — the KEEL_* variable that overrides this key (env > file > default)
+//   secret — redacted in config.get, logs and status
+import { type Static, type TObject, type TSchema, Type } from "@sinclair/typebox";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const int = (def: number, min: number, max: number, description: string, extra: object = {}) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description, ...extra });
+const bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+const obj = <T extends Record<string, TSchema>>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description });
+const secret = (description: string, env?: string) =>
+  Type.Optional(Type.String({ minLength: 1, secret: true, description, ...(env ? { env } : {}) }));
+const duration = (def: string, description: string) =>
+  Type.String({ default: def, pattern: "^[0-9]+(ms|s|m|h|d)$", description });
+
+export const ModelRefSchema = Type.Union(
+  [
+    Type.String({ minLength: 3, pattern: "^[^/]+/.+$" }),
+    Type.Object(
+      {
+        primary: Type.String({ minLength: 3, pattern: "^[^/]+/.+$", description: "provider/model" }),
+        fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 3, pattern: "^[^/]+/.+$" }))),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Model ref "provider/model", or {primary, fallbacks[]}' },
+);
+
+const rateLimit = obj(
+  {
+    maxAttempts: int(10, 1, 10_000, "Failed auth attempts per window per client IP before lockout"),
+    windowMs: int(60_000, 1_000, 3_600_000, "Window for counting failed auth attempts (ms)"),
+    lockoutMs: int(300_000, 1_000, 86_400_000, "Lockout after too many failures (ms)"),
+    exemptLoopback: bool(true, "Loopback clients are not rate limited"),
+    maxTrackedClients: int(10_000, 100, 1_000_000, "Cap on client IPs tracked by the limiter"),
+  },
+  "Auth failure rate limiting",
+);
+
+export const GatewaySchema = obj(
+  {
+    port: int(18789, 0, 65535, "Port for WebSocket, HTTP probes and HTTP APIs (0 = any free port)", {
+      env: "KEEL_GATEWAY_PORT",
+    }),
+    bind: Type.Union([Type.Literal("loopback"), Type.Literal("lan")], {
+      default: "loopback",
+      description: "loopback = 127.0.0.1 only; lan = all interfaces (requires auth)",
+    }),
+    auth: obj(
+      {
+        mode: Type.Union([Type.Literal("token"), Type.Literal("password"), Type.Literal("none")], {
+          default: "token",
+          description: 'Client auth: token, password, or explicit "none" (refused with bind lan)',
+        }),
+        token: secret("Shared token; when unset a token is generated into <state>/gateway-token", "KEEL_GATEWAY_TOKEN"),
+        password: secret("Shared password (mode password)", "KEEL_GATEWAY_PASSWORD"),
+        rateLimit,
+      },
+      "How clients authenticate",
+    ),
+    handshakeTimeoutMs: int(15_000, 1_000, 120_000, "Time a socket has to complete connect (ms)", {
+      env: "KEEL_HANDSHAKE_TIMEOUT_MS",
+    }),
+    maxPayload: int(25 * MiB, 64 * KiB, 256 * MiB, "Largest frame accepted after auth (bytes)"),
+    maxBufferedBytes: int(50 * MiB, 64 * KiB, 1024 * MiB, "Send buffer per client before slow-consumer handling (bytes)"),
+    tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
+    maxConnections: int(1_000, 1, 100_000, "Open WebSocket connections at most; more are refused"),
+    shutdownTimeoutMs: int(10_000, 100, 600_000, "Time shutdown may take before the process exits anyway (ms)"),
+    healthRefreshMs: int(60_000, 1_000, 3_600_000, "Refresh interval of the cached health snapshot (ms)"),
+    restartBackoff: obj(
+      {
+        rapidWindowMs: int(1_800_000, 1_000, 86_400_000, "A start within this time of the previous one is rapid (ms)"),
+        threshold: int(3, 1, 1_000, "Rapid starts allowed before startup waits"),
+        initialDelayMs: int(5_000, 0, 3_600_000, "First wait once past the threshold (ms); doubles each rapid start"),
+        maxDelayMs: int(120_000, 0, 3_600_000, "Cap on the crash-loop wait (ms)"),
+        stableAfterMs: int(600_000, 1_000, 86_400_000, "Uptime after which the rapid-start count resets (ms)"),
+      },
+      "Crash-loop backoff before heavy startup work",
+    ),
+  },
+  "The gateway process and its one port",
+);
+
+const AgentSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: "Display name" })),
+    model: Type.Optional(ModelRefSchema),
+    systemPrompt: Type.Optional(Type.String({ description: "System prompt for this agent" })),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800, description: "Run timeout (s)" })),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentsSchema = obj(
+  {
+    defaults: obj(
+      {
+        model: Type.Optional(ModelRefSchema),
+        systemPrompt: Type.String({ default: "", description: "System prompt used when an agent sets none" }),
+        timeoutSeconds: int(172_800, 1, 604_800, "Run timeout (s) when an agent sets none"),
+      },
+      "Settings every agent inherits",
+    ),
+    entries: Type.Record(Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" }), AgentSchema, {
+      default: {},
+      description: 'Agents by id (name, model, systemPrompt, timeoutSeconds); "main" always exists',
+    }),
+    defaultId: Type.String({ default: "main", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$", description: "Default agent id" }),
+  },
+  "Agents",
+);
+
+const ProviderModelSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1 }),
+    name: Type.Optional(Type.String()),
+    contextWindow: Type.Optional(Type.Integer({ minimum: 256, maximum: 100_000_000 })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+  },
+  { additionalProperties: false },
+);
+
+const ProviderSchema = Type.Object(
+  {
+    baseUrl: Type.String({ pattern: "^https?://", description: "Base URL, e.g. http://host:4000/v1" }),
+    apiKey: Type.Optional(Type.String({ secret: true })),
+    api: Type.Union([Type.Literal("openai-completions")], { default: "openai-completions" }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    timeoutSeconds: Type.Integer({ default: 120, minimum: 1, maximum: 3_600, description: "Idle watchdog (s)" }),
+    connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
+    models: Type.Array(ProviderModelSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelsSchema = obj(
+  {
+    providers: Type.Record(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" }), ProviderSchema, {
+      default: {},
+      description:
+        "Providers by id: {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), models:[{id, name, contextWindow (128000), maxTokens}]}",
+    }),
+    failoverDeadlineMs: int(120_000, 1_000, 3_600_000, "Total time a turn may spend before its first token (ms)"),
+    defaultContextWindow: int(128_000, 256, 100_000_000, "Context window (tokens) of a model that configures none"),
+  },
+  "Model providers",
+);
+
+export const AuthSchema = obj(
+  {
+    profiles: Type.Record(
+      Type.String(),
+      Type.Object(
+        { provider: Type.String({ minLength: 1 }), mode: Type.Union([Type.Literal("api_key"), Type.Literal("token")]) },
+        { additionalProperties: false },
+      ),
+      { default: {}, description: "Credential profiles (metadata only, no secrets)" },
+    ),
+    order: Type.Record(Type.String(), Type.Array(Type.String()), {
+      default: {},
+      description: "Profile rotation order per provider",
+    }),
+  },
+  "Provider credential profiles",
+);
+
+export const SessionSchema = obj(
+  {
+    mainKey: Type.String({ default: "main", pattern: "^[A-Za-z0-9._-]{1,64}$", description: "Main session key" }),
+    synchronous: Type.Union([Type.Literal("NORMAL"), Type.Literal("FULL")], {
+      default: "NORMAL",
+      description: "SQLite synchronous mode: NORMAL survives kill -9; FULL also survives power loss",
+    }),
+    historyMaxLimit: int(1_000, 1, 10_000, "Largest page of chat.history"),
+    maintenance: obj(
+      {
+        maxEntries: int(500, 1, 10_000_000, "Sessions kept per agent; the least recently updated are pruned"),
+        pruneAfter: duration("30d", "Sessions not updated for this long are pruned (e.g. 30d, 12h)"),
+        intervalMs: int(60_000, 1_000, 86_400_000, "Interval of the maintenance timer (ms)"),
+      },
+      "Session pruning",
+    ),
+  },
+  "Session store",
+);
+
+export const RunsSchema = obj(
+  {
+    maxConcurrent: int(64, 1, 10_000, "Runs active at once across the gateway"),
+    maxQueuePerSession: int(16, 0, 10_000, "Runs waiting behind the active one in a session"),
+    finishedTtlMs: int(300_000, 1_000, 86_400_000, "How long a finished-run record answers agent.wait (ms)"),
+    maxFinished: int(10_000, 10, 1_000_000, "Finished-run records kept at most"),
+    staleAfterMs: int(1_800_000, 10_000, 86_400_000, "A run inactive this long is swept (ms)"),
+    sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)"),
+    deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
+    idempotencyTtlMs: int(300_000, 1_000, 86_400_000, "How long an idempotency key stays known after its run ends (ms)"),
+    maxIdempotencyKeys: int(10_000, 10, 1_000_000, "Idempotency keys kept at most (only finished ones are evicted)"),
+    maxMessageChars: int(1_000_000, 1, 100_000_000, "Longest user message accepted (characters)"),
+  },
+  "Run engine limits",
+);
+
+export const HooksSchema = obj(
+  {
+    enabled: bool(false, "Serve webhook endpoints"),
+    token: secret("Token webhook callers must present"),
+    path: Type.String({ default: "/hooks", pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$", description: "Base path" }),
+  },
+  "Webhooks",
+);
+
+export const LoggingSchema = obj(
+  {
+    level: Type.Union(
+      ["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((l) => Type.Literal(l)),
+      { default: "info", description: "Log level", env: "KEEL_LOG_LEVEL" },
+    ),
+    maxFileBytes: int(10 * MiB, 64 * KiB, 1024 * MiB, "Size at which <state>/logs/keel.log rotates (bytes)"),
+    maxFiles: int(5, 1, 100, "Rotated log files kept"),
+  },
+  "Logs",
+);
+
+/** Section name → schema. Each section is validated on its own so one can degrade (hooks). */
+export const SECTIONS = {
+  gateway: GatewaySchema,
+  agents: AgentsSchema,
+  models: ModelsSchema,
+  auth: AuthSchema,
+  session: SessionSchema,
+  runs: RunsSchema,
+  hooks: HooksSchema,
+  logging: LoggingSchema,
+} as const satisfies Record<string, TObject>;
+
+export type SectionName = keyof typeof SECTIONS;
+export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+
+export const ConfigSchema = Type.Object(SECTIONS, { additionalProperties: false });
+
+export type Config = Static<typeof ConfigSchema>;
+export type GatewayConfig = Config["gateway"];
+export type AgentsConfig = Config["agents"];
+export type ModelsConfig = Config["models"];
+export type ProviderConfig = Config["models"]["providers"][string];
+export type SessionConfig = Config["session"];
+export type RunsConfig = Config["runs"];
+export type HooksConfig = Config["hooks"];
+export type ModelRef = Static<typeof ModelRefSchema>;
