@@ -34,7 +34,16 @@ export async function rssOf(pid) {
 export function spawnGateway(root, { stateDir, port, env = {}, args = [] }) {
   const child = spawn(
     process.execPath,
-    [join(root, "dist/cli/main.js"), "gateway", "run", "--port", String(port), "--state-dir", stateDir, ...args],
+    [
+      join(root, "dist/cli/main.js"),
+      "gateway",
+      "run",
+      "--port",
+      String(port),
+      "--state-dir",
+      stateDir,
+      ...args,
+    ],
     { env: { ...process.env, KEEL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout.resume();

@@ -47,7 +47,9 @@ function printRows(rows) {
     const value = typeof r.value === "number" ? fmt(r.value) : String(r.value);
     const target = r.target === undefined ? "" : `   target ${r.target}`;
     const verdict = r.ok === undefined ? "" : r.ok ? "  ok" : "  MISSED";
-    console.log(`  ${r.metric.padEnd(w)}  ${value.padStart(10)} ${(r.unit ?? "").padEnd(6)}${target}${verdict}`);
+    console.log(
+      `  ${r.metric.padEnd(w)}  ${value.padStart(10)} ${(r.unit ?? "").padEnd(6)}${target}${verdict}`,
+    );
   }
 }
 

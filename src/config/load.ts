@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TSchema } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import JSON5 from "json5";
 import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
 import { fields } from "./walk.js";
@@ -69,8 +69,10 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === "ENOENT") raw = {};
-      else if (e.code) throw new ConfigError(options.path, [{ path: "(file)", message: `cannot read: ${e.message}` }]);
-      else throw new ConfigError(options.path, [{ path: "(file)", message: `not valid JSON5: ${e.message}` }]);
+      else if (e.code)
+        throw new ConfigError(options.path, [{ path: "(file)", message: `cannot read: ${e.message}` }]);
+      else
+        throw new ConfigError(options.path, [{ path: "(file)", message: `not valid JSON5: ${e.message}` }]);
     }
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
@@ -79,7 +81,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const tree = substituteEnv(structuredClone(raw) as Record<string, unknown>, env, problems, []);
   delete tree["$schema"];
   for (const key of Object.keys(tree)) {
-    if (!(key in SECTIONS)) problems.push({ path: key, message: `unknown key (sections: ${SECTION_NAMES.join(", ")})` });
+    if (!(key in SECTIONS))
+      problems.push({ path: key, message: `unknown key (sections: ${SECTION_NAMES.join(", ")})` });
   }
 
   const sections = {} as Record<SectionName, SectionResult>;
@@ -93,8 +96,12 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     // A degradable section that fails falls back to its defaults (its subsystem reports "disabled").
     built[name] = own.length === 0 ? value : Value.Default(schema, {});
   }
-  const fatal = SECTION_NAMES.filter((n) => !DEGRADABLE_SECTIONS.includes(n)).flatMap((n) => sections[n].problems);
-  fatal.push(...problems.filter((p) => !SECTION_NAMES.some((n) => p.path === n || p.path.startsWith(`${n}.`))));
+  const fatal = SECTION_NAMES.filter((n) => !DEGRADABLE_SECTIONS.includes(n)).flatMap(
+    (n) => sections[n].problems,
+  );
+  fatal.push(
+    ...problems.filter((p) => !SECTION_NAMES.some((n) => p.path === n || p.path.startsWith(`${n}.`))),
+  );
   if (fatal.length > 0) throw new ConfigError(options.path, fatal);
 
   const warnings = applyEnv(built, env);
@@ -115,9 +122,15 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): Config
     const segs = e.path.split("/").filter(Boolean);
     const path = [prefix, ...segs].filter(Boolean).join(".") || "(root)";
     let message = e.message;
-    if (e.type === 75 /* ObjectAdditionalProperties */ || /additional|unexpected/i.test(e.message)) {
+    const options = (e.schema["anyOf"] as TSchema[] | undefined)?.map((s) => s["const"]);
+    if (e.type === ValueErrorType.ObjectAdditionalProperties) {
       message = "unknown key";
-    } else if (e.value !== undefined && typeof e.value !== "object") {
+    } else if (options?.every((o) => typeof o === "string")) {
+      message = `must be one of ${options.join(", ")}`;
+    } else if (options) {
+      message = `must be ${e.schema["description"] ?? "one of the allowed forms"}`;
+    }
+    if (message !== "unknown key" && e.value !== undefined && typeof e.value !== "object") {
       message += ` (got ${JSON.stringify(e.value)})`;
     }
     // Union members repeat the same path; keep the first message for each path.
@@ -137,8 +150,8 @@ function substituteEnv(
   for (const [key, value] of Object.entries(node)) {
     const here = [...path, key];
     if (typeof value === "string") {
-      (node as Record<string, unknown>)[key] = value.replace(VAR, (_m, escape: string, name: string) => {
-        if (escape) return `\${${name}}`;
+      (node as Record<string, unknown>)[key] = value.replace(VAR, (_m, escaped: string, name: string) => {
+        if (escaped) return `\${${name}}`;
         const v = env[name];
         if (v === undefined) {
           problems.push({ path: here.join("."), message: `environment variable ${name} is not set` });
@@ -179,7 +192,8 @@ function parseEnvValue(schema: TSchema, text: string): { value?: unknown; warnin
     return { value: n };
   }
   const literals = (schema["anyOf"] as TSchema[] | undefined)?.map((s) => s["const"] as string);
-  if (literals && !literals.includes(text)) return { warning: `must be one of ${literals.join(", ")}; ignored` };
+  if (literals && !literals.includes(text))
+    return { warning: `must be one of ${literals.join(", ")}; ignored` };
   return { value: text };
 }
 

@@ -58,7 +58,10 @@ export const GatewaySchema = obj(
           default: "token",
           description: 'Client auth: token, password, or explicit "none" (refused with bind lan)',
         }),
-        token: secret("Shared token; when unset a token is generated into <state>/gateway-token", "KEEL_GATEWAY_TOKEN"),
+        token: secret(
+          "Shared token; when unset a token is generated into <state>/gateway-token",
+          "KEEL_GATEWAY_TOKEN",
+        ),
         password: secret("Shared password (mode password)", "KEEL_GATEWAY_PASSWORD"),
         rateLimit,
       },
@@ -68,18 +71,43 @@ export const GatewaySchema = obj(
       env: "KEEL_HANDSHAKE_TIMEOUT_MS",
     }),
     maxPayload: int(25 * MiB, 64 * KiB, 256 * MiB, "Largest frame accepted after auth (bytes)"),
-    maxBufferedBytes: int(50 * MiB, 64 * KiB, 1024 * MiB, "Send buffer per client before slow-consumer handling (bytes)"),
+    maxBufferedBytes: int(
+      50 * MiB,
+      64 * KiB,
+      1024 * MiB,
+      "Send buffer per client before slow-consumer handling (bytes)",
+    ),
     tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
     maxConnections: int(1_000, 1, 100_000, "Open WebSocket connections at most; more are refused"),
-    shutdownTimeoutMs: int(10_000, 100, 600_000, "Time shutdown may take before the process exits anyway (ms)"),
+    shutdownTimeoutMs: int(
+      10_000,
+      100,
+      600_000,
+      "Time shutdown may take before the process exits anyway (ms)",
+    ),
     healthRefreshMs: int(60_000, 1_000, 3_600_000, "Refresh interval of the cached health snapshot (ms)"),
     restartBackoff: obj(
       {
-        rapidWindowMs: int(1_800_000, 1_000, 86_400_000, "A start within this time of the previous one is rapid (ms)"),
+        rapidWindowMs: int(
+          1_800_000,
+          1_000,
+          86_400_000,
+          "A start within this time of the previous one is rapid (ms)",
+        ),
         threshold: int(3, 1, 1_000, "Rapid starts allowed before startup waits"),
-        initialDelayMs: int(5_000, 0, 3_600_000, "First wait once past the threshold (ms); doubles each rapid start"),
+        initialDelayMs: int(
+          5_000,
+          0,
+          3_600_000,
+          "First wait once past the threshold (ms); doubles each rapid start",
+        ),
         maxDelayMs: int(120_000, 0, 3_600_000, "Cap on the crash-loop wait (ms)"),
-        stableAfterMs: int(600_000, 1_000, 86_400_000, "Uptime after which the rapid-start count resets (ms)"),
+        stableAfterMs: int(
+          600_000,
+          1_000,
+          86_400_000,
+          "Uptime after which the rapid-start count resets (ms)",
+        ),
       },
       "Crash-loop backoff before heavy startup work",
     ),
@@ -92,7 +120,9 @@ const AgentSchema = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, description: "Display name" })),
     model: Type.Optional(ModelRefSchema),
     systemPrompt: Type.Optional(Type.String({ description: "System prompt for this agent" })),
-    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800, description: "Run timeout (s)" })),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 604_800, description: "Run timeout (s)" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -111,7 +141,11 @@ export const AgentsSchema = obj(
       default: {},
       description: 'Agents by id (name, model, systemPrompt, timeoutSeconds); "main" always exists',
     }),
-    defaultId: Type.String({ default: "main", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$", description: "Default agent id" }),
+    defaultId: Type.String({
+      default: "main",
+      pattern: "^[a-z0-9][a-z0-9_-]{0,63}$",
+      description: "Default agent id",
+    }),
   },
   "Agents",
 );
@@ -132,7 +166,12 @@ const ProviderSchema = Type.Object(
     apiKey: Type.Optional(Type.String({ secret: true })),
     api: Type.Union([Type.Literal("openai-completions")], { default: "openai-completions" }),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-    timeoutSeconds: Type.Integer({ default: 120, minimum: 1, maximum: 3_600, description: "Idle watchdog (s)" }),
+    timeoutSeconds: Type.Integer({
+      default: 120,
+      minimum: 1,
+      maximum: 3_600,
+      description: "Idle watchdog (s)",
+    }),
     connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
     models: Type.Array(ProviderModelSchema, { default: [] }),
   },
@@ -146,8 +185,18 @@ export const ModelsSchema = obj(
       description:
         "Providers by id: {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), models:[{id, name, contextWindow (128000), maxTokens}]}",
     }),
-    failoverDeadlineMs: int(120_000, 1_000, 3_600_000, "Total time a turn may spend before its first token (ms)"),
-    defaultContextWindow: int(128_000, 256, 100_000_000, "Context window (tokens) of a model that configures none"),
+    failoverDeadlineMs: int(
+      120_000,
+      1_000,
+      3_600_000,
+      "Total time a turn may spend before its first token (ms)",
+    ),
+    defaultContextWindow: int(
+      128_000,
+      256,
+      100_000_000,
+      "Context window (tokens) of a model that configures none",
+    ),
   },
   "Model providers",
 );
@@ -157,7 +206,10 @@ export const AuthSchema = obj(
     profiles: Type.Record(
       Type.String(),
       Type.Object(
-        { provider: Type.String({ minLength: 1 }), mode: Type.Union([Type.Literal("api_key"), Type.Literal("token")]) },
+        {
+          provider: Type.String({ minLength: 1 }),
+          mode: Type.Union([Type.Literal("api_key"), Type.Literal("token")]),
+        },
         { additionalProperties: false },
       ),
       { default: {}, description: "Credential profiles (metadata only, no secrets)" },
@@ -172,7 +224,11 @@ export const AuthSchema = obj(
 
 export const SessionSchema = obj(
   {
-    mainKey: Type.String({ default: "main", pattern: "^[A-Za-z0-9._-]{1,64}$", description: "Main session key" }),
+    mainKey: Type.String({
+      default: "main",
+      pattern: "^[A-Za-z0-9._-]{1,64}$",
+      description: "Main session key",
+    }),
     synchronous: Type.Union([Type.Literal("NORMAL"), Type.Literal("FULL")], {
       default: "NORMAL",
       description: "SQLite synchronous mode: NORMAL survives kill -9; FULL also survives power loss",
@@ -199,8 +255,18 @@ export const RunsSchema = obj(
     staleAfterMs: int(1_800_000, 10_000, 86_400_000, "A run inactive this long is swept (ms)"),
     sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)"),
     deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
-    idempotencyTtlMs: int(300_000, 1_000, 86_400_000, "How long an idempotency key stays known after its run ends (ms)"),
-    maxIdempotencyKeys: int(10_000, 10, 1_000_000, "Idempotency keys kept at most (only finished ones are evicted)"),
+    idempotencyTtlMs: int(
+      300_000,
+      1_000,
+      86_400_000,
+      "How long an idempotency key stays known after its run ends (ms)",
+    ),
+    maxIdempotencyKeys: int(
+      10_000,
+      10,
+      1_000_000,
+      "Idempotency keys kept at most (only finished ones are evicted)",
+    ),
     maxMessageChars: int(1_000_000, 1, 100_000_000, "Longest user message accepted (characters)"),
   },
   "Run engine limits",
@@ -210,7 +276,11 @@ export const HooksSchema = obj(
   {
     enabled: bool(false, "Serve webhook endpoints"),
     token: secret("Token webhook callers must present"),
-    path: Type.String({ default: "/hooks", pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$", description: "Base path" }),
+    path: Type.String({
+      default: "/hooks",
+      pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$",
+      description: "Base path",
+    }),
   },
   "Webhooks",
 );

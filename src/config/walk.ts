@@ -16,7 +16,8 @@ export function fields(schema: TSchema = ConfigSchema, prefix: string[] = []): F
   if (schema["type"] === "object" && props && !schema["patternProperties"]) {
     for (const [key, sub] of Object.entries(props)) {
       const segs = [...prefix, key];
-      if (sub["type"] === "object" && sub["properties"] && !sub["patternProperties"]) out.push(...fields(sub, segs));
+      if (sub["type"] === "object" && sub["properties"] && !sub["patternProperties"])
+        out.push(...fields(sub, segs));
       else out.push({ path: segs.join("."), segments: segs, schema: sub });
     }
   }

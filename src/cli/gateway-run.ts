@@ -1,0 +1,88 @@
+// `keel gateway run`: load config, start the gateway in the foreground, stop on a signal.
+import { mkdirSync } from "node:fs";
+import { ConfigError, loadConfig } from "../config/load.js";
+import { resolveConfigPath, resolveStateDir } from "../config/paths.js";
+import { secretValues } from "../config/walk.js";
+import { LockError } from "../lifecycle/lock.js";
+import { createLogger, logDir } from "../lifecycle/logger.js";
+import { handleSignals } from "../lifecycle/signals.js";
+import { SecretError } from "../server/secret.js";
+import { PortInUseError, start } from "../server/start.js";
+import { CliError, EXIT } from "./errors.js";
+
+export interface RunFlags {
+  port?: number;
+  bind?: "loopback" | "lan";
+  token?: string;
+  password?: string;
+  stateDir?: string;
+  config?: string;
+}
+
+/** Runs until a signal; resolves with the exit code. */
+export async function gatewayRun(flags: RunFlags): Promise<number> {
+  const stateDir = resolveStateDir(flags.stateDir);
+  const configPath = resolveConfigPath(stateDir, flags.config);
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig({ path: configPath, flags: flagOverrides(flags) });
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new CliError(err.message, EXIT.config, "fix the keys above and start again");
+    throw err;
+  }
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const { config } = loaded;
+  const { logger, close: closeLog } = createLogger({
+    level: config.logging.level,
+    dir: logDir(stateDir),
+    maxFileBytes: config.logging.maxFileBytes,
+    maxFiles: config.logging.maxFiles,
+    secrets: secretValues(config),
+    pretty: process.stdout.isTTY === true,
+  });
+  for (const w of loaded.warnings) logger.warn(w);
+  if (!loaded.exists) logger.info({ configPath }, "no config file; running on defaults");
+
+  let gateway: Awaited<ReturnType<typeof start>>;
+  try {
+    gateway = await start({ config, stateDir, logger, loaded });
+  } catch (err) {
+    await closeLog();
+    if (err instanceof LockError || err instanceof PortInUseError || err instanceof SecretError) {
+      throw new CliError(err.message, EXIT.error);
+    }
+    throw err;
+  }
+  return new Promise<number>((resolve) => {
+    const finish = (code: number) => {
+      removeSignals();
+      void closeLog().finally(() => resolve(code));
+    };
+    const removeSignals = handleSignals({
+      close: (reason) => gateway.close(reason),
+      timeoutMs: config.gateway.shutdownTimeoutMs,
+      onMessage: (msg) => logger.info(msg),
+      exit: finish,
+    });
+    gateway.ready.catch(async (err: Error) => {
+      logger.fatal(`startup failed: ${err.message}`);
+      await gateway.close("startup failed");
+      finish(EXIT.error);
+    });
+  });
+}
+
+function flagOverrides(flags: RunFlags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (flags.port !== undefined) out["gateway.port"] = flags.port;
+  if (flags.bind !== undefined) out["gateway.bind"] = flags.bind;
+  if (flags.token !== undefined) {
+    out["gateway.auth.token"] = flags.token;
+    out["gateway.auth.mode"] = "token";
+  } else if (flags.password !== undefined) {
+    out["gateway.auth.password"] = flags.password;
+    out["gateway.auth.mode"] = "password";
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+// Structured logs: JSON (human-readable on a TTY) to stdout and a size-rotated file, secrets redacted.
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import pino, { type DestinationStream, type Logger } from "pino";
+import { createStream } from "rotating-file-stream";
+
+export type { Logger } from "pino";
+
+export interface LoggerOptions {
+  level: string;
+  /** Directory for keel.log and its rotations; omit to log to stdout only. */
+  dir?: string;
+  maxFileBytes?: number;
+  maxFiles?: number;
+  /** Secret values (tokens, passwords, API keys) to mask wherever they appear in a line. */
+  secrets?: readonly string[];
+  /** Pretty output (a TTY); JSON otherwise. */
+  pretty?: boolean;
+  /** Where the console copy goes (stdout by default). */
+  stdout?: NodeJS.WritableStream;
+}
+
+/** Keys whose values are always masked, whatever their content. */
+const REDACT_PATHS = [
+  "token",
+  "password",
+  "apiKey",
+  "authorization",
+  "*.token",
+  "*.password",
+  "*.apiKey",
+  "*.authorization",
+  "*.*.token",
+  "*.*.password",
+  "*.*.apiKey",
+  "headers.authorization",
+  "req.headers.authorization",
+];
+
+/** Builds the gateway logger. Returns the logger and a close function that flushes the file. */
+export function createLogger(options: LoggerOptions): { logger: Logger; close: () => Promise<void> } {
+  const streams: { stream: DestinationStream; level: pino.Level }[] = [];
+  const level = options.level as pino.Level;
+  const console = options.stdout ?? process.stdout;
+  if (options.pretty) {
+    // Loaded only on a TTY: keeps JSON-mode startup light.
+    const pretty = createRequire(import.meta.url)("pino-pretty") as (o: object) => DestinationStream;
+    streams.push({ stream: pretty({ destination: console, colorize: true, sync: true }), level });
+  } else {
+    streams.push({ stream: console as unknown as DestinationStream, level });
+  }
+  let file: ReturnType<typeof createStream> | undefined;
+  if (options.dir) {
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    file = createStream("keel.log", {
+      path: options.dir,
+      size: `${Math.max(1, Math.floor((options.maxFileBytes ?? 10 * 1024 * 1024) / 1024))}K`,
+      maxFiles: options.maxFiles ?? 5,
+      mode: 0o600,
+    });
+    // A full disk must not take the gateway down with it.
+    file.on("error", () => {});
+    streams.push({ stream: file as unknown as DestinationStream, level });
+  }
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const logger = pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      hooks: secrets.length === 0 ? {} : { streamWrite: (line: string) => maskSecrets(line, secrets) },
+    },
+    pino.multistream(streams),
+  );
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!file) return resolve();
+      file.end(() => resolve());
+    });
+  return { logger, close };
+}
+
+/** Replaces every occurrence of each secret with a marker. */
+export function maskSecrets(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  return out;
+}
+
+/** The log directory inside a state dir. */
+export function logDir(stateDir: string): string {
+  return join(stateDir, "logs");
+}
+
+/** A logger that writes nothing (tests that do not care about logs). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

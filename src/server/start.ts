@@ -1,0 +1,210 @@
+// The one wiring point: builds every service, listens first, then runs the startup steps.
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { LoadedConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { RestartSentinel } from "../lifecycle/backoff.js";
+import { acquireStateLock } from "../lifecycle/lock.js";
+import { type Logger, silentLogger } from "../lifecycle/logger.js";
+import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/startup.js";
+import { Subsystems } from "../lifecycle/subsystems.js";
+import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
+import { type GatewaySecret, resolveSecret } from "./secret.js";
+
+export interface StartOptions {
+  config: Config;
+  stateDir: string;
+  logger?: Logger;
+  /** Validation result per section and the config hash, when the config came from loadConfig. */
+  loaded?: Pick<LoadedConfig, "sections" | "hash" | "path">;
+  /** Extra startup steps, run after the built-in ones (a test holds one open). */
+  steps?: StartupStep[];
+  /** Clock for the crash-loop sentinel. */
+  now?: () => number;
+  /** Sleep used for the crash-loop wait (abortable). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface GatewayHandle {
+  /** `http://host:port` of the listener. */
+  url: string;
+  /** `ws://host:port` for WebSocket clients. */
+  wsUrl: string;
+  port: number;
+  /** Resolves when every startup step is done; rejects if one fails (the gateway then closes). */
+  ready: Promise<void>;
+  startup: StartupSteps;
+  subsystems: Subsystems;
+  secret: GatewaySecret;
+  /** Stops accepting, runs every shutdown hook, releases the lock. Idempotent. */
+  close(reason?: string): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Shutdown hooks run in reverse registration order, each bounded by the overall shutdown timeout. */
+type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
+
+/** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
+export async function start(options: StartOptions): Promise<GatewayHandle> {
+  const { config, stateDir } = options;
+  const logger = options.logger ?? silentLogger();
+  const startedAt = Date.now();
+  const startup = new StartupSteps();
+  const subsystems = new Subsystems();
+  const hooks: ShutdownHook[] = [];
+  const lifetime = new AbortController();
+  let draining = false;
+
+  // Pre-listen: these must hold before anything is served (a second gateway must not answer).
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const lock = acquireStateLock(stateDir);
+  let secret: GatewaySecret;
+  try {
+    secret = resolveSecret(config.gateway, stateDir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  if (secret.generated) {
+    logger.info(
+      { tokenFile: secret.tokenFile },
+      "generated a gateway token; clients read it from this file (keel CLI does so automatically) or pass --token",
+    );
+  }
+
+  const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
+  const sleep = options.sleep ?? abortableSleep;
+  startup.add({
+    name: "restart-backoff",
+    run: async (signal) => {
+      const decision = sentinel.recordStart();
+      if (decision.note) logger.warn(decision.note);
+      if (decision.delayMs > 0) {
+        const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
+        startup.detail("restart-backoff", msg);
+        logger.warn({ rapidCount: decision.rapidCount, delayMs: decision.delayMs }, msg);
+        await sleep(decision.delayMs, signal);
+      }
+    },
+  });
+  startup.add({
+    name: "hooks",
+    run: () => {
+      const result = options.loaded?.sections.hooks;
+      if (result && !result.ok) {
+        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+        subsystems.set("hooks", "disabled", reason);
+        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
+      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
+      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
+    },
+  });
+  for (const step of options.steps ?? []) startup.add(step);
+
+  const routes: HttpRoute[] = [
+    probeRoute({
+      phase: () =>
+        draining
+          ? "draining"
+          : startup.phase === "ready"
+            ? "started"
+            : startup.phase === "failed"
+              ? "failed"
+              : "starting",
+      ready: () => subsystems.allSettled(),
+    }),
+  ];
+  const server = createServer(httpHandler(routes, (err) => logger.error({ err }, "http handler failed")));
+  server.keepAliveTimeout = 5_000;
+  hooks.push({ name: "http", run: () => closeServer(server) });
+
+  const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
+  try {
+    await listen(server, config.gateway.port, host);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
+  logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
+
+  // Uptime long enough to count as stable: the next start is not part of a crash loop.
+  const stableTimer = setTimeout(() => sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
+  stableTimer.unref();
+
+  const ready = startup.run(lifetime.signal).then(
+    () => logger.info({ ms: Date.now() - startedAt }, "startup complete"),
+    (err: Error) => {
+      if (!lifetime.signal.aborted) logger.error({ err }, `startup failed: ${err.message}`);
+      throw err;
+    },
+  );
+  // Nobody may be awaiting `ready`; the failure is logged above and the caller decides.
+  ready.catch(() => {});
+
+  let closing: Promise<void> | undefined;
+  const close = (reason = "shutdown"): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      clearTimeout(stableTimer);
+      lifetime.abort(new Error(`gateway closing: ${reason}`));
+      for (const hook of [...hooks].reverse()) {
+        try {
+          await hook.run(reason);
+        } catch (err) {
+          logger.warn({ err, hook: hook.name }, "shutdown hook failed");
+        }
+      }
+      sentinel.markCleanExit();
+      lock.release();
+      logger.info({ reason }, "gateway stopped");
+    })();
+    return closing;
+  };
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    wsUrl: `ws://${shownHost}:${port}`,
+    port,
+    ready,
+    startup,
+    subsystems,
+    secret,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/** Thrown when the port is taken: one line naming the port and what to do. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(
+      `port ${port} is already in use (another keel gateway or program is listening); stop it, or pick another port with --port or KEEL_GATEWAY_PORT`,
+    );
+    this.name = "PortInUseError";
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === "EADDRINUSE" ? new PortInUseError(port) : err);
+    };
+    server.once("error", onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // Keep-alive sockets with a request in flight get a moment, then go.
+    setTimeout(() => server.closeAllConnections(), 1_000).unref();
+  });
+}
