@@ -91,7 +91,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const schema = SECTIONS[name];
     const value = Value.Default(schema, structuredClone(tree[name] ?? {}));
     const own = problems.filter((p) => p.path === name || p.path.startsWith(`${name}.`));
-    own.push(...schemaProblems(schema, value, name));
+    // A key whose ${VAR} failed already has its problem; its schema error would only repeat it.
+    own.push(...schemaProblems(schema, value, name).filter((p) => !own.some((o) => o.path === p.path)));
     sections[name] = { ok: own.length === 0, problems: own };
     // A degradable section that fails falls back to its defaults (its subsystem reports "disabled").
     built[name] = own.length === 0 ? value : Value.Default(schema, {});

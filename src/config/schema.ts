@@ -175,7 +175,8 @@ const ProviderSchema = Type.Object(
     connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
     models: Type.Array(ProviderModelSchema, { default: [] }),
   },
-  { additionalProperties: false },
+  // The default makes Value.Default descend into each provider entry of the record.
+  { additionalProperties: false, default: {} },
 );
 
 export const ModelsSchema = obj(
