@@ -44,33 +44,39 @@ export async function gatewayRun(flags: RunFlags): Promise<number> {
   for (const w of loaded.warnings) logger.warn(w);
   if (!loaded.exists) logger.info({ configPath }, "no config file; running on defaults");
 
-  let gateway: Awaited<ReturnType<typeof start>>;
+  // Signals are handled from before the listener exists, so a SIGTERM right after
+  // "listening" (or during startup) is a graceful stop, not a kill.
+  const starting = start({ config, stateDir, logger, loaded });
+  let exitWith: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => {
+    exitWith = resolve;
+  });
+  const removeSignals = handleSignals({
+    close: async (reason) => (await starting.catch(() => undefined))?.close(reason),
+    timeoutMs: config.gateway.shutdownTimeoutMs,
+    onMessage: (msg) => logger.info(msg),
+    exit: (code) => exitWith(code),
+  });
+  let gateway: Awaited<typeof starting>;
   try {
-    gateway = await start({ config, stateDir, logger, loaded });
+    gateway = await starting;
   } catch (err) {
+    removeSignals();
     await closeLog();
     if (err instanceof LockError || err instanceof PortInUseError || err instanceof SecretError) {
       throw new CliError(err.message, EXIT.error);
     }
     throw err;
   }
-  return new Promise<number>((resolve) => {
-    const finish = (code: number) => {
-      removeSignals();
-      void closeLog().finally(() => resolve(code));
-    };
-    const removeSignals = handleSignals({
-      close: (reason) => gateway.close(reason),
-      timeoutMs: config.gateway.shutdownTimeoutMs,
-      onMessage: (msg) => logger.info(msg),
-      exit: finish,
-    });
-    gateway.ready.catch(async (err: Error) => {
-      logger.fatal(`startup failed: ${err.message}`);
-      await gateway.close("startup failed");
-      finish(EXIT.error);
-    });
+  gateway.ready.catch(async (err: Error) => {
+    logger.fatal(`startup failed: ${err.message}`);
+    await gateway.close("startup failed");
+    exitWith(EXIT.error);
   });
+  const code = await exited;
+  removeSignals();
+  await closeLog();
+  return code;
 }
 
 function flagOverrides(flags: RunFlags): Record<string, unknown> {
