@@ -8,7 +8,9 @@ export function configTable(): string {
   for (const f of fields()) {
     const s = f.schema;
     const env = s["env"] ? `\`${s["env"]}\`` : "";
-    rows.push(`| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${escape(String(s["description"] ?? ""))} |`);
+    rows.push(
+      `| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${escape(String(s["description"] ?? ""))} |`,
+    );
   }
   return rows.join("\n");
 }
@@ -16,7 +18,8 @@ export function configTable(): string {
 function fmtDefault(s: TSchema): string {
   if (s["default"] === undefined) return s["secret"] ? "(unset)" : "";
   const d = s["default"];
-  if (typeof d === "object") return Object.keys(d as object).length === 0 ? "(none)" : `\`${JSON.stringify(d)}\``;
+  if (typeof d === "object")
+    return Object.keys(d as object).length === 0 ? "(none)" : `\`${JSON.stringify(d)}\``;
   return `\`${JSON.stringify(d)}\``;
 }
 

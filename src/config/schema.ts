@@ -249,25 +249,19 @@ export const SessionSchema = obj(
 
 export const RunsSchema = obj(
   {
-    maxConcurrent: int(64, 1, 10_000, "Runs active at once across the gateway"),
+    maxConcurrent: int(256, 1, 100_000, "Runs in memory at once (running and queued) across the gateway"),
     maxQueuePerSession: int(16, 0, 10_000, "Runs waiting behind the active one in a session"),
-    finishedTtlMs: int(300_000, 1_000, 86_400_000, "How long a finished-run record answers agent.wait (ms)"),
-    maxFinished: int(10_000, 10, 1_000_000, "Finished-run records kept at most"),
-    staleAfterMs: int(1_800_000, 10_000, 86_400_000, "A run inactive this long is swept (ms)"),
-    sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)"),
-    deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
-    idempotencyTtlMs: int(
+    finishedTtlMs: int(
       300_000,
       1_000,
       86_400_000,
-      "How long an idempotency key stays known after its run ends (ms)",
+      "How long a finished-run record answers agent.wait and keeps its idempotency key known (ms)",
     ),
-    maxIdempotencyKeys: int(
-      10_000,
-      10,
-      1_000_000,
-      "Idempotency keys kept at most (only finished ones are evicted)",
-    ),
+    maxFinished: int(10_000, 10, 1_000_000, "Finished-run records kept at most (the oldest go first)"),
+    staleAfterMs: int(1_800_000, 1_000, 86_400_000, "A run inactive this long is swept (ms)"),
+    sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)"),
+    deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
+    historyMessages: int(200, 1, 10_000, "Most recent transcript messages read to build a prompt"),
     maxMessageChars: int(1_000_000, 1, 100_000_000, "Longest user message accepted (characters)"),
   },
   "Run engine limits",

@@ -91,23 +91,42 @@ describe("config loading", () => {
     const r = loadConfig({
       path: "/x",
       env: { TOK: "s3cret-token" },
-      raw: { gateway: { auth: { token: "${TOK}" } }, agents: { defaults: { systemPrompt: "cost: $${TOK}" } } },
+      raw: {
+        gateway: { auth: { token: "${TOK}" } },
+        agents: { defaults: { systemPrompt: "cost: $${TOK}" } },
+      },
     });
     expect(r.config.gateway.auth.token).toBe("s3cret-token");
     expect(r.config.agents.defaults.systemPrompt).toBe("cost: ${TOK}");
     const problems = problemsOf(() =>
-      loadConfig({ path: "/x", env: {}, raw: { models: { providers: { p: { baseUrl: "http://h", apiKey: "${MISSING_KEY}" } } } } }),
+      loadConfig({
+        path: "/x",
+        env: {},
+        raw: { models: { providers: { p: { baseUrl: "http://h", apiKey: "${MISSING_KEY}" } } } },
+      }),
     );
-    expect(problems).toEqual([{ path: "models.providers.p.apiKey", message: "environment variable MISSING_KEY is not set" }]);
+    expect(problems).toEqual([
+      { path: "models.providers.p.apiKey", message: "environment variable MISSING_KEY is not set" },
+    ]);
   });
 
   it("precedence is flag > env > file > default", () => {
     const raw = { gateway: { port: 19001, handshakeTimeoutMs: 20_000 } };
     expect(loadConfig({ path: "/x", env: {}, raw }).config.gateway.port).toBe(19001);
-    expect(loadConfig({ path: "/x", env: { KEEL_GATEWAY_PORT: "19002" }, raw }).config.gateway.port).toBe(19002);
-    const flagged = loadConfig({ path: "/x", env: { KEEL_GATEWAY_PORT: "19002" }, raw, flags: { "gateway.port": 19003 } });
+    expect(loadConfig({ path: "/x", env: { KEEL_GATEWAY_PORT: "19002" }, raw }).config.gateway.port).toBe(
+      19002,
+    );
+    const flagged = loadConfig({
+      path: "/x",
+      env: { KEEL_GATEWAY_PORT: "19002" },
+      raw,
+      flags: { "gateway.port": 19003 },
+    });
     expect(flagged.config.gateway.port).toBe(19003);
-    expect(loadConfig({ path: "/x", env: { KEEL_HANDSHAKE_TIMEOUT_MS: "30000" }, raw }).config.gateway.handshakeTimeoutMs).toBe(30_000);
+    expect(
+      loadConfig({ path: "/x", env: { KEEL_HANDSHAKE_TIMEOUT_MS: "30000" }, raw }).config.gateway
+        .handshakeTimeoutMs,
+    ).toBe(30_000);
   });
 
   it("an env value that does not parse is ignored with one warning; out of range is clamped", () => {
@@ -130,13 +149,21 @@ describe("config loading", () => {
 
   it("an invalid config-file value is an error even when env would override it", () => {
     const problems = problemsOf(() =>
-      loadConfig({ path: "/x", env: { KEEL_HANDSHAKE_TIMEOUT_MS: "5000" }, raw: { gateway: { handshakeTimeoutMs: 50 } } }),
+      loadConfig({
+        path: "/x",
+        env: { KEEL_HANDSHAKE_TIMEOUT_MS: "5000" },
+        raw: { gateway: { handshakeTimeoutMs: 50 } },
+      }),
     );
     expect(problems[0]?.path).toBe("gateway.handshakeTimeoutMs");
   });
 
   it("an invalid hooks section is reported per section instead of failing the load", () => {
-    const r = loadConfig({ path: "/x", env: {}, raw: { hooks: { enabled: true, path: "/", token: "${NOPE}" } } });
+    const r = loadConfig({
+      path: "/x",
+      env: {},
+      raw: { hooks: { enabled: true, path: "/", token: "${NOPE}" } },
+    });
     expect(r.sections.hooks.ok).toBe(false);
     expect(r.sections.hooks.problems.map((p) => p.path).sort()).toEqual(["hooks.path", "hooks.token"]);
     expect(r.sections.gateway.ok).toBe(true);

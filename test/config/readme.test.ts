@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { VERSION } from "../../src/cli/version.js";
 import { configTable } from "../../src/config/docs.js";
 import { fields } from "../../src/config/walk.js";
-import { VERSION } from "../../src/cli/version.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 
@@ -28,7 +28,9 @@ describe("README", () => {
   });
 
   it("the CLI version matches package.json", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     expect(VERSION).toBe(pkg.version);
   });
 });

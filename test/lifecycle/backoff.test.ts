@@ -27,7 +27,13 @@ function clock(start = 1_800_000_000_000) {
 
 describe("crash-loop backoff (stability §5)", () => {
   it("defaults: 30 min window, threshold 3, 5 s doubling to 120 s, reset after 10 min", () => {
-    expect(cfg).toEqual({ rapidWindowMs: 30 * MIN, threshold: 3, initialDelayMs: 5_000, maxDelayMs: 120_000, stableAfterMs: 10 * MIN });
+    expect(cfg).toEqual({
+      rapidWindowMs: 30 * MIN,
+      threshold: 3,
+      initialDelayMs: 5_000,
+      maxDelayMs: 120_000,
+      stableAfterMs: 10 * MIN,
+    });
     expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => backoffDelay(n, cfg))).toEqual([
       0, 0, 0, 0, 5_000, 10_000, 20_000, 40_000, 80_000, 120_000, 120_000,
     ]);

@@ -1,0 +1,254 @@
+// RunRegistry: the one map of runs, per-session lanes, limits, the single end path and the sweeper.
+import type { RunsConfig } from "../config/schema.js";
+import { invalidRequest, unavailable } from "../protocol/errors.js";
+import {
+  type AbortReason,
+  type FinishedRun,
+  Run,
+  type RunInit,
+  type RunMethod,
+  type RunOutcome,
+} from "./run.js";
+
+export type QueueMode = "followup" | "interrupt" | "steer" | "collect";
+
+/** What the registry calls out to; the engine supplies these. */
+export interface RunHooks {
+  /** Runs the turn; resolves with how it ended. A throw is an internal error. */
+  execute(run: Run): Promise<RunOutcome>;
+  /** Called exactly once per run after it ended and its buffers are gone: persist, then emit. */
+  onEnd(finished: FinishedRun, outcome: RunOutcome, run: Run): Promise<void>;
+  /** A run was admitted or started (sessions.changed, lifecycle events). */
+  onStart?(run: Run): void;
+}
+
+/** An admitted request: a new run, or the run an idempotency key already names. */
+export type Admission =
+  | { kind: "new"; run: Run }
+  | { kind: "duplicate"; active?: Run; finished?: FinishedRun };
+
+interface Lane {
+  active: Run | undefined;
+  queue: Run[];
+}
+
+export class RunRegistry {
+  /** Every run in memory, queued or running. The only map keyed by runId that holds a Run. */
+  readonly runs = new Map<string, Run>();
+  /** Small records of ended runs, oldest first, for agent.wait and idempotency. */
+  readonly finished = new Map<string, FinishedRun & { method: RunMethod }>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly sweeper: NodeJS.Timeout;
+  /** Terminal callbacks fired (tests and status read it). */
+  endedCount = 0;
+  private closed = false;
+
+  constructor(
+    private readonly config: RunsConfig,
+    private readonly hooks: RunHooks,
+    private readonly onHookError: (err: unknown, run: Run) => void = () => {},
+  ) {
+    // Always running, whatever runs asked for: a finished run leaves memory within one interval
+    // past its TTL even if nothing else ever touches the registry again.
+    this.sweeper = setInterval(() => this.sweep(), config.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Finds a run or its finished record by id. */
+  lookup(runId: string): { active?: Run; finished?: FinishedRun } {
+    const active = this.runs.get(runId);
+    if (active) return { active };
+    const finished = this.finished.get(runId);
+    return finished ? { finished } : {};
+  }
+
+  /** Active run ids of a session (for chat.history and pruning). */
+  activeRunIds(sessionKey: string): string[] {
+    const lane = this.lanes.get(sessionKey);
+    if (!lane) return [];
+    return [...(lane.active ? [lane.active.runId] : []), ...lane.queue.map((r) => r.runId)];
+  }
+
+  hasActiveRun(sessionKey: string): boolean {
+    return this.lanes.has(sessionKey);
+  }
+
+  /** The running run of a session, if any (in-flight text for chat.history). */
+  runningRun(sessionKey: string): Run | undefined {
+    return this.lanes.get(sessionKey)?.active;
+  }
+
+  /**
+   * The existing run (or its finished record) an idempotency key names, if any. A key reused by
+   * another method while known is a conflict.
+   */
+  duplicate(runId: string, method: RunMethod): Admission | undefined {
+    const known = this.lookup(runId);
+    const knownMethod = known.active?.method ?? known.finished?.method;
+    if (knownMethod === undefined) return undefined;
+    if (knownMethod !== method) {
+      throw invalidRequest(`idempotencyKey ${runId} is already used by ${knownMethod}`, {
+        code: "IDEMPOTENCY_CONFLICT",
+      });
+    }
+    return { kind: "duplicate", ...known };
+  }
+
+  /**
+   * Admits a run: dedupes by runId (= idempotency key), enforces the global limit and the
+   * per-session queue cap, then starts it or queues it behind the session's active run.
+   */
+  admit(init: RunInit, queueMode: QueueMode = "followup"): Admission {
+    const dup = this.duplicate(init.runId, init.method);
+    if (dup) return dup;
+    if (this.closed) throw unavailable("gateway is closing", "gateway-closing", 1_000);
+    if (this.runs.size >= this.config.maxConcurrent) {
+      throw unavailable(`run limit reached (${this.config.maxConcurrent} runs)`, "overloaded", 1_000, {
+        limit: "runs.maxConcurrent",
+      });
+    }
+    const lane = this.lanes.get(init.sessionKey) ?? { active: undefined, queue: [] };
+    if (lane.active && lane.queue.length >= this.config.maxQueuePerSession) {
+      throw unavailable(
+        `session queue is full (${this.config.maxQueuePerSession} waiting)`,
+        "overloaded",
+        1_000,
+        {
+          limit: "runs.maxQueuePerSession",
+        },
+      );
+    }
+    const run: Run = new Run(init, () => this.abort(run, "client-gone"));
+    this.runs.set(run.runId, run);
+    this.lanes.set(init.sessionKey, lane);
+    if (queueMode === "interrupt" && lane.active) {
+      lane.queue.unshift(run);
+      this.abort(lane.active, "interrupt");
+    } else if (lane.active) {
+      lane.queue.push(run);
+    } else {
+      this.begin(lane, run);
+    }
+    this.hooks.onStart?.(run);
+    return { kind: "new", run };
+  }
+
+  /** Aborts a run: a queued one ends at once; a running one ends when its provider call unwinds. */
+  abort(run: Run, reason: AbortReason): void {
+    if (run.status === "ended") return;
+    run.abort(reason);
+    if (run.status === "queued") {
+      void this.end(run, { status: "aborted", reason, message: `aborted (${reason})` });
+    }
+  }
+
+  /**
+   * The one terminal path (finish, error, abort, timeout, shutdown, stale sweep, client gone).
+   * Idempotent: the first call wins; later calls do nothing. Frees the run, keeps a small record,
+   * persists and emits through hooks.onEnd, then starts the session's next queued run.
+   */
+  async end(run: Run, outcome: RunOutcome): Promise<void> {
+    if (run.status === "ended") return;
+    // Synchronous guard: a second end() (stale sweep racing the provider unwinding) is a no-op.
+    run.status = "ended";
+    if (!run.signal.aborted) run.controller.abort(new Error("run ended"));
+    const finished: FinishedRun = {
+      runId: run.runId,
+      method: run.method,
+      sessionKey: run.sessionKey,
+      status: outcome.status,
+      startedAt: run.startedAt,
+      endedAt: Date.now(),
+      text: run.text,
+      ...(outcome.status === "error" ? { error: { kind: outcome.kind, message: outcome.message } } : {}),
+      ...(outcome.status === "aborted" ? { error: { kind: "aborted", message: outcome.message } } : {}),
+      ...(run.provider ? { provider: run.provider } : {}),
+      ...(run.modelId ? { model: run.modelId } : {}),
+      ...(run.usage ? { usage: run.usage } : {}),
+    };
+    this.runs.delete(run.runId);
+    this.finished.set(run.runId, finished);
+    this.capFinished();
+    const lane = this.lanes.get(run.sessionKey);
+    if (lane) {
+      if (lane.active === run) lane.active = undefined;
+      else lane.queue = lane.queue.filter((r) => r !== run);
+    }
+    this.endedCount++;
+    try {
+      await this.hooks.onEnd(finished, outcome, run);
+    } catch (err) {
+      this.onHookError(err, run);
+    }
+    run.dispose(finished);
+    if (lane) this.next(run.sessionKey, lane);
+  }
+
+  /** Ends every run (gateway shutdown); resolves when each has persisted what it had. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.runs.values()];
+    for (const run of all) run.abort("shutdown");
+    await Promise.all(
+      all.map((run) =>
+        this.end(run, { status: "aborted", reason: "shutdown", message: "gateway shutting down" }),
+      ),
+    );
+  }
+
+  /** Drops expired finished records and ends runs inactive past staleAfterMs. Never touches live work. */
+  sweep(now: number = Date.now()): { expired: number; stale: number } {
+    let expired = 0;
+    for (const [id, rec] of this.finished) {
+      if (now - rec.endedAt < this.config.finishedTtlMs) break; // insertion order = end order
+      this.finished.delete(id);
+      expired++;
+    }
+    let stale = 0;
+    for (const run of [...this.runs.values()]) {
+      const laneActivity = this.lanes.get(run.sessionKey)?.active?.lastActivityAt ?? 0;
+      const activity = Math.max(run.lastActivityAt, run.status === "queued" ? laneActivity : 0);
+      if (now - activity >= this.config.staleAfterMs) {
+        run.abort("stale");
+        void this.end(run, { status: "aborted", reason: "stale", message: "run swept after inactivity" });
+        stale++;
+      }
+    }
+    return { expired, stale };
+  }
+
+  private begin(lane: Lane, run: Run): void {
+    lane.active = run;
+    run.status = "running";
+    run.startedAt = Date.now();
+    run.touch();
+    // Deferred so the caller's ack (`started`/`accepted`) goes out before any run event.
+    setImmediate(() => {
+      if (run.status !== "running") return;
+      this.hooks.execute(run).then(
+        (outcome) => this.end(run, outcome),
+        (err: unknown) => {
+          this.onHookError(err, run);
+          const message = err instanceof Error ? err.message : String(err);
+          return this.end(run, { status: "error", kind: "internal", message });
+        },
+      );
+    });
+  }
+
+  private next(sessionKey: string, lane: Lane): void {
+    if (lane.active) return;
+    const queued = lane.queue.shift();
+    if (queued) this.begin(lane, queued);
+    else this.lanes.delete(sessionKey);
+  }
+
+  private capFinished(): void {
+    // The cap evicts only finished entries (oldest first); active runs are never dropped.
+    while (this.finished.size > this.config.maxFinished) {
+      const oldest = this.finished.keys().next().value as string;
+      this.finished.delete(oldest);
+    }
+  }
+}
