@@ -135,7 +135,7 @@ export class RunEngine {
       if (!(outcome instanceof ModelError)) return outcome;
       const last = i === candidates.length - 1;
       // Once text reached clients a turn never fails over: it ends with the partial text kept.
-      const canMove = run.text.length === 0 && KIND_POLICY[outcome.kind].then === "next_candidate";
+      const canMove = run.text.length === 0 && KIND_POLICY[outcome.kind].failover === "next_candidate";
       if (last || !canMove || Date.now() >= deadline) {
         return {
           status: "error",
