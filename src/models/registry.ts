@@ -1,0 +1,131 @@
+// Providers built from config, model refs resolved to provider + limits, models.list, agents' model chains.
+import type { Config } from "../config/schema.js";
+import { OpenAICompletionsProvider } from "./openai-completions.js";
+import { ModelError, type ModelProvider } from "./types.js";
+
+/** A configured model with its limits filled in. */
+export interface ModelInfo {
+  id: string;
+  name: string;
+  contextWindow: number;
+  maxTokens?: number;
+}
+
+/** A "provider/model" ref resolved to what a run needs to call it. */
+export interface ResolvedModel {
+  /** "provider/model" as written. */
+  ref: string;
+  provider: ModelProvider;
+  model: ModelInfo;
+  /** False when the provider does not list this model id (it is still called, with default limits). */
+  listed: boolean;
+}
+
+/** One row of `models.list`. */
+export interface ModelListEntry {
+  id: string;
+  name: string;
+  provider: string;
+  contextWindow: number;
+}
+
+/** An agent's model selection: the primary, then the fallbacks the failover issue will walk. */
+export interface AgentModel {
+  primary: string;
+  /** De-duplicated, without the primary, in configured order. */
+  fallbacks: string[];
+  /** Where it came from: the agent's own entry or agents.defaults. */
+  source: "agent" | "defaults";
+}
+
+/** Builds one provider per `models.providers.<id>` (only `api: "openai-completions"` exists so far). */
+export function createProviders(config: Config): ReadonlyMap<string, ModelProvider> {
+  const providers = new Map<string, ModelProvider>();
+  for (const [id, provider] of Object.entries(config.models.providers)) {
+    providers.set(id, new OpenAICompletionsProvider(id, provider));
+  }
+  return providers;
+}
+
+/** Splits "provider/model" at the first slash; model ids may contain slashes ("openrouter/a/b"). */
+export function parseModelRef(ref: string): { provider: string; model: string } | undefined {
+  const slash = ref.indexOf("/");
+  if (slash <= 0 || slash === ref.length - 1) return undefined;
+  return { provider: ref.slice(0, slash), model: ref.slice(slash + 1) };
+}
+
+/**
+ * The model side of one config generation: immutable, so a config reload builds a new registry
+ * and runs already started keep the providers they resolved.
+ */
+export class ModelRegistry {
+  readonly providers: ReadonlyMap<string, ModelProvider>;
+  readonly #config: Config;
+
+  constructor(config: Config, providers: ReadonlyMap<string, ModelProvider> = createProviders(config)) {
+    this.#config = config;
+    this.providers = providers;
+  }
+
+  /**
+   * Resolves a ref. An unknown provider or a malformed ref throws ModelError kind
+   * `model_not_found` (so a bad fallback entry moves the chain on instead of cooling anything down).
+   */
+  resolve(ref: string): ResolvedModel {
+    const parsed = parseModelRef(ref);
+    const provider = parsed && this.providers.get(parsed.provider);
+    if (!parsed || !provider) {
+      const known = [...this.providers.keys()].join(", ") || "none";
+      const why = parsed ? `unknown provider "${parsed.provider}"` : 'expected "provider/model"';
+      throw new ModelError("model_not_found", `model ref "${ref}": ${why} (configured providers: ${known})`, {
+        provider: parsed?.provider ?? "",
+        model: parsed?.model ?? ref,
+      });
+    }
+    const configured = this.#config.models.providers[parsed.provider]?.models.find(
+      (m) => m.id === parsed.model,
+    );
+    return {
+      ref,
+      provider,
+      model: this.#info(configured ?? { id: parsed.model }),
+      listed: configured !== undefined,
+    };
+  }
+
+  /** The `models.list` result: every configured model of every provider. */
+  list(): { models: ModelListEntry[] } {
+    const models: ModelListEntry[] = [];
+    for (const [provider, config] of Object.entries(this.#config.models.providers)) {
+      for (const m of config.models) {
+        const info = this.#info(m);
+        models.push({ id: info.id, name: info.name, provider, contextWindow: info.contextWindow });
+      }
+    }
+    return { models };
+  }
+
+  /**
+   * An agent's model: `agents.entries.<id>.model`, else `agents.defaults.model`. Undefined when
+   * neither is set — the caller reports that the agent has no model configured.
+   */
+  agentModel(agentId: string): AgentModel | undefined {
+    const own = this.#config.agents.entries[agentId]?.model;
+    const ref = own ?? this.#config.agents.defaults.model;
+    if (ref === undefined) return undefined;
+    const source = own !== undefined ? "agent" : "defaults";
+    if (typeof ref === "string") return { primary: ref, fallbacks: [], source };
+    const fallbacks = [...new Set(ref.fallbacks ?? [])].filter((f) => f !== ref.primary);
+    return { primary: ref.primary, fallbacks, source };
+  }
+
+  #info(m: { id: string; name?: string; contextWindow?: number; maxTokens?: number }): ModelInfo {
+    const info: ModelInfo = {
+      id: m.id,
+      name: m.name ?? m.id,
+      contextWindow: m.contextWindow ?? this.#config.models.defaultContextWindow,
+    };
+    if (m.maxTokens !== undefined) info.maxTokens = m.maxTokens;
+    return info;
+  }
+}

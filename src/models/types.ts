@@ -1,0 +1,176 @@
+// The provider seam: ModelProvider, its stream events, ModelError kinds and what each kind means downstream.
+
+/** One message of a prompt, in the order the model reads it. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** One model call. `signal` always reaches the provider's fetch (a run's abort ends the socket). */
+export interface StreamRequest {
+  /** The provider's own model id (the part after "provider/"). */
+  model: string;
+  messages: readonly ChatMessage[];
+  /** Upper bound on reply tokens; omitted means the vendor's default. */
+  maxTokens?: number;
+  signal: AbortSignal;
+}
+
+/**
+ * What a stream yields: text deltas as they arrive, then at most one `usage`, then exactly one `done`.
+ * A stream that yields `done` succeeded; every failure is thrown instead (see {@link ModelProvider}).
+ */
+export type StreamEvent =
+  | { type: "text"; delta: string }
+  | { type: "usage"; inputTokens: number; outputTokens: number }
+  | {
+      type: "done";
+      /** The vendor's finish reason ("stop", "length", "content_filter", …), or "unknown" if it sent none. */
+      stopReason: string;
+      responseModel?: string;
+      responseId?: string;
+    };
+
+/**
+ * A model vendor behind one wire format.
+ *
+ * `stream()` throws a {@link ModelError} for every provider failure — including one that happens after
+ * text was yielded (the caller keeps the partial text). When `request.signal` aborts, it throws
+ * `signal.reason` as is, never a ModelError: an abort is the caller's decision, not a provider
+ * failure, and must not feed failover or cooldowns. Callers tell them apart with `signal.aborted`.
+ * Leaving the iteration early (`break`) aborts the underlying request too.
+ */
+export interface ModelProvider {
+  /** The `models.providers.<id>` key. */
+  readonly id: string;
+  stream(request: StreamRequest): AsyncIterable<StreamEvent>;
+}
+
+/** Every provider failure class (STYLE.md). The providers and failover issues may add kinds. */
+export const MODEL_ERROR_KINDS = [
+  "auth",
+  "billing",
+  "rate_limit",
+  "overloaded",
+  "timeout",
+  "network",
+  "model_not_found",
+  "endpoint_not_found",
+  "context_length",
+  "content_policy",
+  "bad_request",
+  "server_error",
+] as const;
+export type ModelErrorKind = (typeof MODEL_ERROR_KINDS)[number];
+
+export interface ModelErrorOptions {
+  provider: string;
+  model: string;
+  status?: number;
+  /** The vendor's own error code (`error.code` / `error.type`), when it sent one. */
+  code?: string;
+  retryAfterMs?: number;
+  /** The request URL — set on kinds where it is the clue (endpoint_not_found, network, timeout). */
+  url?: string;
+  cause?: unknown;
+}
+
+/** A classified provider failure. `kind` drives failover (KIND_POLICY) and the chat `errorKind`. */
+export class ModelError extends Error {
+  readonly kind: ModelErrorKind;
+  readonly provider: string;
+  readonly model: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+  readonly url?: string;
+
+  constructor(kind: ModelErrorKind, message: string, options: ModelErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ModelError";
+    this.kind = kind;
+    this.provider = options.provider;
+    this.model = options.model;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.code !== undefined) this.code = options.code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.url !== undefined) this.url = options.url;
+  }
+
+  /** Plain fields for a chat `error` event's `details` and for failover attempt records. */
+  toDetails(): Record<string, unknown> {
+    const d: Record<string, unknown> = { kind: this.kind, provider: this.provider, model: this.model };
+    if (this.status !== undefined) d["status"] = this.status;
+    if (this.code !== undefined) d["code"] = this.code;
+    if (this.retryAfterMs !== undefined) d["retryAfterMs"] = this.retryAfterMs;
+    if (this.url !== undefined) d["url"] = this.url;
+    return d;
+  }
+}
+
+/** The `chat` event's `errorKind` values (OpenClaw-compatible, closed). */
+export type ChatErrorKind = "rate_limit" | "timeout" | "context_length" | "refusal" | "unknown";
+
+/** Maps a ModelError kind to the chat event's `errorKind` ("Keel's choices": Errors across layers). */
+export function errorKindForChat(kind: ModelErrorKind): ChatErrorKind {
+  switch (kind) {
+    case "rate_limit":
+    case "timeout":
+    case "context_length":
+      return kind;
+    case "content_policy":
+      return "refusal";
+    default:
+      return "unknown";
+  }
+}
+
+/** What failover does after one attempt failed with a kind. */
+export interface KindPolicy {
+  /** Try the next candidate of the chain, or end the turn with this error. */
+  readonly failover: "next_candidate" | "stop";
+  /** Another credential of the same provider may be tried first (protocol §4.3 profile rotation). */
+  readonly rotateCredential: boolean;
+  /** Cool the failing credential down so later turns skip it for a while (durations: failover issue). */
+  readonly coolDownCredential: boolean;
+  /** A misconfiguration to report with the URL; never evidence that the credential is bad. */
+  readonly configError: boolean;
+}
+
+const next = (rotateCredential: boolean, coolDownCredential: boolean): KindPolicy => ({
+  failover: "next_candidate",
+  rotateCredential,
+  coolDownCredential,
+  configError: false,
+});
+const stop: KindPolicy = {
+  failover: "stop",
+  rotateCredential: false,
+  coolDownCredential: false,
+  configError: false,
+};
+
+/**
+ * One row per kind (protocol §4.3, stability §2). Timeouts, resets and connect hangs are failures
+ * that cool the credential down; a 404 never does. Request-shaped errors (context, policy, bad
+ * request) stop: another model would get the same request and the user needs to see the real error.
+ */
+export const KIND_POLICY: Readonly<Record<ModelErrorKind, KindPolicy>> = {
+  auth: next(true, true),
+  billing: next(true, true),
+  rate_limit: next(true, true),
+  overloaded: next(true, false),
+  timeout: next(true, true),
+  network: next(true, true),
+  model_not_found: next(false, false),
+  endpoint_not_found: {
+    failover: "next_candidate",
+    rotateCredential: false,
+    coolDownCredential: false,
+    configError: true,
+  },
+  server_error: next(false, false),
+  context_length: stop,
+  content_policy: stop,
+  bad_request: stop,
+};
