@@ -1,0 +1,160 @@
+// agent (two responses: accepted, then final), agent.wait, wake.
+import { Type } from "@sinclair/typebox";
+import { invalidRequest } from "../protocol/errors.js";
+import type { FinishedRun } from "../runs/run.js";
+import type { RunMethodsDeps } from "./chat.js";
+import { defineMethod, TwoResponses } from "./registry.js";
+
+const AgentParams = Type.Object(
+  {
+    message: Type.String({ minLength: 1 }),
+    idempotencyKey: Type.String({ minLength: 1, maxLength: 256 }),
+    agentId: Type.Optional(Type.String({ minLength: 1 })),
+    sessionKey: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    sessionId: Type.Optional(Type.String()),
+    model: Type.Optional(Type.String({ pattern: "^[^/]+/.+$" })),
+    thinking: Type.Optional(Type.String()),
+    deliver: Type.Optional(Type.Boolean()),
+    bestEffortDeliver: Type.Optional(Type.Boolean()),
+    channel: Type.Optional(Type.String()),
+    to: Type.Optional(Type.String()),
+    timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    extraSystemPrompt: Type.Optional(Type.String()),
+    label: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** The final `agent` answer, shaped as the reference sends it. */
+export function agentFinal(f: FinishedRun, sessionId: string) {
+  const ok = f.status === "ok";
+  const usage = f.usage
+    ? { input: f.usage.input, output: f.usage.output, total: f.usage.input + f.usage.output }
+    : undefined;
+  return {
+    runId: f.runId,
+    status: ok ? "ok" : "error",
+    summary: ok ? "completed" : f.status === "aborted" ? "aborted" : "failed",
+    result: {
+      payloads: f.text ? [{ text: f.text, mediaUrl: null }] : [],
+      meta: {
+        durationMs: f.endedAt - (f.startedAt ?? f.endedAt),
+        agentMeta: {
+          sessionId,
+          provider: f.provider ?? null,
+          model: f.model ?? null,
+          ...(usage ? { usage } : {}),
+        },
+      },
+    },
+    ...(f.error ? { error: f.error } : {}),
+  };
+}
+
+export const agent = defineMethod({
+  name: "agent",
+  scope: "operator.write",
+  params: AgentParams,
+  handler: async (ctx: RunMethodsDeps, p) => {
+    if (p.deliver && !p.bestEffortDeliver) {
+      // Keel has no delivery channels: a delivery request can never be honoured.
+      throw invalidRequest(
+        "deliver: no delivery target can be resolved (set bestEffortDeliver to run anyway)",
+      );
+    }
+    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey ?? "main", p.agentId);
+    const admission = await ctx.engine.start({
+      method: "agent",
+      runId: p.idempotencyKey,
+      sessionKey,
+      agentId,
+      message: p.message,
+      ...(p.model ? { model: p.model } : {}),
+      ...(p.extraSystemPrompt ? { extraSystemPrompt: p.extraSystemPrompt } : {}),
+      ...(p.timeout ? { timeoutMs: p.timeout * 1000 } : {}),
+    });
+    const run = admission.kind === "new" ? admission.run : admission.active;
+    const finished = admission.kind === "duplicate" ? admission.finished : undefined;
+    const runId = run?.runId ?? finished!.runId;
+    const accepted = {
+      runId,
+      sessionKey,
+      agentId,
+      status: "accepted",
+      acceptedAt: run?.acceptedAt ?? Date.now(),
+    };
+    const sessionId = run?.sessionId ?? "";
+    const final = run
+      ? run.waitEnd().then((f) => agentFinal(f, sessionId))
+      : Promise.resolve(agentFinal(finished!, sessionId));
+    return new TwoResponses(accepted, final);
+  },
+});
+
+export const agentWait = defineMethod({
+  name: "agent.wait",
+  scope: "operator.read",
+  params: Type.Object(
+    {
+      runId: Type.String({ minLength: 1 }),
+      timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    },
+    { additionalProperties: false },
+  ),
+  handler: async (ctx: RunMethodsDeps, p, caller) => {
+    const known = ctx.engine.registry.lookup(p.runId);
+    const waitResult = (f: FinishedRun) => ({
+      status: f.status === "ok" ? "ok" : "error",
+      startedAt: f.startedAt,
+      endedAt: f.endedAt,
+      ...(f.error ? { error: f.error.message } : {}),
+    });
+    if (known.finished) return waitResult(known.finished);
+    if (!known.active) throw invalidRequest("unknown runId", { runId: p.runId });
+    const run = known.active;
+    // Only waits; never stops the run. The caller's disconnect ends the wait, not the run.
+    const timeoutMs = p.timeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<{ status: "timeout"; startedAt?: number }>((resolve) => {
+      const done = () =>
+        resolve({ status: "timeout", ...(run.startedAt ? { startedAt: run.startedAt } : {}) });
+      timer = setTimeout(done, timeoutMs);
+      // A closed connection ends the wait at once instead of holding it until the run ends.
+      caller.signal.addEventListener("abort", done, { once: true });
+    });
+    try {
+      return await Promise.race([run.waitEnd().then(waitResult), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+});
+
+export const wake = defineMethod({
+  name: "wake",
+  scope: "operator.write",
+  params: Type.Object(
+    {
+      mode: Type.Union([Type.Literal("now"), Type.Literal("next-heartbeat")]),
+      text: Type.String({ minLength: 1 }),
+      sessionKey: Type.Optional(Type.String({ minLength: 1 })),
+      agentId: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+  handler: async (ctx: RunMethodsDeps, p) => {
+    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey ?? "main", p.agentId);
+    const { sessionId } = await ctx.runStore.ensureSession(agentId, sessionKey);
+    // A system event: recorded in the session, read by the next turn as context. No run starts.
+    const { seq } = await ctx.runStore.appendMessage({
+      sessionKey,
+      sessionId,
+      role: "system",
+      content: p.text,
+      meta: { wake: p.mode },
+    });
+    return { ok: true, sessionKey, seq };
+  },
+});
+
+export const agentRunMethods = [agent, agentWait, wake];

@@ -1,0 +1,116 @@
+// chat.send, chat.abort, chat.inject: the streamed-chat methods over the run engine.
+import { randomUUID } from "node:crypto";
+import { Type } from "@sinclair/typebox";
+import type { RunEngine } from "../runs/engine.js";
+import { assistantMessage } from "../runs/events.js";
+import type { RunStore } from "../runs/ports.js";
+import { defineMethod } from "./registry.js";
+
+/** What the run methods need from the gateway (its services object satisfies this). */
+export interface RunMethodsDeps {
+  engine: RunEngine;
+  runStore: RunStore;
+  /** Normalizes a client key (`main`, a bare key, `agent:<id>:…`) to a full key and its agent. */
+  resolveSessionKey(
+    key: string | undefined,
+    agentId: string | undefined,
+  ): { sessionKey: string; agentId: string };
+  emitChat(payload: object): void;
+}
+
+const Key = Type.String({ minLength: 1, maxLength: 512 });
+const IdemKey = Type.String({ minLength: 1, maxLength: 256 });
+const QueueMode = Type.Union(["steer", "followup", "collect", "interrupt"].map((m) => Type.Literal(m)));
+
+export const ChatSendParams = Type.Object(
+  {
+    sessionKey: Key,
+    message: Type.String(),
+    idempotencyKey: IdemKey,
+    agentId: Type.Optional(Type.String({ minLength: 1 })),
+    sessionId: Type.Optional(Type.String()),
+    thinking: Type.Optional(Type.String()),
+    deliver: Type.Optional(Type.Boolean()),
+    attachments: Type.Optional(Type.Array(Type.Unknown())),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    queueMode: Type.Optional(QueueMode),
+    replyToId: Type.Optional(Type.String()),
+    expectedLeafEntryId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const chatSend = defineMethod({
+  name: "chat.send",
+  scope: "operator.write",
+  params: ChatSendParams,
+  handler: async (ctx: RunMethodsDeps, p) => {
+    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey, p.agentId);
+    const admission = await ctx.engine.start({
+      method: "chat",
+      runId: p.idempotencyKey,
+      sessionKey,
+      agentId,
+      message: p.message,
+      queueMode: (p.queueMode ?? "followup") as "followup",
+      ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
+    });
+    if (admission.kind === "new") return { runId: admission.run.runId, status: "started" };
+    // A duplicate never starts a second run: it reports the first one's state.
+    if (admission.active) return { runId: admission.active.runId, status: "in_flight" };
+    const f = admission.finished!;
+    return { runId: f.runId, status: f.status === "ok" ? "ok" : f.status };
+  },
+});
+
+export const chatAbort = defineMethod({
+  name: "chat.abort",
+  scope: "operator.write",
+  params: Type.Object(
+    {
+      sessionKey: Key,
+      runId: Type.Optional(Type.String({ minLength: 1 })),
+      agentId: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+  handler: (ctx: RunMethodsDeps, p) => {
+    const { sessionKey } = ctx.resolveSessionKey(p.sessionKey, p.agentId);
+    const runIds = ctx.engine.abort(sessionKey, p.runId);
+    return { ok: true, aborted: runIds.length > 0, runIds };
+  },
+});
+
+export const chatInject = defineMethod({
+  name: "chat.inject",
+  scope: "operator.write",
+  params: Type.Object(
+    { sessionKey: Key, message: Type.String({ minLength: 1 }), label: Type.Optional(Type.String()) },
+    { additionalProperties: false },
+  ),
+  handler: async (ctx: RunMethodsDeps, p) => {
+    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey, undefined);
+    const { sessionId } = await ctx.runStore.ensureSession(agentId, sessionKey);
+    const runId = `inject-${randomUUID()}`;
+    const { seq } = await ctx.runStore.appendMessage({
+      sessionKey,
+      sessionId,
+      role: "assistant",
+      content: p.message,
+      runId,
+      meta: { injected: true, ...(p.label ? { label: p.label } : {}) },
+    });
+    ctx.emitChat({
+      runId,
+      sessionKey,
+      agentId,
+      seq: 1,
+      state: "final",
+      stopReason: "injected",
+      message: assistantMessage(p.message),
+    });
+    return { ok: true, runId, seq };
+  },
+});
+
+export const chatMethods = [chatSend, chatAbort, chatInject];
