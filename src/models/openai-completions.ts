@@ -9,7 +9,7 @@ import { Watchdog } from "./watchdog.js";
 
 /** An error body past this is cut: only its message and code matter, and a proxy may send a page. */
 const ERROR_BODY_CAP = 64 * 1024;
-/** After `[DONE]`, how long to wait for the body to end so the keep-alive socket can be reused. */
+/** After `[DONE]`, how long the body may take to end (in the background) before its socket is dropped. */
 const DRAIN_MS = 1_000;
 
 /** The `models.providers.<id>` fields this adapter reads. */
@@ -47,6 +47,7 @@ export class OpenAICompletionsProvider implements ModelProvider {
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     let phase = "POST";
+    let tail: Promise<void> | undefined;
     try {
       const response = await this.#send(request, controller.signal, watchdog);
       if (!response.ok) {
@@ -62,14 +63,18 @@ export class OpenAICompletionsProvider implements ModelProvider {
         yield* chunks.fromCompletion(await this.#readCapped(response, watchdog, Number.POSITIVE_INFINITY));
         return;
       }
-      yield* this.#events(response.body, chunks, watchdog);
+      yield* this.#events(response.body, chunks, watchdog, (rest) => {
+        tail = rest;
+      });
     } catch (err) {
       throw this.#failure(err, ctx, watchdog, signal, phase);
     } finally {
       watchdog.clear();
       signal.removeEventListener("abort", onAbort);
-      // Ends the socket when the consumer stopped early or an error left the body unread.
-      controller.abort();
+      // Ends the socket when the consumer stopped early or an error left the body unread; after
+      // [DONE] it waits for the short drain instead, so the keep-alive socket survives.
+      if (tail) void tail.then(() => controller.abort());
+      else controller.abort();
     }
   }
 
@@ -101,6 +106,7 @@ export class OpenAICompletionsProvider implements ModelProvider {
     body: ReadableStream<Uint8Array>,
     chunks: CompletionChunks,
     watchdog: Watchdog,
+    onTail: (rest: Promise<void>) => void,
   ): AsyncGenerator<StreamEvent> {
     const decoder = new TextDecoder();
     const parser = createParser({ onEvent: (message) => chunks.onData(message.data) });
@@ -115,7 +121,8 @@ export class OpenAICompletionsProvider implements ModelProvider {
       parser.feed(decoder.decode(value, { stream: true }));
       yield* chunks.take();
       if (chunks.sawDone) {
-        await drain(reader);
+        // `done` goes out at once; the rest of the body is read in the background.
+        onTail(drain(reader));
         break;
       }
     }
