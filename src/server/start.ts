@@ -1,29 +1,52 @@
 // The one wiring point: builds every service, listens first, then runs the startup steps.
+import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname, release } from "node:os";
+import { join } from "node:path";
+import type { TSchema } from "@sinclair/typebox";
 import type { LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock } from "../lifecycle/lock.js";
-import { type Logger, silentLogger } from "../lifecycle/logger.js";
+import { type Logger, logDir, silentLogger } from "../lifecycle/logger.js";
 import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/startup.js";
 import { Subsystems } from "../lifecycle/subsystems.js";
+import { configMethods } from "../methods/config.js";
+import type { GatewayContext } from "../methods/context.js";
+import { healthMethods } from "../methods/health.js";
+import { logsMethods } from "../methods/logs.js";
+import { presenceMethods } from "../methods/presence.js";
+import { type MethodDef, MethodRegistry } from "../methods/registry.js";
+import { statusMethods } from "../methods/status.js";
+import { CORE_EVENTS } from "../protocol/frames.js";
+import { AuthRateLimiter } from "./auth.js";
+import { Connections } from "./connections.js";
+import { HealthMonitor } from "./health.js";
 import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
+import { packageVersion } from "./version.js";
+import { SocketServer } from "./ws.js";
 
 export interface StartOptions {
   config: Config;
   stateDir: string;
   logger?: Logger;
   /** Validation result per section and the config hash, when the config came from loadConfig. */
-  loaded?: Pick<LoadedConfig, "sections" | "hash" | "path">;
+  loaded?: Pick<LoadedConfig, "sections" | "hash" | "path"> & Partial<Pick<LoadedConfig, "exists">>;
   /** Extra startup steps, run after the built-in ones (a test holds one open). */
   steps?: StartupStep[];
   /** Clock for the crash-loop sentinel. */
   now?: () => number;
   /** Sleep used for the crash-loop wait (abortable). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Method families served besides the core ones (health, status, system-presence, logs.tail, config.get). */
+  methods?: readonly MethodDef<TSchema, GatewayContext>[];
+  /** Event names those families emit (advertised in hello-ok.features.events). */
+  events?: readonly string[];
+  /** WebSocket keepalive ping interval (default 20 s); a client missing one pong round is dropped. */
+  pingIntervalMs?: number;
 }
 
 export interface GatewayHandle {
@@ -37,10 +60,21 @@ export interface GatewayHandle {
   startup: StartupSteps;
   subsystems: Subsystems;
   secret: GatewaySecret;
+  /** The services object handlers receive (events, connections, health, config, …). */
+  context: GatewayContext;
+  registry: MethodRegistry<GatewayContext>;
   /** Stops accepting, runs every shutdown hook, releases the lock. Idempotent. */
   close(reason?: string): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** Default keepalive: ping every 20 s (the reference's interval); a missed round terminates the socket. */
+const PING_INTERVAL_MS = 20_000;
+/**
+ * Requests one connection may have in flight before more are refused (retryable): a client
+ * firing requests without awaiting answers cannot queue unbounded work.
+ */
+const MAX_IN_FLIGHT_PER_CONNECTION = 256;
 
 /** Shutdown hooks run in reverse registration order, each bounded by the overall shutdown timeout. */
 type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
@@ -120,6 +154,24 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   hooks.push({ name: "http", run: () => closeServer(server) });
 
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
+  const { context, registry, sockets, health } = buildGateway({
+    options,
+    server,
+    secret,
+    logger,
+    startedAt,
+    startup,
+    subsystems,
+    host,
+  });
+  // Registered after "http" so it runs first: clients get `shutdown` and 1012 before the listener goes.
+  hooks.push({ name: "health", run: () => health.close() });
+  hooks.push({
+    name: "websocket",
+    run: (reason) =>
+      sockets.close({ reason, drainMs: Math.min(2_000, config.gateway.shutdownTimeoutMs / 4) }),
+  });
+
   try {
     await listen(server, config.gateway.port, host);
   } catch (err) {
@@ -127,6 +179,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  context.listener.port = port;
   const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
 
@@ -172,9 +225,90 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     startup,
     subsystems,
     secret,
+    context,
+    registry,
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+}
+
+interface BuildInput {
+  options: StartOptions;
+  server: Server;
+  secret: GatewaySecret;
+  logger: Logger;
+  startedAt: number;
+  startup: StartupSteps;
+  subsystems: Subsystems;
+  host: string;
+}
+
+/** Builds the method registry, health cache, connections and WebSocket layer around one context. */
+function buildGateway(input: BuildInput) {
+  const { options, server, secret, logger, startedAt, startup, subsystems, host } = input;
+  const { config, stateDir } = options;
+  const version = packageVersion();
+  const bootId = randomUUID();
+  const registry = new MethodRegistry<GatewayContext>()
+    .register([...healthMethods, ...statusMethods, ...presenceMethods, ...logsMethods, ...configMethods])
+    .register(options.methods ?? [])
+    .declareEvents([...CORE_EVENTS, ...(options.events ?? [])]);
+  // Late-bound: the health monitor's refresh callback needs the socket server built after it.
+  let sockets: SocketServer | undefined;
+  const health = new HealthMonitor({
+    startedAt,
+    startup,
+    subsystems,
+    defaultAgentId: () => config.agents.defaultId,
+    refreshMs: config.gateway.healthRefreshMs,
+    onRefresh: () => sockets?.healthChanged(),
+  });
+  const connections = new Connections({
+    max: config.gateway.maxConnections,
+    healthVersion: () => health.version,
+    self: () => ({
+      ts: startedAt,
+      host: hostname(),
+      version,
+      platform: `${process.platform} ${release()}`,
+      mode: "gateway",
+      reason: "self",
+      instanceId: bootId,
+    }),
+  });
+  const issues = Object.values(options.loaded?.sections ?? {}).flatMap((s) => s.problems);
+  const context: GatewayContext = {
+    config,
+    configPath: options.loaded?.path,
+    configExists: options.loaded?.exists ?? options.loaded !== undefined,
+    configHash: options.loaded?.hash ?? createHash("sha256").update(JSON.stringify(config)).digest("hex"),
+    configIssues: issues,
+    stateDir,
+    logFile: join(logDir(stateDir), "keel.log"),
+    logger,
+    version,
+    startedAt,
+    startup,
+    subsystems,
+    listener: { host, port: 0, bind: config.gateway.bind },
+    authMode: secret.mode,
+    connections,
+    events: connections,
+    health,
+  };
+  sockets = new SocketServer({
+    server,
+    ctx: context,
+    registry,
+    connections,
+    secret,
+    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    logger,
+    ready: () => startup.phase === "ready",
+    pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
+    maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
+  });
+  return { context, registry, sockets, health };
 }
 
 /** Thrown when the port is taken: one line naming the port and what to do. */

@@ -1,0 +1,166 @@
+// One WebSocket client: its socket, abort controller, timers, identity, event seq and send path.
+import { randomUUID } from "node:crypto";
+import WebSocket from "ws";
+import type { ErrorShape } from "../protocol/errors.js";
+import { CLOSE, type ClientInfo, MAX_CLOSE_REASON_BYTES, type StateVersion } from "../protocol/frames.js";
+
+/** Who the client is, once `connect` succeeded. */
+export interface Identity {
+  role: string;
+  scopes: string[];
+  client: ClientInfo;
+  caps: string[];
+  deviceId?: string;
+  connectedAt: number;
+}
+
+export type ConnectionState = "handshake" | "open" | "closing" | "closed";
+
+/** What a broadcast did to one connection. */
+export type Delivery = "sent" | "dropped" | "closed";
+
+/**
+ * After we send a close frame the peer has this long to answer before the socket is destroyed.
+ * Long enough for a client that was briefly not reading to still receive the close reason
+ * (e.g. "slow consumer"), short enough that its buffered bytes are freed soon.
+ */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Owns everything about one socket; closing it clears the timers and aborts the controller, so
+ * every request and subscription derived from `signal` ends with it.
+ */
+export class Connection {
+  readonly id = randomUUID();
+  readonly openedAt = Date.now();
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  state: ConnectionState = "handshake";
+  identity: Identity | undefined;
+  /** Requests whose handler has not answered yet (bounded by dispatch). */
+  inFlight = 0;
+  /** Cleared by each keepalive round, set again by a pong or any frame. */
+  alive = true;
+  private seq = 0;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ip: string,
+    /** The upgrade carried an Origin header (a browser): never loopback-exempt from rate limits. */
+    readonly browserOrigin: boolean,
+    private readonly maxBufferedBytes: number,
+  ) {
+    ws.on("pong", () => {
+      this.alive = true;
+    });
+    ws.once("close", () => this.dispose());
+  }
+
+  /** Closes the socket with a printable reason if `connect` has not succeeded within `ms`. */
+  armHandshakeTimeout(ms: number): void {
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state === "handshake") this.close(CLOSE.policy, `handshake timeout after ${ms} ms`);
+    }, ms);
+    this.handshakeTimer.unref();
+  }
+
+  /** Marks the handshake done: the timer stops and broadcasts start reaching this client. */
+  authenticated(identity: Identity): void {
+    clearTimeout(this.handshakeTimer);
+    this.identity = identity;
+    this.state = "open";
+  }
+
+  /** Sends a `res`. A client that stopped reading is closed rather than buffered without bound. */
+  respond(id: string, result: { ok: true; payload: unknown } | { ok: false; error: ErrorShape }): void {
+    if (this.overBuffered()) {
+      this.close(CLOSE.policy, "slow consumer");
+      return;
+    }
+    const frame = result.ok
+      ? { type: "res", id, ok: true, payload: result.payload }
+      : { type: "res", id, ok: false, error: result.error };
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** A targeted event: no seq (spec §1.8). */
+  sendEvent(event: string, payload: unknown): boolean {
+    if (this.overBuffered()) {
+      this.close(CLOSE.policy, "slow consumer");
+      return false;
+    }
+    return this.sendText(JSON.stringify({ type: "event", event, payload }));
+  }
+
+  /**
+   * A broadcast event, with this connection's next seq. `payloadJson` is serialized once by the
+   * caller for all connections. Over `maxBufferedBytes`, a droppable event is skipped (the seq
+   * still advances, so the client sees the gap) and any other event closes 1008 "slow consumer".
+   */
+  broadcast(event: string, payloadJson: string, droppable: boolean, stateVersion?: StateVersion): Delivery {
+    const seq = ++this.seq;
+    if (this.overBuffered()) {
+      if (droppable) return "dropped";
+      this.close(CLOSE.policy, "slow consumer");
+      return "closed";
+    }
+    const sv = stateVersion ? `,"stateVersion":${JSON.stringify(stateVersion)}` : "";
+    const text = `{"type":"event","event":${JSON.stringify(event)},"payload":${payloadJson},"seq":${seq}${sv}}`;
+    return this.sendText(text) ? "sent" : "closed";
+  }
+
+  /** Sends a close frame (reason capped at 120 bytes), then destroys the socket if the peer stalls. */
+  close(code: number, reason: string): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.state = "closing";
+    clearTimeout(this.handshakeTimer);
+    try {
+      this.ws.close(code, capReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+    this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.graceTimer.unref();
+  }
+
+  /** Sends a ping; a connection that did not answer the previous one is terminated. */
+  keepalive(): void {
+    if (this.state === "closed") return;
+    if (!this.alive) {
+      this.close(CLOSE.goingAway, "ping timeout");
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private overBuffered(): boolean {
+    return this.ws.bufferedAmount > this.maxBufferedBytes;
+  }
+
+  private sendText(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  private dispose(): void {
+    this.state = "closed";
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.graceTimer);
+    this.controller.abort(new Error("connection closed"));
+  }
+}
+
+/** Truncates a close reason to the byte cap without splitting a UTF-8 character. */
+export function capReason(reason: string): string {
+  const buf = Buffer.from(reason, "utf8");
+  if (buf.length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let end = MAX_CLOSE_REASON_BYTES;
+  // Back up over continuation bytes (10xxxxxx) so the cut lands on a character boundary.
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+  return buf.subarray(0, end).toString("utf8");
+}

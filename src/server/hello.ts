@@ -1,0 +1,44 @@
+// Builds the hello-ok payload (spec §1.5) with only the reference's closed field names.
+import type { GatewayContext } from "../methods/context.js";
+import { type HelloOk, PROTOCOL_VERSION } from "../protocol/frames.js";
+import type { Connection } from "./connection.js";
+import type { Connections } from "./connections.js";
+
+export interface HelloSources {
+  ctx: GatewayContext;
+  connections: Connections;
+  methods: () => string[];
+  events: () => string[];
+}
+
+/** The answer to a successful `connect`. */
+export function buildHello(conn: Connection, src: HelloSources): HelloOk {
+  const { ctx } = src;
+  const identity = conn.identity!;
+  const { gateway, agents, session } = ctx.config;
+  const defaultAgentId = agents.defaultId;
+  return {
+    type: "hello-ok",
+    protocol: PROTOCOL_VERSION,
+    server: { version: ctx.version, connId: conn.id },
+    features: { methods: src.methods(), events: src.events() },
+    snapshot: {
+      presence: src.connections.presence(),
+      health: ctx.health.wireSnapshot(),
+      stateVersion: src.connections.stateVersion(),
+      uptimeMs: Date.now() - ctx.startedAt,
+      sessionDefaults: {
+        defaultAgentId,
+        mainKey: session.mainKey,
+        mainSessionKey: `agent:${defaultAgentId}:${session.mainKey}`,
+      },
+      authMode: ctx.authMode,
+    },
+    auth: { role: identity.role, scopes: [...identity.scopes], method: ctx.authMode },
+    policy: {
+      maxPayload: gateway.maxPayload,
+      maxBufferedBytes: gateway.maxBufferedBytes,
+      tickIntervalMs: gateway.tickIntervalMs,
+    },
+  };
+}
