@@ -1,0 +1,165 @@
+// Providers from config, ref resolution, models.list, agents' model chains, and the kind tables.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { createProviders, ModelRegistry, parseModelRef } from "../../src/models/registry.js";
+import { errorKindForChat, KIND_POLICY, MODEL_ERROR_KINDS, ModelError } from "../../src/models/types.js";
+import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { collect } from "./contract.js";
+
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(() => fake.close());
+
+function config(extra: Record<string, unknown> = {}) {
+  const raw = {
+    models: {
+      defaultContextWindow: 32_000,
+      providers: {
+        local: {
+          baseUrl: fake.url,
+          apiKey: "sk-local",
+          headers: { "x-org": "keel" },
+          models: [{ id: "small", name: "Small", contextWindow: 8_192, maxTokens: 1_024 }, { id: "big" }],
+        },
+        other: { baseUrl: "http://127.0.0.1:9/v1", models: [{ id: "vendor/model-x" }] },
+      },
+    },
+    ...extra,
+  };
+  return loadConfig({ path: "/nonexistent", raw, env: {} }).config;
+}
+
+describe("ModelRegistry", () => {
+  it("builds a working provider per configured entry, with its key and headers", async () => {
+    const providers = createProviders(config());
+    expect([...providers.keys()]).toEqual(["local", "other"]);
+    fake.setScript([step.reply("from config")]);
+    const c = await collect(providers.get("local")!);
+    expect(c.text).toBe("from config");
+    const req = fake.requests.at(-1)!;
+    expect(req.headers["authorization"]).toBe("Bearer sk-local");
+    expect(req.headers["x-org"]).toBe("keel");
+  });
+
+  it("resolves refs with limits, defaulting the context window", () => {
+    const registry = new ModelRegistry(config());
+    const small = registry.resolve("local/small");
+    expect(small.provider.id).toBe("local");
+    expect(small.model).toEqual({ id: "small", name: "Small", contextWindow: 8_192, maxTokens: 1_024 });
+    expect(small.listed).toBe(true);
+    expect(registry.resolve("local/big").model).toEqual({ id: "big", name: "big", contextWindow: 32_000 });
+    // Model ids may contain slashes; only the first one separates the provider.
+    expect(registry.resolve("other/vendor/model-x").model.id).toBe("vendor/model-x");
+    const unlisted = registry.resolve("local/not-listed");
+    expect([unlisted.listed, unlisted.model.contextWindow]).toEqual([false, 32_000]);
+  });
+
+  it("an unknown provider or a malformed ref is model_not_found naming what is configured", () => {
+    const registry = new ModelRegistry(config());
+    for (const ref of ["nope/m", "no-slash"]) {
+      let err: unknown;
+      try {
+        registry.resolve(ref);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ModelError);
+      expect((err as ModelError).kind).toBe("model_not_found");
+      expect((err as ModelError).message).toContain("local, other");
+    }
+    expect(parseModelRef("a/b/c")).toEqual({ provider: "a", model: "b/c" });
+    expect(parseModelRef("/b")).toBeUndefined();
+    expect(parseModelRef("a/")).toBeUndefined();
+  });
+
+  it("lists every configured model for models.list", () => {
+    expect(new ModelRegistry(config()).list()).toEqual({
+      models: [
+        { id: "small", name: "Small", provider: "local", contextWindow: 8_192 },
+        { id: "big", name: "big", provider: "local", contextWindow: 32_000 },
+        { id: "vendor/model-x", name: "vendor/model-x", provider: "other", contextWindow: 32_000 },
+      ],
+    });
+    expect(new ModelRegistry(loadConfig({ path: "/nonexistent", env: {} }).config).list()).toEqual({
+      models: [],
+    });
+  });
+
+  it("resolves an agent's model: its own entry, else the defaults, with de-duplicated fallbacks", () => {
+    const registry = new ModelRegistry(
+      config({
+        agents: {
+          defaults: {
+            model: {
+              primary: "local/big",
+              fallbacks: ["local/small", "local/big", "local/small", "other/vendor/model-x"],
+            },
+          },
+          entries: { coder: { model: "local/small" }, writer: { name: "Writer" } },
+        },
+      }),
+    );
+    expect(registry.agentModel("main")).toEqual({
+      primary: "local/big",
+      fallbacks: ["local/small", "other/vendor/model-x"],
+      source: "defaults",
+    });
+    expect(registry.agentModel("writer")?.source).toBe("defaults");
+    expect(registry.agentModel("coder")).toEqual({ primary: "local/small", fallbacks: [], source: "agent" });
+    expect(new ModelRegistry(config()).agentModel("main")).toBeUndefined();
+  });
+});
+
+describe("kind tables", () => {
+  it("maps kinds to the chat errorKind as Keel's choices say", () => {
+    const mapped = Object.fromEntries(MODEL_ERROR_KINDS.map((k) => [k, errorKindForChat(k)]));
+    expect(mapped).toEqual({
+      auth: "unknown",
+      billing: "unknown",
+      rate_limit: "rate_limit",
+      overloaded: "unknown",
+      timeout: "timeout",
+      network: "unknown",
+      model_not_found: "unknown",
+      endpoint_not_found: "unknown",
+      context_length: "context_length",
+      content_policy: "refusal",
+      bad_request: "unknown",
+      server_error: "unknown",
+    });
+  });
+
+  it("has a policy for every kind; a 404 never cools a credential; timeouts and resets count as failures", () => {
+    expect(Object.keys(KIND_POLICY).sort()).toEqual([...MODEL_ERROR_KINDS].sort());
+    for (const k of ["model_not_found", "endpoint_not_found"] as const) {
+      expect(KIND_POLICY[k]).toMatchObject({ failover: "next_candidate", coolDownCredential: false });
+    }
+    expect(KIND_POLICY.endpoint_not_found.configError).toBe(true);
+    for (const k of ["timeout", "network", "auth", "rate_limit"] as const) {
+      expect(KIND_POLICY[k]).toMatchObject({ failover: "next_candidate", coolDownCredential: true });
+    }
+    for (const k of ["context_length", "content_policy", "bad_request"] as const) {
+      expect(KIND_POLICY[k].failover).toBe("stop");
+    }
+  });
+
+  it("ModelError carries its details for chat events and attempt records", () => {
+    const err = new ModelError("rate_limit", "slow down", {
+      provider: "p",
+      model: "m",
+      status: 429,
+      retryAfterMs: 5,
+    });
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe("ModelError");
+    expect(err.toDetails()).toEqual({
+      kind: "rate_limit",
+      provider: "p",
+      model: "m",
+      status: 429,
+      retryAfterMs: 5,
+    });
+  });
+});
