@@ -1,0 +1,133 @@
+// Versioned schema migrations for the SQLite store: one transaction per version, backup first.
+import type Database from "better-sqlite3";
+
+/** One schema step. `up` runs inside a transaction together with the user_version bump. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database.Database) => void;
+}
+
+/** Every schema version in order; append only — a released step is never edited. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "sessions and transcript messages",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE sessions (
+          id INTEGER PRIMARY KEY,
+          key TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          session_id TEXT NOT NULL UNIQUE,
+          label TEXT,
+          display_name TEXT,
+          provider_override TEXT,
+          model_override TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          session_started_at INTEGER NOT NULL,
+          last_interaction_at INTEGER,
+          input_tokens INTEGER NOT NULL DEFAULT 0,
+          output_tokens INTEGER NOT NULL DEFAULT 0,
+          total_tokens INTEGER NOT NULL DEFAULT 0,
+          context_tokens INTEGER,
+          message_count INTEGER NOT NULL DEFAULT 0,
+          archived_at INTEGER
+        );
+        -- One live row per key; archived rows keep their key for display.
+        CREATE UNIQUE INDEX sessions_live_key ON sessions(key) WHERE archived_at IS NULL;
+        -- Listing pages walk these in order instead of sorting the table.
+        CREATE INDEX sessions_live_recent ON sessions(updated_at DESC, id DESC) WHERE archived_at IS NULL;
+        CREATE INDEX sessions_live_agent_recent
+          ON sessions(agent_id, updated_at DESC, id DESC) WHERE archived_at IS NULL;
+        CREATE INDEX sessions_archived ON sessions(archived_at) WHERE archived_at IS NOT NULL;
+        CREATE TABLE messages (
+          session_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          id TEXT NOT NULL,
+          role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+          content TEXT NOT NULL,
+          timestamp INTEGER NOT NULL,
+          run_id TEXT,
+          idempotency_key TEXT,
+          meta TEXT,
+          PRIMARY KEY (session_id, seq)
+        ) WITHOUT ROWID;
+      `),
+  },
+  {
+    version: 2,
+    name: "thinking/verbose levels and message idempotency",
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE sessions ADD COLUMN thinking_level TEXT;
+        ALTER TABLE sessions ADD COLUMN verbose_level TEXT;
+        CREATE UNIQUE INDEX messages_idempotency
+          ON messages(session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      `),
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export interface MigrateOptions {
+  /** The database file; when set, an existing database is copied aside before it is migrated. */
+  file?: string;
+  /** Stop at this version (tests build older databases with it). Defaults to the latest. */
+  target?: number;
+  now?: number;
+  log?: (msg: string) => void;
+}
+
+export interface MigrateResult {
+  from: number;
+  to: number;
+  /** The copy made before migrating, when there was something to copy. */
+  backup?: string;
+}
+
+/**
+ * Brings the database to `target`. Each step runs in its own transaction with its user_version
+ * bump, so a crash mid-way leaves the last completed version, never a half-applied one. A
+ * database newer than this build is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, options: MigrateOptions = {}): MigrateResult {
+  const target = options.target ?? LATEST_VERSION;
+  const from = db.pragma("user_version", { simple: true }) as number;
+  if (from > LATEST_VERSION) {
+    throw new Error(
+      `session database is at schema v${from}, newer than this Keel (v${LATEST_VERSION}); refusing to open it`,
+    );
+  }
+  if (from >= target) return { from, to: from };
+  const result: MigrateResult = { from, to: target };
+  if (options.file && hasTables(db)) {
+    result.backup = backup(db, options.file, from, options.now ?? Date.now());
+    options.log?.(`session database backed up to ${result.backup}`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= from || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      // user_version lives in the page-1 header, so this write commits or rolls back with `up`.
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    options.log?.(`session database migrated to v${m.version} (${m.name})`);
+  }
+  return result;
+}
+
+function hasTables(db: Database.Database): boolean {
+  const row = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+    n: number;
+  };
+  return row.n > 0;
+}
+
+/** `<file>.bak-v<N>-<ts>`: a consistent copy (VACUUM INTO reads one snapshot, WAL included). */
+function backup(db: Database.Database, file: string, version: number, now: number): string {
+  const path = `${file}.bak-v${version}-${now}`;
+  db.prepare("VACUUM INTO ?").run(path);
+  return path;
+}

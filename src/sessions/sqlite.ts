@@ -1,0 +1,359 @@
+// The default SessionStore: one SQLite database (better-sqlite3, WAL) in the state dir.
+import { randomUUID } from "node:crypto";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { Config } from "../config/schema.js";
+import { invalidRequest } from "../protocol/errors.js";
+import { migrate } from "./migrations.js";
+import { pruneSessions } from "./sqlite-prune.js";
+import {
+  listWhere,
+  type MessageRow,
+  SESSION_COLUMNS,
+  type SessionRow,
+  toEntry,
+  toMessage,
+} from "./sqlite-rows.js";
+import type {
+  AppendInput,
+  HistoryPage,
+  HistoryQuery,
+  ListPage,
+  ListQuery,
+  PruneOptions,
+  PruneResult,
+  SessionPatch,
+  SessionStore,
+  SessionView,
+  TranscriptMessage,
+} from "./store.js";
+import { sessionNotFound } from "./store.js";
+
+/** The database file: one for every agent, so listing across agents is one indexed query. */
+export const SESSIONS_FILE = "sessions.sqlite";
+
+/**
+ * How long a write waits for another connection's lock (ms). Only one gateway owns the state dir,
+ * but CLI tools (`sqlite3`, backups) may hold a read lock briefly.
+ */
+const BUSY_TIMEOUT_MS = 5_000;
+
+export interface OpenSqliteOptions {
+  stateDir: string;
+  config: Config;
+  logger?: { info: (msg: string) => void };
+}
+
+/**
+ * Opens `<stateDir>/sessions.sqlite`, migrates it (backup first) and returns the store. The
+ * gateway runs this as its "sessions" startup step.
+ */
+export async function openSqliteStore(options: OpenSqliteOptions): Promise<SqliteSessionStore> {
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const file = join(options.stateDir, SESSIONS_FILE);
+  // Transcripts are private chat: create the file 0600 before SQLite does (its -wal/-shm copy the mode).
+  closeSync(openSync(file, "a", 0o600));
+  chmodSync(file, 0o600);
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    // NORMAL: a commit is in the WAL before we return, so kill -9 loses nothing; FULL also fsyncs.
+    db.pragma(`synchronous = ${options.config.session.synchronous}`);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    migrate(db, { file, log: (m) => options.logger?.info(m) });
+    return new SqliteSessionStore(db, file);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** better-sqlite3 is synchronous; the async methods resolve after the statement has committed. */
+export class SqliteSessionStore implements SessionStore {
+  readonly stats = { transcriptRowsRead: 0 };
+  private readonly listeners = new Set<(entry: SessionView) => void>();
+  private readonly listStatements = new Map<string, Database.Statement>();
+  private readonly s;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    const one = `SELECT ${SESSION_COLUMNS} FROM sessions`;
+    this.s = {
+      live: db.prepare(`${one} WHERE key = ? AND archived_at IS NULL`),
+      bySessionId: db.prepare(`${one} WHERE session_id = ?`),
+      insert: db.prepare(
+        `INSERT INTO sessions (key, agent_id, session_id, label, display_name, provider_override,
+           model_override, thinking_level, verbose_level, created_at, updated_at, session_started_at)
+         VALUES (@key, @agentId, @sessionId, @label, @displayName, @providerOverride,
+           @modelOverride, @thinkingLevel, @verboseLevel, @createdAt, @now, @now)`,
+      ),
+      patch: db.prepare(
+        `UPDATE sessions SET ${PATCH_FIELDS.map(([f, c]) => `${c} = CASE WHEN @has_${f} THEN @${f} ELSE ${c} END`).join(", ")},
+           updated_at = @now WHERE key = @key AND archived_at IS NULL`,
+      ),
+      archive: db.prepare("UPDATE sessions SET archived_at = ? WHERE key = ? AND archived_at IS NULL"),
+      purgeMessages: db.prepare("DELETE FROM messages WHERE session_id = ?"),
+      purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND archived_at IS NOT NULL"),
+      byIdempotency: db.prepare("SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?"),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (session_id, seq, id, role, content, timestamp, run_id, idempotency_key, meta)
+         VALUES (@sessionId, @seq, @id, @role, @content, @timestamp, @runId, @idempotencyKey, @meta)`,
+      ),
+      touchAfterAppend: db.prepare(
+        `UPDATE sessions SET message_count = @seq, updated_at = @now,
+           last_interaction_at = CASE WHEN @isUser THEN @timestamp ELSE last_interaction_at END
+         WHERE session_id = @sessionId`,
+      ),
+      history: db.prepare("SELECT * FROM messages WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq"),
+      usage: db.prepare(
+        `UPDATE sessions SET input_tokens = input_tokens + @input, output_tokens = output_tokens + @output,
+           total_tokens = total_tokens + @total, context_tokens = coalesce(@context, context_tokens),
+           updated_at = @now WHERE key = @key AND archived_at IS NULL`,
+      ),
+    };
+  }
+
+  async ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }> {
+    const result = this.db
+      .transaction(() => {
+        const row = this.s.live.get(key) as SessionRow | undefined;
+        if (row) return { entry: toEntry(row), created: false };
+        const now = Date.now();
+        this.s.insert.run({ ...NO_FIELDS, key, agentId, sessionId: randomUUID(), createdAt: now, now });
+        return { entry: toEntry(this.s.live.get(key) as SessionRow), created: true };
+      })
+      .immediate();
+    if (result.created) this.emitCreated(result.entry);
+    return result;
+  }
+
+  async get(key: string): Promise<SessionView | undefined> {
+    const row = this.s.live.get(key) as SessionRow | undefined;
+    return row && toEntry(row);
+  }
+
+  async getBySessionId(sessionId: string): Promise<SessionView | undefined> {
+    const row = this.s.bySessionId.get(sessionId) as SessionRow | undefined;
+    return row && toEntry(row);
+  }
+
+  async patch(key: string, patch: SessionPatch): Promise<SessionView> {
+    const params: Record<string, unknown> = { key, now: Date.now() };
+    for (const [field] of PATCH_FIELDS) {
+      const value = patch[field];
+      params[`has_${field}`] = value === undefined ? 0 : 1;
+      params[field] = value ?? null;
+    }
+    if (this.s.patch.run(params).changes === 0) throw sessionNotFound(key);
+    return toEntry(this.s.live.get(key) as SessionRow);
+  }
+
+  async reset(key: string): Promise<SessionView> {
+    return this.db
+      .transaction(() => {
+        const old = this.s.live.get(key) as SessionRow | undefined;
+        if (!old) throw sessionNotFound(key);
+        const now = Date.now();
+        // The old row is archived, not deleted: its transcript stays readable until pruned.
+        this.s.archive.run(now, key);
+        this.s.insert.run({
+          key,
+          agentId: old.agent_id,
+          sessionId: randomUUID(),
+          label: old.label,
+          displayName: old.display_name,
+          providerOverride: old.provider_override,
+          modelOverride: old.model_override,
+          thinkingLevel: old.thinking_level,
+          verboseLevel: old.verbose_level,
+          createdAt: old.created_at,
+          now,
+        });
+        return toEntry(this.s.live.get(key) as SessionRow);
+      })
+      .immediate();
+  }
+
+  async archive(key: string): Promise<SessionView | undefined> {
+    const row = this.s.live.get(key) as SessionRow | undefined;
+    if (!row) return undefined;
+    this.s.archive.run(Date.now(), key);
+    return this.getBySessionId(row.session_id);
+  }
+
+  async purge(sessionId: string): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (this.s.purgeSession.run(sessionId).changes === 0) return false;
+        this.s.purgeMessages.run(sessionId);
+        return true;
+      })
+      .immediate();
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const where = listWhere(query);
+    const offset = Math.max(0, query.offset ?? 0);
+    const rows = this.listStatement(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where.sql}
+       ORDER BY updated_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+    ).all({ ...where.params, limit: query.limit, offset }) as SessionRow[];
+    const { n } = this.listStatement(`SELECT count(*) AS n FROM sessions WHERE ${where.sql}`).get(
+      where.params,
+    ) as { n: number };
+    const end = offset + rows.length;
+    return { rows: rows.map(toEntry), total: n, hasMore: end < n, nextOffset: end < n ? end : null };
+  }
+
+  async appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>> {
+    return this.db
+      .transaction(() => {
+        const session = this.s.bySessionId.get(input.sessionId) as SessionRow | undefined;
+        if (!session || session.key !== input.sessionKey) {
+          throw invalidRequest(`unknown session ${input.sessionId} for key ${input.sessionKey}`);
+        }
+        if (input.idempotencyKey !== undefined) {
+          const dup = this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) as
+            | MessageRow
+            | undefined;
+          if (dup) return this.readRows([dup])[0]!;
+        }
+        const now = Date.now();
+        const row: MessageRow = {
+          session_id: input.sessionId,
+          seq: session.message_count + 1,
+          id: randomUUID(),
+          role: input.role,
+          content: input.content,
+          timestamp: input.timestamp ?? now,
+          run_id: input.runId ?? null,
+          idempotency_key: input.idempotencyKey ?? null,
+          meta: input.meta === undefined ? null : JSON.stringify(input.meta),
+        };
+        this.s.insertMessage.run({ ...fromMessageRow(row) });
+        this.s.touchAfterAppend.run({
+          seq: row.seq,
+          now,
+          isUser: input.role === "user" ? 1 : 0,
+          timestamp: row.timestamp,
+          sessionId: input.sessionId,
+        });
+        return toMessage(row);
+      })
+      .immediate();
+  }
+
+  async readHistory(sessionId: string, query: HistoryQuery): Promise<HistoryPage> {
+    const total = await this.countMessages(sessionId);
+    const offset = Math.max(0, query.offset ?? 0);
+    // seq is contiguous 1..total, so a page from the end is a seq range: no OFFSET scan.
+    const hi = total - offset;
+    const lo = Math.max(1, hi - query.limit + 1);
+    if (hi < 1 || query.limit < 1) return { messages: [], hasMore: hi >= 1, nextOffset: null, total };
+    const rows = this.s.history.all(sessionId, lo, hi) as MessageRow[];
+    const hasMore = lo > 1;
+    return {
+      messages: this.readRows(rows),
+      hasMore,
+      nextOffset: hasMore ? offset + rows.length : null,
+      total,
+    };
+  }
+
+  async countMessages(sessionId: string): Promise<number> {
+    const row = this.s.bySessionId.get(sessionId) as SessionRow | undefined;
+    return row?.message_count ?? 0;
+  }
+
+  async addUsage(
+    key: string,
+    usage: { input: number; output: number; total?: number; context?: number },
+  ): Promise<void> {
+    this.s.usage.run({
+      key,
+      input: usage.input,
+      output: usage.output,
+      total: usage.total ?? usage.input + usage.output,
+      context: usage.context ?? null,
+      now: Date.now(),
+    });
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    return pruneSessions(this.db, options);
+  }
+
+  onSessionCreated(listener: (entry: SessionView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.listeners.clear();
+    this.db.pragma("optimize");
+    this.db.close();
+  }
+
+  /** Every read of transcript rows goes through here, so the counter cannot miss one. */
+  private readRows(rows: MessageRow[]): TranscriptMessage[] {
+    this.stats.transcriptRowsRead += rows.length;
+    return rows.map(toMessage);
+  }
+
+  /** One prepared statement per filter combination (at most 2^6 texts, so the map is bounded). */
+  private listStatement(sql: string): Database.Statement {
+    let st = this.listStatements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.listStatements.set(sql, st);
+    }
+    return st;
+  }
+
+  private emitCreated(entry: SessionView): void {
+    for (const l of this.listeners) {
+      // A listener's failure (maintenance) must never fail the write that already committed.
+      try {
+        l(entry);
+      } catch {}
+    }
+  }
+}
+
+/** Patchable fields and their columns. */
+const PATCH_FIELDS = [
+  ["label", "label"],
+  ["displayName", "display_name"],
+  ["providerOverride", "provider_override"],
+  ["modelOverride", "model_override"],
+  ["thinkingLevel", "thinking_level"],
+  ["verboseLevel", "verbose_level"],
+  ["contextTokens", "context_tokens"],
+] as const satisfies ReadonlyArray<readonly [keyof SessionPatch, string]>;
+
+const NO_FIELDS = {
+  label: null,
+  displayName: null,
+  providerOverride: null,
+  modelOverride: null,
+  thinkingLevel: null,
+  verboseLevel: null,
+};
+
+function fromMessageRow(r: MessageRow): Record<string, unknown> {
+  return {
+    sessionId: r.session_id,
+    seq: r.seq,
+    id: r.id,
+    role: r.role,
+    content: r.content,
+    timestamp: r.timestamp,
+    runId: r.run_id,
+    idempotencyKey: r.idempotency_key,
+    meta: r.meta,
+  };
+}

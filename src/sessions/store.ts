@@ -1,0 +1,181 @@
+// The SessionStore interface every backend implements (SQLite now, Postgres later) and its row types.
+import { type GatewayError, invalidRequest } from "../protocol/errors.js";
+
+/** One session index row. Live rows have a unique `key`; archived rows keep theirs for display. */
+export interface SessionEntry {
+  key: string;
+  agentId: string;
+  /** UUID of the current transcript; `reset` mints a new one under the same key. */
+  sessionId: string;
+  label?: string;
+  displayName?: string;
+  /** A strict user override set by `sessions.patch` ("provider/model" split in two). */
+  providerOverride?: string;
+  modelOverride?: string;
+  thinkingLevel?: string;
+  verboseLevel?: string;
+  createdAt: number;
+  /** Last write of any kind (message, patch, usage); the list is ordered by it. */
+  updatedAt: number;
+  sessionStartedAt: number;
+  /** Last user message; idle resets measure from here, never from updatedAt (spec §3.2). */
+  lastInteractionAt?: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  contextTokens?: number;
+  /** Messages in this sessionId's transcript, kept on the row so nobody counts transcript rows. */
+  messageCount: number;
+  archivedAt?: number;
+}
+
+/** Read-only view handed to callers: a cached or shared row can never be mutated through it. */
+export type SessionView = Readonly<SessionEntry>;
+
+export type MessageRole = "user" | "assistant" | "system";
+
+/** One transcript row. `seq` starts at 1 and is contiguous within a sessionId. */
+export interface TranscriptMessage {
+  id: string;
+  sessionId: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  timestamp: number;
+  runId?: string;
+  idempotencyKey?: string;
+  /** Free-form metadata: aborted, stopReason, usage, provider, model… */
+  meta?: Readonly<Record<string, unknown>>;
+}
+
+export interface AppendInput {
+  /** The key is checked against the sessionId so a stale run cannot write into a reused key. */
+  sessionKey: string;
+  sessionId: string;
+  role: MessageRole;
+  content: string;
+  timestamp?: number;
+  runId?: string;
+  /** Appending twice with the same key in one session returns the first row instead. */
+  idempotencyKey?: string;
+  meta?: Record<string, unknown>;
+}
+
+/** Fields `patch` may change; `null` clears a field. */
+export interface SessionPatch {
+  label?: string | null;
+  displayName?: string | null;
+  providerOverride?: string | null;
+  modelOverride?: string | null;
+  thinkingLevel?: string | null;
+  verboseLevel?: string | null;
+  contextTokens?: number | null;
+}
+
+export interface ListQuery {
+  limit: number;
+  offset?: number;
+  agentId?: string;
+  /** Only sessions updated within the last N minutes. */
+  activeMinutes?: number;
+  /** Case-insensitive substring of key, label or displayName. */
+  search?: string;
+  /** Exact label. */
+  label?: string;
+  /** `true` lists archived sessions only; default lists live ones. */
+  archived?: boolean;
+  /** Keys left out (e.g. `global`, `unknown` unless asked for). */
+  excludeKeys?: readonly string[];
+  now?: number;
+}
+
+export interface ListPage {
+  rows: ReadonlyArray<SessionView>;
+  /** Rows matching the filters, all pages together. */
+  total: number;
+  hasMore: boolean;
+  nextOffset: number | null;
+}
+
+export interface HistoryQuery {
+  limit: number;
+  /**
+   * Messages skipped from the END: offset 0 with limit N is the newest N, the page for
+   * offset N the N before those. Reference clients ask for "the last N", so counting from the
+   * end keeps their first request cheap and stable while messages are appended.
+   */
+  offset?: number;
+}
+
+export interface HistoryPage {
+  /** Oldest first (newest last), as chat.history shows them. */
+  messages: ReadonlyArray<Readonly<TranscriptMessage>>;
+  /** Older messages exist before this page. */
+  hasMore: boolean;
+  /** The offset of the next (older) page, or null at the start of the transcript. */
+  nextOffset: number | null;
+  total: number;
+}
+
+export interface PruneOptions {
+  /** Live sessions kept per agent, most recently updated first. */
+  maxEntries: number;
+  /** Live sessions not updated for this long, and archived ones archived this long ago, go. */
+  pruneAfterMs: number;
+  /** Sessions for which this returns true are never pruned (the run engine: "has an active run"). */
+  keep: (sessionKey: string) => boolean;
+  /** Only this agent (the on-write pass); every agent when omitted (the timer). */
+  agentId?: string;
+  now?: number;
+}
+
+export interface PruneResult {
+  /** Live sessions removed (over the cap or stale), with their transcripts. */
+  pruned: number;
+  /** Archived sessions removed, with their transcripts. */
+  purged: number;
+}
+
+export interface StoreStats {
+  /** Transcript rows read since open: listing must leave this unchanged (stability §1). */
+  readonly transcriptRowsRead: number;
+}
+
+/** Async on purpose: a network backend (Postgres) implements the same contract. */
+export interface SessionStore {
+  /** Where the data lives, as `sessions.list` reports it. */
+  readonly path: string;
+  readonly stats: StoreStats;
+  /** The live session of `key`, created for `agentId` when missing. */
+  ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }>;
+  /** The live session of `key`. */
+  get(key: string): Promise<SessionView | undefined>;
+  /** Any session row, live or archived, by its sessionId. */
+  getBySessionId(sessionId: string): Promise<SessionView | undefined>;
+  /** Changes fields of a live session; throws when the key has none. */
+  patch(key: string, patch: SessionPatch): Promise<SessionView>;
+  /** New sessionId under the same key; the old transcript stays as an archived row until pruned. */
+  reset(key: string): Promise<SessionView>;
+  /** Archives the live session of `key` (step one of delete); undefined when there is none. */
+  archive(key: string): Promise<SessionView | undefined>;
+  /** Removes an archived session and its transcript; false when not found or still live. */
+  purge(sessionId: string): Promise<boolean>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Resolves once the row is durable under the configured synchronous mode. */
+  appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>>;
+  readHistory(sessionId: string, query: HistoryQuery): Promise<HistoryPage>;
+  countMessages(sessionId: string): Promise<number>;
+  addUsage(
+    key: string,
+    usage: { input: number; output: number; total?: number; context?: number },
+  ): Promise<void>;
+  prune(options: PruneOptions): Promise<PruneResult>;
+  /** Called after a session row is created; maintenance uses it to prune on write. */
+  onSessionCreated(listener: (entry: SessionView) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** What every backend throws for a key with no live session. */
+export function sessionNotFound(key: string): GatewayError {
+  return invalidRequest(`session not found: ${key}`, { code: "SESSION_NOT_FOUND", key });
+}

@@ -1,0 +1,102 @@
+// Store rows → the wire shapes of sessions.list rows and chat.history messages (spec §2).
+import type { Config, ModelRef } from "../config/schema.js";
+import type { SessionView, TranscriptMessage } from "./store.js";
+
+/** The `kind` of a session key as sessions.list reports it. */
+export type SessionKind = "direct" | "group" | "global" | "unknown";
+
+export function sessionKind(key: string): SessionKind {
+  if (key === "global" || key === "unknown") return key;
+  return /:(group|channel|room):/.test(key) ? "group" : "direct";
+}
+
+/** One row of `sessions.list`; optional fields are left out rather than sent as null. */
+export interface SessionListRow {
+  key: string;
+  kind: SessionKind;
+  label?: string;
+  displayName?: string;
+  updatedAt: number;
+  sessionId: string;
+  model?: string;
+  modelProvider?: string;
+  thinkingLevel?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  contextTokens?: number;
+  hasActiveRun?: boolean;
+  archivedAt?: number;
+}
+
+export function toListRow(e: SessionView, hasActiveRun: boolean): SessionListRow {
+  const row: SessionListRow = {
+    key: e.key,
+    kind: sessionKind(e.key),
+    updatedAt: e.updatedAt,
+    sessionId: e.sessionId,
+  };
+  if (e.label !== undefined) row.label = e.label;
+  if (e.displayName !== undefined) row.displayName = e.displayName;
+  if (e.modelOverride !== undefined) row.model = e.modelOverride;
+  if (e.providerOverride !== undefined) row.modelProvider = e.providerOverride;
+  if (e.thinkingLevel !== undefined) row.thinkingLevel = e.thinkingLevel;
+  if (e.totalTokens > 0) {
+    row.inputTokens = e.inputTokens;
+    row.outputTokens = e.outputTokens;
+    row.totalTokens = e.totalTokens;
+  }
+  if (e.contextTokens !== undefined) row.contextTokens = e.contextTokens;
+  if (e.archivedAt !== undefined) row.archivedAt = e.archivedAt;
+  row.hasActiveRun = hasActiveRun;
+  return row;
+}
+
+/** `sessions.list` defaults: the default agent's primary model and its context window. */
+export function listDefaults(config: Config): {
+  modelProvider: string | null;
+  model: string | null;
+  contextTokens: number;
+} {
+  const agent = config.agents.entries[config.agents.defaultId];
+  const ref = primaryRef(agent?.model ?? config.agents.defaults.model);
+  if (!ref) return { modelProvider: null, model: null, contextTokens: config.models.defaultContextWindow };
+  const slash = ref.indexOf("/");
+  const provider = ref.slice(0, slash);
+  const model = ref.slice(slash + 1);
+  const configured = config.models.providers[provider]?.models.find((m) => m.id === model);
+  return {
+    modelProvider: provider,
+    model,
+    contextTokens: configured?.contextWindow ?? config.models.defaultContextWindow,
+  };
+}
+
+function primaryRef(ref: ModelRef | undefined): string | undefined {
+  if (ref === undefined) return undefined;
+  return typeof ref === "string" ? ref : ref.primary;
+}
+
+/** Meta keys that chat.history shows at the top level of a message, as the reference does. */
+const SHOWN_META = ["aborted", "stopReason", "usage", "provider", "model", "api", "errorMessage"] as const;
+
+/**
+ * A transcript row as chat.history sends it: user and system content as a string, assistant
+ * content as `[{type:"text", text}]`, with `__openclaw {id, seq, runId?}` for dedupe and paging.
+ * Text longer than `maxChars` is cut, and the cut is said in the text.
+ */
+export function toWireMessage(m: Readonly<TranscriptMessage>, maxChars?: number): Record<string, unknown> {
+  const text =
+    maxChars !== undefined && m.content.length > maxChars
+      ? `${m.content.slice(0, maxChars)}\n…[truncated ${m.content.length - maxChars} chars]`
+      : m.content;
+  const out: Record<string, unknown> = {
+    role: m.role,
+    content: m.role === "assistant" ? [{ type: "text", text }] : text,
+    timestamp: m.timestamp,
+  };
+  for (const k of SHOWN_META) if (m.meta?.[k] !== undefined) out[k] = m.meta[k];
+  if (m.idempotencyKey !== undefined) out.idempotencyKey = m.idempotencyKey;
+  out.__openclaw = { id: m.id, seq: m.seq, ...(m.runId === undefined ? {} : { runId: m.runId }) };
+  return out;
+}
