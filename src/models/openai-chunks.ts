@@ -44,10 +44,7 @@ export class CompletionChunks {
       chunk = undefined;
     }
     if (!isObject(chunk)) {
-      this.#fail(
-        "server_error",
-        `malformed chunk from ${this.#label()}: ${JSON.stringify(data.slice(0, 200))}`,
-      );
+      this.fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
       return;
     }
     this.#onChunk(chunk);
@@ -69,7 +66,7 @@ export class CompletionChunks {
       if (delta) this.#pending.push({ type: "text", delta });
       const finish = asString(choice["finish_reason"]);
       if (finish === "error") {
-        this.#fail("server_error", `${this.#label()} ended the stream with finish_reason "error"`);
+        this.fail('finish_reason "error"');
         return;
       }
       if (finish) this.#finishReason = finish;
@@ -120,10 +117,7 @@ export class CompletionChunks {
       body = undefined;
     }
     if (!isObject(body)) {
-      this.#fail(
-        "server_error",
-        `malformed completion from ${this.#label()}: ${JSON.stringify(text.slice(0, 200))}`,
-      );
+      this.fail(`a malformed completion: ${JSON.stringify(text.slice(0, 200))}`);
       yield* this.take();
       return;
     }
@@ -145,8 +139,9 @@ export class CompletionChunks {
     yield* this.finish();
   }
 
-  #fail(kind: "server_error", message: string): void {
-    this.#error = new ModelError(kind, message, {
+  /** Records a vendor-side failure (server_error); it is thrown after the text that came before it. */
+  fail(what: string): void {
+    this.#error ??= new ModelError("server_error", `${this.#label()} sent ${what}`, {
       provider: this.#ctx.provider,
       model: this.#ctx.model,
       url: this.#ctx.url,

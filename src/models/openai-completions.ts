@@ -11,6 +11,8 @@ import { Watchdog } from "./watchdog.js";
 const ERROR_BODY_CAP = 64 * 1024;
 /** After `[DONE]`, how long the body may take to end (in the background) before its socket is dropped. */
 const DRAIN_MS = 1_000;
+/** Cap on one SSE event still being assembled: a vendor sending a line without end cannot grow the heap. */
+const MAX_EVENT_CHARS = 1024 * 1024;
 
 /** The `models.providers.<id>` fields this adapter reads. */
 export type OpenAICompletionsConfig = Pick<
@@ -109,7 +111,15 @@ export class OpenAICompletionsProvider implements ModelProvider {
     onTail: (rest: Promise<void>) => void,
   ): AsyncGenerator<StreamEvent> {
     const decoder = new TextDecoder();
-    const parser = createParser({ onEvent: (message) => chunks.onData(message.data) });
+    const parser = createParser({
+      maxBufferSize: MAX_EVENT_CHARS,
+      onEvent: (message) => chunks.onData(message.data),
+      // Unknown fields and bad retry values are harmless; only the size cap ends the stream.
+      onError: (err) => {
+        if (err.type === "max-buffer-size-exceeded")
+          chunks.fail(`an SSE event over ${MAX_EVENT_CHARS} characters`);
+      },
+    });
     const reader = body.getReader();
     const idleMs = this.#config.timeoutSeconds * 1000;
     for (;;) {

@@ -137,6 +137,28 @@ describe("openai-completions wire details", () => {
     }
   });
 
+  it("an SSE event that never ends is cut at 1 Mi characters → server_error", async () => {
+    fake.setScript([{ type: "raw", body: `data: ${"x".repeat(1024 * 1024 + 10)}` }]);
+    const err = (await collect(make())).error as ModelError;
+    expect(err.kind).toBe("server_error");
+    expect(err.message).toContain("SSE event over");
+  });
+
+  it("SSE comments, event names and CRLF line endings are tolerated", async () => {
+    const chunk = (content: string) =>
+      JSON.stringify({
+        id: "c",
+        model: "m",
+        choices: [{ index: 0, delta: { content }, finish_reason: null }],
+      });
+    const end = JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+    const body = `: keep-alive\r\n\r\nevent: message\r\ndata: ${chunk("a")}\r\n\r\ndata: ${chunk("b")}\n\ndata: ${end}\n\ndata: [DONE]\n\n`;
+    fake.setScript([{ type: "raw", body }]);
+    const c = await collect(make());
+    expect(c.error).toBeUndefined();
+    expect(c.text).toBe("ab");
+  });
+
   it("the usage chunk is left out when the vendor sends none", async () => {
     fake.setScript([step.reply("no usage", { usage: false })]);
     const c = await collect(make());
