@@ -13,6 +13,8 @@ const ERROR_BODY_CAP = 64 * 1024;
 const DRAIN_MS = 1_000;
 /** Cap on one SSE event still being assembled: a vendor sending a line without end cannot grow the heap. */
 const MAX_EVENT_CHARS = 1024 * 1024;
+/** Cap on a non-streamed JSON completion; past it the cut JSON fails to parse (server_error). */
+const MAX_COMPLETION_CHARS = 16 * 1024 * 1024;
 
 /** The `models.providers.<id>` fields this adapter reads. */
 export type OpenAICompletionsConfig = Pick<
@@ -62,7 +64,7 @@ export class OpenAICompletionsProvider implements ModelProvider {
         throw new ModelError("server_error", `${this.url} answered 200 without a body`, ctx);
       // Some OpenAI-compatible servers ignore stream:true and answer one JSON document.
       if (response.headers.get("content-type")?.includes("application/json")) {
-        yield* chunks.fromCompletion(await this.#readCapped(response, watchdog, Number.POSITIVE_INFINITY));
+        yield* chunks.fromCompletion(await this.#readCapped(response, watchdog, MAX_COMPLETION_CHARS));
         return;
       }
       yield* this.#events(response.body, chunks, watchdog, (rest) => {
