@@ -2,7 +2,8 @@
 import { Type } from "@sinclair/typebox";
 import { invalidRequest } from "../protocol/errors.js";
 import type { FinishedRun } from "../runs/run.js";
-import type { RunMethodsDeps } from "./chat.js";
+import { type RunMethodsDeps, startRun } from "./chat.js";
+import { openSession } from "../sessions/resolve.js";
 import { defineMethod, TwoResponses } from "./registry.js";
 
 const AgentParams = Type.Object(
@@ -62,12 +63,9 @@ export const agent = defineMethod({
         "deliver: no delivery target can be resolved (set bestEffortDeliver to run anyway)",
       );
     }
-    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey ?? "main", p.agentId);
-    const admission = await ctx.engine.start({
+    const admission = await startRun(ctx, p.sessionKey ?? "main", p.agentId, {
       method: "agent",
       runId: p.idempotencyKey,
-      sessionKey,
-      agentId,
       message: p.message,
       ...(p.model ? { model: p.model } : {}),
       ...(p.extraSystemPrompt ? { extraSystemPrompt: p.extraSystemPrompt } : {}),
@@ -78,8 +76,8 @@ export const agent = defineMethod({
     const runId = run?.runId ?? finished!.runId;
     const accepted = {
       runId,
-      sessionKey,
-      agentId,
+      sessionKey: run?.sessionKey ?? finished!.sessionKey,
+      agentId: run?.agentId ?? p.agentId ?? ctx.config.agents.defaultId,
       status: "accepted",
       acceptedAt: run?.acceptedAt ?? Date.now(),
     };
@@ -143,17 +141,19 @@ export const wake = defineMethod({
     { additionalProperties: false },
   ),
   handler: async (ctx: RunMethodsDeps, p) => {
-    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey ?? "main", p.agentId);
-    const { sessionId } = await ctx.runStore.ensureSession(agentId, sessionKey);
+    const { entry } = await openSession(ctx.store, ctx.config, p.sessionKey ?? "main", {
+      origin: "ws",
+      ...(p.agentId ? { agentId: p.agentId } : {}),
+    });
     // A system event: recorded in the session, read by the next turn as context. No run starts.
-    const { seq } = await ctx.runStore.appendMessage({
-      sessionKey,
-      sessionId,
+    const { seq } = await ctx.store.appendMessage({
+      sessionKey: entry.key,
+      sessionId: entry.sessionId,
       role: "system",
       content: p.text,
       meta: { wake: p.mode },
     });
-    return { ok: true, sessionKey, seq };
+    return { ok: true, sessionKey: entry.key, seq };
   },
 });
 

@@ -1,21 +1,37 @@
 // chat.send, chat.abort, chat.inject: the streamed-chat methods over the run engine.
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
-import type { RunEngine } from "../runs/engine.js";
+import type { Config } from "../config/schema.js";
+import type { RunEngine, StartRequest } from "../runs/engine.js";
 import { assistantMessage } from "../runs/events.js";
-import type { RunStore } from "../runs/ports.js";
+import { resolveSessionKey } from "../sessions/keys.js";
+import { openSession } from "../sessions/resolve.js";
+import type { SessionStore } from "../sessions/store.js";
 import { defineMethod } from "./registry.js";
 
 /** What the run methods need from the gateway (its services object satisfies this). */
 export interface RunMethodsDeps {
   engine: RunEngine;
-  runStore: RunStore;
-  /** Normalizes a client key (`main`, a bare key, `agent:<id>:…`) to a full key and its agent. */
-  resolveSessionKey(
-    key: string | undefined,
-    agentId: string | undefined,
-  ): { sessionKey: string; agentId: string };
-  emitChat(payload: object): void;
+  store: SessionStore;
+  config: Config;
+  /** Broadcasts an event to operators (chat.inject announces its note). */
+  broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): void;
+}
+
+/**
+ * Opens (or creates) the session a WebSocket caller names and starts a run in it.
+ * WebSocket callers may use any key, reserved prefixes included.
+ */
+export async function startRun(
+  ctx: RunMethodsDeps,
+  rawKey: string,
+  agentId: string | undefined,
+  req: Omit<StartRequest, "sessionKey" | "agentId" | "sessionId">,
+) {
+  const dup = ctx.engine.registry.duplicate(req.runId, req.method);
+  if (dup) return dup;
+  const { entry } = await openSession(ctx.store, ctx.config, rawKey, { origin: "ws", ...(agentId ? { agentId } : {}) });
+  return ctx.engine.start({ ...req, sessionKey: entry.key, agentId: entry.agentId, sessionId: entry.sessionId });
 }
 
 const Key = Type.String({ minLength: 1, maxLength: 512 });
@@ -45,12 +61,9 @@ export const chatSend = defineMethod({
   scope: "operator.write",
   params: ChatSendParams,
   handler: async (ctx: RunMethodsDeps, p) => {
-    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey, p.agentId);
-    const admission = await ctx.engine.start({
+    const admission = await startRun(ctx, p.sessionKey, p.agentId, {
       method: "chat",
       runId: p.idempotencyKey,
-      sessionKey,
-      agentId,
       message: p.message,
       queueMode: (p.queueMode ?? "followup") as "followup",
       ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
@@ -75,8 +88,8 @@ export const chatAbort = defineMethod({
     { additionalProperties: false },
   ),
   handler: (ctx: RunMethodsDeps, p) => {
-    const { sessionKey } = ctx.resolveSessionKey(p.sessionKey, p.agentId);
-    const runIds = ctx.engine.abort(sessionKey, p.runId);
+    const { key } = resolveSessionKey(ctx.config, p.sessionKey, p.agentId);
+    const runIds = ctx.engine.abort(key, p.runId);
     return { ok: true, aborted: runIds.length > 0, runIds };
   },
 });
@@ -89,21 +102,20 @@ export const chatInject = defineMethod({
     { additionalProperties: false },
   ),
   handler: async (ctx: RunMethodsDeps, p) => {
-    const { sessionKey, agentId } = ctx.resolveSessionKey(p.sessionKey, undefined);
-    const { sessionId } = await ctx.runStore.ensureSession(agentId, sessionKey);
+    const { entry } = await openSession(ctx.store, ctx.config, p.sessionKey, { origin: "ws" });
     const runId = `inject-${randomUUID()}`;
-    const { seq } = await ctx.runStore.appendMessage({
-      sessionKey,
-      sessionId,
+    const { seq } = await ctx.store.appendMessage({
+      sessionKey: entry.key,
+      sessionId: entry.sessionId,
       role: "assistant",
       content: p.message,
       runId,
       meta: { injected: true, ...(p.label ? { label: p.label } : {}) },
     });
-    ctx.emitChat({
+    ctx.broadcast("chat", {
       runId,
-      sessionKey,
-      agentId,
+      sessionKey: entry.key,
+      agentId: entry.agentId,
       seq: 1,
       state: "final",
       stopReason: "injected",

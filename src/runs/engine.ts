@@ -14,19 +14,21 @@ import {
   chatStatus,
   type EmitFn,
 } from "./events.js";
-import type { Candidate, RunModels, RunStore } from "./ports.js";
+import type { ChatMessage } from "../models/types.js";
+import type { SessionStore } from "../sessions/store.js";
+import type { Candidate, RunModels } from "./ports.js";
 import { type Admission, type QueueMode, RunRegistry } from "./registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "./run.js";
 
 export interface EngineDeps {
   config: Config;
-  store: RunStore;
+  store: SessionStore;
   models: RunModels;
   emit: EmitFn;
   logger: Logger;
 }
 
-export interface StartRequest extends Omit<RunInit, "sessionId" | "timeoutMs"> {
+export interface StartRequest extends Omit<RunInit, "timeoutMs"> {
   queueMode?: QueueMode;
   /** Overrides the agent's timeoutSeconds (ms). */
   timeoutMs?: number;
@@ -62,16 +64,12 @@ export class RunEngine {
     const dup = this.registry.duplicate(req.runId, req.method);
     if (dup) return dup;
     const agent = agentSettings(config, req.agentId);
-    const { sessionId } = await store.ensureSession(req.agentId, req.sessionKey);
-    const admission = this.registry.admit(
-      { ...req, sessionId, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 },
-      req.queueMode,
-    );
+    const admission = this.registry.admit({ ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 }, req.queueMode);
     if (admission.kind === "new") {
       const run = admission.run;
       run.userWrite = store.appendMessage({
         sessionKey: run.sessionKey,
-        sessionId,
+        sessionId: run.sessionId,
         role: "user",
         content: run.message,
         runId: run.runId,
@@ -118,12 +116,7 @@ export class RunEngine {
       const message = err instanceof Error ? err.message : String(err);
       return { status: "error", kind: "config", message };
     }
-    const history = await store.recentMessages(
-      run.sessionKey,
-      run.sessionId,
-      config.runs.historyMessages,
-      userSeq,
-    );
+    const history = await this.history(run, userSeq);
     if (run.signal.aborted) return abortedOutcome(run);
     this.status(run, "starting_model");
     emit("agent", agentEvent(run, "lifecycle", { phase: "start", startedAt: run.startedAt }, true));
@@ -157,7 +150,7 @@ export class RunEngine {
     run: Run,
     c: Candidate,
     systemPrompt: string,
-    history: Awaited<ReturnType<RunStore["recentMessages"]>>,
+    history: ChatMessage[],
     deadline: number,
   ): Promise<RunOutcome | ModelError> {
     run.provider = c.providerId;
@@ -217,6 +210,19 @@ export class RunEngine {
     }
   }
 
+  /**
+   * The prompt's history: the newest messages of the session, without this run's own user message
+   * and without user messages of runs still queued behind it (they were written at admission, so
+   * they can sit before this run's reply in the transcript).
+   */
+  private async history(run: Run, userSeq: number | undefined): Promise<ChatMessage[]> {
+    const page = await this.deps.store.readHistory(run.sessionId, { limit: this.deps.config.runs.historyMessages + 1 });
+    const queued = new Set(this.registry.activeRunIds(run.sessionKey));
+    return page.messages
+      .filter((m) => m.seq !== userSeq && !(m.role === "user" && m.runId !== undefined && queued.has(m.runId)))
+      .map((m) => ({ role: m.role, content: m.content }));
+  }
+
   private status(run: Run, phase: ChatPhase): void {
     this.deps.emit("agent", agentEvent(run, "run_status", { phase }));
     this.deps.emit("chat", chatStatus(run, phase));
@@ -268,7 +274,9 @@ export class RunEngine {
         },
       });
     }
-    if (run.usage) await store.addUsage(run.sessionKey, run.usage);
+    if (run.usage) {
+      await store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
+    }
     const endedAt = finished.endedAt;
     if (outcome.status === "ok") {
       emit(

@@ -1,0 +1,103 @@
+// Test harness: a real run engine over a real SQLite store and a fake OpenAI vendor on loopback.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load.js";
+import { silentLogger } from "../../src/lifecycle/logger.js";
+import { ModelRegistry } from "../../src/models/registry.js";
+import { runModels } from "../../src/runs/candidates.js";
+import { RunEngine } from "../../src/runs/engine.js";
+import { openSqliteStore } from "../../src/sessions/sqlite.js";
+import { type FakeScript, startFakeOpenAI } from "../fixtures/fake-openai.js";
+
+export interface Emitted {
+  event: string;
+  // biome-ignore lint/suspicious/noExplicitAny: event payloads are read loosely in assertions.
+  payload: any;
+}
+
+export async function engineHarness(
+  options: { script?: FakeScript; raw?: Record<string, unknown>; record?: boolean } = {},
+) {
+  const dir = mkdtempSync(join(tmpdir(), "keel-runs-"));
+  const fake = await startFakeOpenAI({
+    ...(options.script ? { script: options.script } : {}),
+    maxRecorded: 100,
+  });
+  const raw = options.raw ?? {};
+  const loaded = loadConfig({
+    path: "/nonexistent",
+    env: {},
+    raw: {
+      models: {
+        providers: {
+          fake: { baseUrl: fake.url, apiKey: "sk-test", models: [{ id: "m1" }, { id: "m2" }] },
+          ...((raw["providers"] as object) ?? {}),
+        },
+      },
+      agents: {
+        defaults: { model: "fake/m1", systemPrompt: "be brief" },
+        ...((raw["agents"] as object) ?? {}),
+      },
+      runs: { deltaThrottleMs: 0, ...((raw["runs"] as object) ?? {}) },
+    },
+  });
+  const config = loaded.config;
+  const store = await openSqliteStore({ stateDir: dir, config });
+  const events: Emitted[] = [];
+  const record = options.record ?? true;
+  const models = new ModelRegistry(config);
+  const engine = new RunEngine({
+    config,
+    store,
+    models: runModels(() => models),
+    emit: (event, payload) => {
+      if (record) events.push({ event, payload });
+    },
+    logger: silentLogger(),
+  });
+  const start = async (message: string, runId: string, key = "agent:main:main", extra: object = {}) => {
+    const { entry } = await store.ensure("main", key);
+    return engine.start({
+      method: "chat",
+      runId,
+      sessionKey: entry.key,
+      agentId: entry.agentId,
+      sessionId: entry.sessionId,
+      message,
+      ...extra,
+    });
+  };
+  return {
+    dir,
+    fake,
+    store,
+    engine,
+    events,
+    config,
+    start,
+    /** Chat events of one run, in order. */
+    chat: (runId: string) =>
+      events.filter((e) => e.event === "chat" && e.payload.runId === runId).map((e) => e.payload),
+    async [Symbol.asyncDispose]() {
+      await engine.shutdown();
+      await store.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when the run has ended (its finished record exists). */
+export async function ended(engine: RunEngine, runId: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = engine.registry.lookup(runId).finished;
+    if (f) return f;
+    const active = engine.registry.lookup(runId).active;
+    if (active) {
+      await Promise.race([active.waitEnd(), new Promise((r) => setTimeout(r, 200))]);
+    } else await new Promise((r) => setTimeout(r, 5));
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not end`);
+  }
+}
