@@ -208,6 +208,7 @@ describe("connect handshake", () => {
       expect((await s.connect({ auth: { token: "wrong" } })).error.details.code).toBe("AUTH_TOKEN_MISMATCH");
     }
     await using ok = await openClient(gw.url);
+    expect((await ok.request("health")).ok).toBe(true);
   });
 
   it("refuses an invalid role with 1008 and a second connect on an open connection", async () => {

@@ -123,6 +123,7 @@ describe("frame size and handshake limits", () => {
     await a.closed;
     await new Promise((r) => setTimeout(r, 50));
     await using c = await openClient(gw.url);
+    expect((await c.request("health")).ok).toBe(true);
     expect(b.frames[0].event).toBe("connect.challenge");
   });
 });
