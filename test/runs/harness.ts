@@ -53,6 +53,7 @@ export async function engineHarness(
     models: runModels(() => models),
     emit: (event, payload) => {
       if (record) events.push({ event, payload });
+      options.onEvent?.(event, payload);
     },
     logger: silentLogger(),
   });
