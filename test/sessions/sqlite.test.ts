@@ -1,0 +1,84 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { LATEST_VERSION } from "../../src/sessions/migrations.js";
+import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
+import { sessionStoreContract } from "./contract.js";
+import { makeConfig, tempDir, tempSqliteStore } from "./helpers.js";
+
+sessionStoreContract("sqlite", () => tempSqliteStore());
+
+describe("SQLite store specifics", () => {
+  it("lives in <stateDir>/sessions.sqlite, mode 0600, WAL, at the latest schema", async () => {
+    const { store, dir, dispose } = await tempSqliteStore();
+    try {
+      const file = join(dir, SESSIONS_FILE);
+      expect(store.path).toBe(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.pragma("user_version", { simple: true })).toBe(LATEST_VERSION);
+      db.close();
+    } finally {
+      await dispose();
+    }
+  });
+
+  it("applies session.synchronous", async () => {
+    const t = tempDir();
+    const store = await openSqliteStore({
+      stateDir: t.dir,
+      config: makeConfig({ session: { synchronous: "FULL" } }),
+    });
+    // biome-ignore lint/complexity/useLiteralKeys: reaching the private handle is the point here
+    const db = (store as unknown as { db: Database.Database })["db"];
+    expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+    await store.close();
+    t.dispose();
+  });
+
+  it("data survives close and reopen", async () => {
+    const t = tempDir();
+    const config = makeConfig();
+    const a = await openSqliteStore({ stateDir: t.dir, config });
+    const { entry } = await a.ensure("main", "agent:main:main");
+    await a.appendMessage({
+      sessionKey: entry.key,
+      sessionId: entry.sessionId,
+      role: "user",
+      content: "kept",
+    });
+    await a.close();
+    const b = await openSqliteStore({ stateDir: t.dir, config });
+    expect((await b.get(entry.key))?.sessionId).toBe(entry.sessionId);
+    expect((await b.readHistory(entry.sessionId, { limit: 5 })).messages[0]?.content).toBe("kept");
+    await b.close();
+    t.dispose();
+  });
+
+  it("listing uses the partial indexes instead of sorting the table", async () => {
+    const { store, dir, dispose } = await tempSqliteStore();
+    try {
+      const db = new Database(join(dir, SESSIONS_FILE), { readonly: true });
+      const plan = (sql: string) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+          .map((r) => r.detail)
+          .join("\n");
+      const all = plan(
+        "SELECT * FROM sessions WHERE archived_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 10 OFFSET 0",
+      );
+      expect(all).toContain("sessions_live_recent");
+      expect(all).not.toContain("TEMP B-TREE");
+      const agent = plan(
+        "SELECT * FROM sessions WHERE archived_at IS NULL AND agent_id = 'x' ORDER BY updated_at DESC, id DESC LIMIT 10",
+      );
+      expect(agent).toContain("sessions_live_agent_recent");
+      expect(agent).not.toContain("TEMP B-TREE");
+      db.close();
+      expect(store.stats.transcriptRowsRead).toBe(0);
+    } finally {
+      await dispose();
+    }
+  });
+});
