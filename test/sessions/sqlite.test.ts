@@ -31,8 +31,8 @@ describe("SQLite store specifics", () => {
       stateDir: t.dir,
       config: makeConfig({ session: { synchronous: "FULL" } }),
     });
-    // biome-ignore lint/complexity/useLiteralKeys: reaching the private handle is the point here
-    const db = (store as unknown as { db: Database.Database })["db"];
+    // synchronous is per connection, so it can only be read through the store's own handle.
+    const db = (store as unknown as { db: Database.Database }).db;
     expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
     await store.close();
     t.dispose();
