@@ -10,6 +10,8 @@ export interface ConnectionsOptions {
   self: () => PresenceEntry;
   /** Current `stateVersion.health`. */
   healthVersion: () => number;
+  /** Presence changes within this window go out as one `presence` event (default 500 ms). */
+  presenceCoalesceMs?: number;
 }
 
 /**
@@ -20,6 +22,7 @@ export class Connections implements ConnectionsView, EventBus {
   private readonly map = new Map<string, Connection>();
   /** Bumped whenever the authenticated set changes: `stateVersion.presence`. */
   presenceVersion = 0;
+  private presenceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConnectionsOptions) {}
 
@@ -77,10 +80,26 @@ export class Connections implements ConnectionsView, EventBus {
     return out;
   }
 
-  /** Bumps the presence version and tells every client (droppable: a gap means "refetch"). */
+  /**
+   * Bumps the presence version and schedules one `presence` event (droppable: a gap means
+   * "refetch"). Coalesced because each event carries the whole list to every client: sent per
+   * connect, a storm of N clients would cost O(N²) bytes (measured: 100 parallel connecting
+   * clients fell from ~1800 to ~190 connects/s).
+   */
   presenceChanged(): void {
     this.presenceVersion += 1;
-    this.broadcast("presence", { presence: this.presence() }, { droppable: true, withStateVersion: true });
+    if (this.presenceTimer) return;
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = undefined;
+      this.broadcast("presence", { presence: this.presence() }, { droppable: true, withStateVersion: true });
+    }, this.options.presenceCoalesceMs ?? 500);
+    this.presenceTimer.unref();
+  }
+
+  /** Stops the pending presence event (gateway closing). */
+  close(): void {
+    clearTimeout(this.presenceTimer);
+    this.presenceTimer = undefined;
   }
 
   broadcast(event: string, payload: unknown, options: BroadcastOptions = {}): BroadcastResult {

@@ -92,6 +92,7 @@ export class SocketServer {
     if (this.draining) return;
     this.draining = true;
     for (const t of this.timers) clearInterval(t);
+    this.o.connections.close();
     const payload: Record<string, unknown> = { reason: options.reason };
     if (options.restartExpectedMs !== undefined) payload["restartExpectedMs"] = options.restartExpectedMs;
     this.o.connections.broadcast("shutdown", payload);
