@@ -78,6 +78,8 @@ export interface MigrateOptions {
   target?: number;
   now?: number;
   log?: (msg: string) => void;
+  /** The steps to apply; {@link MIGRATIONS} unless a test supplies its own. */
+  migrations?: readonly Migration[];
 }
 
 export interface MigrateResult {
@@ -90,23 +92,19 @@ export interface MigrateResult {
 /**
  * Brings the database to `target`. Each step runs in its own transaction with its user_version
  * bump, so a crash mid-way leaves the last completed version, never a half-applied one. A
- * database newer than this build is refused rather than guessed at.
+ * database newer than this build is refused (see {@link assertNotNewer}).
  */
 export function migrate(db: Database.Database, options: MigrateOptions = {}): MigrateResult {
-  const target = options.target ?? LATEST_VERSION;
-  const from = db.pragma("user_version", { simple: true }) as number;
-  if (from > LATEST_VERSION) {
-    throw new Error(
-      `session database is at schema v${from}, newer than this Keel (v${LATEST_VERSION}); refusing to open it`,
-    );
-  }
+  const steps = options.migrations ?? MIGRATIONS;
+  const from = assertNotNewer(db, steps);
+  const target = options.target ?? steps[steps.length - 1]!.version;
   if (from >= target) return { from, to: from };
   const result: MigrateResult = { from, to: target };
   if (options.file && hasTables(db)) {
     result.backup = backup(db, options.file, from, options.now ?? Date.now());
     options.log?.(`session database backed up to ${result.backup}`);
   }
-  for (const m of MIGRATIONS) {
+  for (const m of steps) {
     if (m.version <= from || m.version > target) continue;
     db.transaction(() => {
       m.up(db);
@@ -116,6 +114,21 @@ export function migrate(db: Database.Database, options: MigrateOptions = {}): Mi
     options.log?.(`session database migrated to v${m.version} (${m.name})`);
   }
   return result;
+}
+
+/**
+ * The database's schema version; throws for one newer than `steps` know, rather than guess at
+ * it. Call before any pragma that writes (journal_mode) so a refused file stays byte-identical.
+ */
+export function assertNotNewer(db: Database.Database, steps: readonly Migration[] = MIGRATIONS): number {
+  const latest = steps[steps.length - 1]?.version ?? 0;
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > latest) {
+    throw new Error(
+      `session database is at schema v${version}, newer than this Keel (v${latest}); refusing to open it`,
+    );
+  }
+  return version;
 }
 
 function hasTables(db: Database.Database): boolean {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
-import { migrate } from "./migrations.js";
+import { assertNotNewer, migrate } from "./migrations.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
   listWhere,
@@ -57,10 +57,11 @@ export async function openSqliteStore(options: OpenSqliteOptions): Promise<Sqlit
   chmodSync(file, 0o600);
   const db = new Database(file);
   try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    assertNotNewer(db);
     db.pragma("journal_mode = WAL");
     // NORMAL: a commit is in the WAL before we return, so kill -9 loses nothing; FULL also fsyncs.
     db.pragma(`synchronous = ${options.config.session.synchronous}`);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db, { file, log: (m) => options.logger?.info(m) });
     return new SqliteSessionStore(db, file);
   } catch (err) {

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startMaintenance, writeBatch } from "../../src/sessions/maintenance.js";
+import type { PruneResult } from "../../src/sessions/store.js";
+import { tempSqliteStore } from "./helpers.js";
+
+const fixtures: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const d of fixtures.splice(0)) await d();
+});
+
+async function setup(maintenance: Record<string, unknown>) {
+  const fx = await tempSqliteStore({ session: { maintenance } });
+  fixtures.push(fx.dispose);
+  return fx;
+}
+
+/** Waits until `check` holds (polling), failing after `ms`. */
+async function until(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("session maintenance", () => {
+  it("applies maxEntries on write and never prunes a session with an active run", async () => {
+    const { store, config } = await setup({ maxEntries: 10 });
+    const active = new Set(["agent:main:s0"]);
+    const m = startMaintenance(store, config, (k) => active.has(k));
+    fixtures.unshift(async () => m.dispose());
+    for (let i = 0; i < 15; i++) await store.ensure("main", `agent:main:s${i}`);
+    // Subagent, cron and hook sessions count and go like any other.
+    await store.ensure("main", "cron:job");
+    await store.ensure("main", "hook:h1");
+    await store.ensure("main", "agent:main:subagent:1");
+    const live = async () => (await store.list({ limit: 100, agentId: "main" })).rows.map((r) => r.key);
+    await until(async () => (await live()).length === 11);
+    const keys = await live();
+    expect(keys).toContain("agent:main:s0");
+    expect(keys).toEqual(expect.arrayContaining(["cron:job", "hook:h1", "agent:main:subagent:1"]));
+    expect(keys).not.toContain("agent:main:s1");
+  });
+
+  it("prunes in batches: the cap may be passed by less than one batch between passes", async () => {
+    const { store, config } = await setup({ maxEntries: 100 });
+    expect(writeBatch(100)).toBe(10);
+    const pruned: PruneResult[] = [];
+    const m = startMaintenance(store, config, () => false, { onPruned: (r) => pruned.push(r) });
+    fixtures.unshift(async () => m.dispose());
+    // Each creation in its own turn of the event loop, as separate requests would arrive.
+    const create = async (i: number) => {
+      await store.ensure("main", `agent:main:s${i}`);
+      await new Promise((r) => setImmediate(r));
+    };
+    for (let i = 0; i < 105; i++) await create(i);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await store.list({ limit: 1 })).total).toBe(105);
+    for (let i = 105; i < 110; i++) await create(i);
+    await until(async () => (await store.list({ limit: 1 })).total === 100);
+    expect(pruned.reduce((n, r) => n + r.pruned, 0)).toBe(10);
+    expect(pruned).toHaveLength(1);
+  });
+
+  it("does not count archived sessions as live", async () => {
+    const { store, config } = await setup({ maxEntries: 3 });
+    const m = startMaintenance(store, config, () => false);
+    fixtures.unshift(async () => m.dispose());
+    for (let i = 0; i < 3; i++) await store.ensure("main", `agent:main:a${i}`);
+    await store.archive("agent:main:a0");
+    await store.archive("agent:main:a1");
+    for (let i = 0; i < 2; i++) await store.ensure("main", `agent:main:b${i}`);
+    await m.sweep();
+    expect((await store.list({ limit: 10 })).total).toBe(3);
+    expect((await store.list({ limit: 10, archived: true })).total).toBe(2);
+  });
+
+  it("the timer prunes stale sessions without any write, and stops when disposed", async () => {
+    const { store, config } = await setup({ pruneAfter: "1s", intervalMs: 1_000 });
+    const passes: PruneResult[] = [];
+    const m = startMaintenance(store, config, (k) => k === "agent:main:busy", {
+      onPruned: (r) => passes.push(r),
+    });
+    await store.ensure("main", "agent:main:idle");
+    await store.ensure("main", "agent:main:busy");
+    await until(async () => (await store.list({ limit: 10 })).total === 1, 4_000);
+    expect((await store.list({ limit: 10 })).rows[0]?.key).toBe("agent:main:busy");
+    m.dispose();
+    const after = passes.length;
+    await store.ensure("main", "agent:main:late");
+    await new Promise((r) => setTimeout(r, 2_300));
+    expect(passes.length).toBe(after);
+    expect(await store.get("agent:main:late")).toBeDefined();
+  });
+});
