@@ -1,6 +1,6 @@
 // Compiled TypeBox validators whose first error reads like the reference's (ajv-style) messages.
 import type { Static, TSchema } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 
 /** A compiled schema check: `undefined` when the value is valid, else one printable problem. */
@@ -10,14 +10,23 @@ export interface Validator<S extends TSchema> {
   explain(value: unknown): string | undefined;
 }
 
-/** Compiles once; checking a value is then a plain function call (no schema walk per frame). */
+/**
+ * Compiles on first use, then checking a value is a plain function call (no schema walk per
+ * frame). Lazy so that importing a module or registering a method family costs no compile
+ * time at startup; a method nobody calls is never compiled.
+ */
 export function compileValidator<S extends TSchema>(schema: S): Validator<S> {
-  const compiled = TypeCompiler.Compile(schema);
+  let compiled: TypeCheck<S> | undefined;
+  const get = () => {
+    compiled ??= TypeCompiler.Compile(schema);
+    return compiled;
+  };
   return {
-    check: (value): value is Static<S> => compiled.Check(value),
+    check: (value): value is Static<S> => get().Check(value),
     explain: (value) => {
-      if (compiled.Check(value)) return undefined;
-      const first = compiled.Errors(value).First();
+      const c = get();
+      if (c.Check(value)) return undefined;
+      const first = c.Errors(value).First();
       return first ? formatError(first) : "at root: invalid value";
     },
   };

@@ -1,33 +1,20 @@
 // The one wiring point: builds every service, listens first, then runs the startup steps.
-import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { hostname, release } from "node:os";
-import { join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import type { LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock } from "../lifecycle/lock.js";
-import { type Logger, logDir, silentLogger } from "../lifecycle/logger.js";
+import { type Logger, silentLogger } from "../lifecycle/logger.js";
 import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/startup.js";
 import { Subsystems } from "../lifecycle/subsystems.js";
-import { configMethods } from "../methods/config.js";
 import type { GatewayContext } from "../methods/context.js";
-import { healthMethods } from "../methods/health.js";
-import { logsMethods } from "../methods/logs.js";
-import { presenceMethods } from "../methods/presence.js";
-import { type MethodDef, MethodRegistry } from "../methods/registry.js";
-import { statusMethods } from "../methods/status.js";
-import { CORE_EVENTS } from "../protocol/frames.js";
-import { AuthRateLimiter } from "./auth.js";
-import { Connections } from "./connections.js";
-import { HealthMonitor } from "./health.js";
+import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
-import { packageVersion } from "./version.js";
-import { SocketServer } from "./ws.js";
+import { buildProtocol } from "./services.js";
 
 export interface StartOptions {
   config: Config;
@@ -67,14 +54,6 @@ export interface GatewayHandle {
   close(reason?: string): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-/** Default keepalive: ping every 20 s (the reference's interval); a missed round terminates the socket. */
-const PING_INTERVAL_MS = 20_000;
-/**
- * Requests one connection may have in flight before more are refused (retryable): a client
- * firing requests without awaiting answers cannot queue unbounded work.
- */
-const MAX_IN_FLIGHT_PER_CONNECTION = 256;
 
 /** Shutdown hooks run in reverse registration order, each bounded by the overall shutdown timeout. */
 type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
@@ -154,8 +133,13 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   hooks.push({ name: "http", run: () => closeServer(server) });
 
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
-  const { context, registry, sockets, health } = buildGateway({
-    options,
+  const { context, registry, sockets, health } = buildProtocol({
+    config,
+    stateDir,
+    loaded: options.loaded,
+    methods: options.methods ?? [],
+    events: options.events ?? [],
+    pingIntervalMs: options.pingIntervalMs,
     server,
     secret,
     logger,
@@ -175,6 +159,8 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   try {
     await listen(server, config.gateway.port, host);
   } catch (err) {
+    health.close();
+    await sockets.close({ reason: "listen failed", drainMs: 0 });
     lock.release();
     throw err;
   }
@@ -230,85 +216,6 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     close,
     [Symbol.asyncDispose]: () => close(),
   };
-}
-
-interface BuildInput {
-  options: StartOptions;
-  server: Server;
-  secret: GatewaySecret;
-  logger: Logger;
-  startedAt: number;
-  startup: StartupSteps;
-  subsystems: Subsystems;
-  host: string;
-}
-
-/** Builds the method registry, health cache, connections and WebSocket layer around one context. */
-function buildGateway(input: BuildInput) {
-  const { options, server, secret, logger, startedAt, startup, subsystems, host } = input;
-  const { config, stateDir } = options;
-  const version = packageVersion();
-  const bootId = randomUUID();
-  const registry = new MethodRegistry<GatewayContext>()
-    .register([...healthMethods, ...statusMethods, ...presenceMethods, ...logsMethods, ...configMethods])
-    .register(options.methods ?? [])
-    .declareEvents([...CORE_EVENTS, ...(options.events ?? [])]);
-  // Late-bound: the health monitor's refresh callback needs the socket server built after it.
-  let sockets: SocketServer | undefined;
-  const health = new HealthMonitor({
-    startedAt,
-    startup,
-    subsystems,
-    defaultAgentId: () => config.agents.defaultId,
-    refreshMs: config.gateway.healthRefreshMs,
-    onRefresh: () => sockets?.healthChanged(),
-  });
-  const connections = new Connections({
-    max: config.gateway.maxConnections,
-    healthVersion: () => health.version,
-    self: () => ({
-      ts: startedAt,
-      host: hostname(),
-      version,
-      platform: `${process.platform} ${release()}`,
-      mode: "gateway",
-      reason: "self",
-      instanceId: bootId,
-    }),
-  });
-  const issues = Object.values(options.loaded?.sections ?? {}).flatMap((s) => s.problems);
-  const context: GatewayContext = {
-    config,
-    configPath: options.loaded?.path,
-    configExists: options.loaded?.exists ?? options.loaded !== undefined,
-    configHash: options.loaded?.hash ?? createHash("sha256").update(JSON.stringify(config)).digest("hex"),
-    configIssues: issues,
-    stateDir,
-    logFile: join(logDir(stateDir), "keel.log"),
-    logger,
-    version,
-    startedAt,
-    startup,
-    subsystems,
-    listener: { host, port: 0, bind: config.gateway.bind },
-    authMode: secret.mode,
-    connections,
-    events: connections,
-    health,
-  };
-  sockets = new SocketServer({
-    server,
-    ctx: context,
-    registry,
-    connections,
-    secret,
-    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
-    logger,
-    ready: () => startup.phase === "ready",
-    pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
-    maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
-  });
-  return { context, registry, sockets, health };
 }
 
 /** Thrown when the port is taken: one line naming the port and what to do. */

@@ -209,6 +209,9 @@ function rawText(data: RawData): string {
 
 /** An HTTP 503 instead of a WebSocket: no socket state is allocated for a refused client. */
 function refuseUpgrade(socket: Duplex, message: string): void {
+  // The HTTP server removed its own error listener when it handed the socket over for the
+  // upgrade; a reset from this client must not become an uncaught 'error'.
+  socket.on("error", () => {});
   socket.end(
     `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nRetry-After: 1\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
   );
