@@ -35,6 +35,17 @@ describe("events", () => {
     expect(s.frames[0].seq).toBeUndefined();
   });
 
+  it("health events carry the wire-safe snapshot and stateVersion on each background refresh", async () => {
+    await using gw = await startGateway({ config: { gateway: { healthRefreshMs: 1_000 } } });
+    await using s = await openClient(gw.url);
+    const ev = await s.event("health", 3_000);
+    expect(ev.seq).toEqual(expect.any(Number));
+    expect(ev.stateVersion.health).toBeGreaterThan(1);
+    for (const k of Object.keys(ev.payload)) {
+      expect(["ok", "ts", "durationMs", "eventLoop", "defaultAgentId"]).toContain(k);
+    }
+  });
+
   it("slow consumer: droppable events are skipped with seq advancing; a non-droppable one closes 1008", async () => {
     await using gw = await startGateway({ config: { gateway: { maxBufferedBytes: 64 * 1024 } } });
     await using s = await openClient(gw.url);

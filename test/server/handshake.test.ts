@@ -224,6 +224,29 @@ describe("connect handshake", () => {
     expect((await s.request("health")).ok).toBe(true);
   });
 
+  it("protocol 3 is accepted only from probes (minimumProbeProtocol)", async () => {
+    await using gw = await startGateway();
+    await using probe = await TestSocket.open(gw.url);
+    const client = { id: "openclaw-probe", version: "1", platform: "linux", mode: "probe" };
+    expect((await probe.connect({ minProtocol: 3, maxProtocol: 3, client })).ok).toBe(true);
+    await using cli = await TestSocket.open(gw.url);
+    const res = await cli.connect({ minProtocol: 3, maxProtocol: 3 });
+    expect(res.error.details.code).toBe("PROTOCOL_MISMATCH");
+    expect((await cli.closed).code).toBe(1002);
+  });
+
+  it("caps the close reason at 120 bytes without splitting a character", async () => {
+    await using gw = await startGateway();
+    await using s = await TestSocket.open(gw.url);
+    const res = await s.connect({ ["é".repeat(100)]: 1 });
+    expect(res.error.message.length).toBeGreaterThan(120);
+    const closed = await s.closed;
+    expect(closed.code).toBe(1008);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(120);
+    expect(closed.reason).not.toContain("\uFFFD");
+    expect(res.error.message.startsWith(closed.reason)).toBe(true);
+  });
+
   it("a non-JSON first frame closes 1008 with a printable reason", async () => {
     await using gw = await startGateway();
     await using s = await TestSocket.open(gw.url);
