@@ -23,6 +23,7 @@ export class Connections implements ConnectionsView, EventBus {
   /** Bumped whenever the authenticated set changes: `stateVersion.presence`. */
   presenceVersion = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly options: ConnectionsOptions) {}
 
@@ -88,7 +89,8 @@ export class Connections implements ConnectionsView, EventBus {
    */
   presenceChanged(): void {
     this.presenceVersion += 1;
-    if (this.presenceTimer) return;
+    // Sockets closing during shutdown change presence too; nobody is left to tell.
+    if (this.presenceTimer || this.closed) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = undefined;
       this.broadcast("presence", { presence: this.presence() }, { droppable: true, withStateVersion: true });
@@ -98,6 +100,7 @@ export class Connections implements ConnectionsView, EventBus {
 
   /** Stops the pending presence event (gateway closing). */
   close(): void {
+    this.closed = true;
     clearTimeout(this.presenceTimer);
     this.presenceTimer = undefined;
   }
