@@ -95,6 +95,9 @@ export class SqliteSessionStore implements SessionStore {
         `UPDATE sessions SET ${PATCH_FIELDS.map(([f, c]) => `${c} = CASE WHEN @has_${f} THEN @${f} ELSE ${c} END`).join(", ")},
            updated_at = @now WHERE key = @key AND archived_at IS NULL`,
       ),
+      liveKeysIn: db.prepare(
+        "SELECT key FROM sessions WHERE key IN (SELECT value FROM json_each(?)) AND archived_at IS NULL",
+      ),
       archive: db.prepare("UPDATE sessions SET archived_at = ? WHERE key = ? AND archived_at IS NULL"),
       purgeMessages: db.prepare("DELETE FROM messages WHERE session_id = ?"),
       purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND archived_at IS NOT NULL"),
@@ -196,7 +199,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const where = listWhere(query);
+    const where = listWhere({ ...query, excludeKeys: this.excludedPresent(query) });
     const offset = Math.max(0, query.offset ?? 0);
     const rows = this.listStatement(
       `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where.sql}
@@ -303,6 +306,18 @@ export class SqliteSessionStore implements SessionStore {
   private readRows(rows: MessageRow[]): TranscriptMessage[] {
     this.stats.transcriptRowsRead += rows.length;
     return rows.map(toMessage);
+  }
+
+  /**
+   * The excluded keys that actually have a live row. Usually none (`global`, `unknown`), and
+   * then the filter is dropped: a NOT IN on every row costs a table lookup per row skipped by
+   * OFFSET, which tripled the cost of deep pages over 50,000 sessions.
+   */
+  private excludedPresent(query: ListQuery): readonly string[] | undefined {
+    const keys = query.excludeKeys;
+    if (keys === undefined || keys.length === 0 || query.archived) return keys;
+    const rows = this.s.liveKeysIn.all(JSON.stringify(keys)) as { key: string }[];
+    return rows.map((r) => r.key);
   }
 
   /** One prepared statement per filter combination (at most 2^6 texts, so the map is bounded). */
