@@ -9,7 +9,7 @@ export function configTable(): string {
     const s = f.schema;
     const env = s["env"] ? `\`${s["env"]}\`` : "";
     rows.push(
-      `| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${escape(String(s["description"] ?? ""))} |`,
+      `| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${escapeCell(String(s["description"] ?? ""))} |`,
     );
   }
   return rows.join("\n");
@@ -39,6 +39,6 @@ function fmtNum(n: number): string {
   return n.toLocaleString("en-US").replaceAll(",", "_");
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("<", "&lt;");
 }

@@ -2,8 +2,8 @@
 import { Type } from "@sinclair/typebox";
 import { invalidRequest } from "../protocol/errors.js";
 import type { FinishedRun } from "../runs/run.js";
-import { type RunMethodsDeps, startRun } from "./chat.js";
 import { openSession } from "../sessions/resolve.js";
+import { type RunMethodsDeps, startRun } from "./chat.js";
 import { defineMethod, TwoResponses } from "./registry.js";
 
 const AgentParams = Type.Object(

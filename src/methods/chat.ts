@@ -14,8 +14,8 @@ export interface RunMethodsDeps {
   engine: RunEngine;
   store: SessionStore;
   config: Config;
-  /** Broadcasts an event to operators (chat.inject announces its note). */
-  broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): void;
+  /** Broadcasts events to operators (chat.inject announces its note). */
+  events: { broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): unknown };
 }
 
 /**
@@ -30,8 +30,16 @@ export async function startRun(
 ) {
   const dup = ctx.engine.registry.duplicate(req.runId, req.method);
   if (dup) return dup;
-  const { entry } = await openSession(ctx.store, ctx.config, rawKey, { origin: "ws", ...(agentId ? { agentId } : {}) });
-  return ctx.engine.start({ ...req, sessionKey: entry.key, agentId: entry.agentId, sessionId: entry.sessionId });
+  const { entry } = await openSession(ctx.store, ctx.config, rawKey, {
+    origin: "ws",
+    ...(agentId ? { agentId } : {}),
+  });
+  return ctx.engine.start({
+    ...req,
+    sessionKey: entry.key,
+    agentId: entry.agentId,
+    sessionId: entry.sessionId,
+  });
 }
 
 const Key = Type.String({ minLength: 1, maxLength: 512 });
@@ -112,7 +120,7 @@ export const chatInject = defineMethod({
       runId,
       meta: { injected: true, ...(p.label ? { label: p.label } : {}) },
     });
-    ctx.broadcast("chat", {
+    ctx.events.broadcast("chat", {
       runId,
       sessionKey: entry.key,
       agentId: entry.agentId,

@@ -4,8 +4,11 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
+import type { ModelRegistry } from "../models/registry.js";
 import type { PresenceEntry } from "../protocol/frames.js";
 import type { Scope } from "../protocol/scopes.js";
+import type { RunEngine } from "../runs/engine.js";
+import type { SessionStore } from "../sessions/store.js";
 
 export interface BroadcastOptions {
   /**
@@ -105,4 +108,14 @@ export interface GatewayContext {
   readonly connections: ConnectionsView;
   readonly events: EventBus;
   readonly health: HealthSource;
+  /** The session store (built by the "sessions" startup step). */
+  readonly store: SessionStore;
+  /** The run engine (built with the store). */
+  readonly engine: RunEngine;
+  /** Providers and model refs (built by the "models" startup step). */
+  readonly models: ModelRegistry;
+  /** Run ids active in a session. */
+  activeRuns(sessionKey: string): readonly string[];
+  /** The running run's partial output, for chat.history's `inFlightRun`. */
+  inFlightRun(sessionKey: string): unknown;
 }

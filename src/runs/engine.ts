@@ -2,8 +2,10 @@
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { fitContext } from "../models/context.js";
+import type { ChatMessage } from "../models/types.js";
 import { errorKindForChat, KIND_POLICY, ModelError } from "../models/types.js";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
+import type { SessionStore } from "../sessions/store.js";
 import {
   agentEvent,
   type ChatPhase,
@@ -14,8 +16,6 @@ import {
   chatStatus,
   type EmitFn,
 } from "./events.js";
-import type { ChatMessage } from "../models/types.js";
-import type { SessionStore } from "../sessions/store.js";
 import type { Candidate, RunModels } from "./ports.js";
 import { type Admission, type QueueMode, RunRegistry } from "./registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "./run.js";
@@ -64,7 +64,10 @@ export class RunEngine {
     const dup = this.registry.duplicate(req.runId, req.method);
     if (dup) return dup;
     const agent = agentSettings(config, req.agentId);
-    const admission = this.registry.admit({ ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 }, req.queueMode);
+    const admission = this.registry.admit(
+      { ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 },
+      req.queueMode,
+    );
     if (admission.kind === "new") {
       const run = admission.run;
       run.userWrite = store.appendMessage({
@@ -216,10 +219,14 @@ export class RunEngine {
    * they can sit before this run's reply in the transcript).
    */
   private async history(run: Run, userSeq: number | undefined): Promise<ChatMessage[]> {
-    const page = await this.deps.store.readHistory(run.sessionId, { limit: this.deps.config.runs.historyMessages + 1 });
+    const page = await this.deps.store.readHistory(run.sessionId, {
+      limit: this.deps.config.runs.historyMessages + 1,
+    });
     const queued = new Set(this.registry.activeRunIds(run.sessionKey));
     return page.messages
-      .filter((m) => m.seq !== userSeq && !(m.role === "user" && m.runId !== undefined && queued.has(m.runId)))
+      .filter(
+        (m) => m.seq !== userSeq && !(m.role === "user" && m.runId !== undefined && queued.has(m.runId)),
+      )
       .map((m) => ({ role: m.role, content: m.content }));
   }
 

@@ -10,17 +10,23 @@ import type { Config } from "../config/schema.js";
 import { type Logger, logDir } from "../lifecycle/logger.js";
 import type { StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
+import { agentRunMethods } from "../methods/agent.js";
+import { agentMethods } from "../methods/agents.js";
+import { chatMethods } from "../methods/chat.js";
 import { configMethods } from "../methods/config.js";
 import type { GatewayContext } from "../methods/context.js";
 import { healthMethods } from "../methods/health.js";
 import { logsMethods } from "../methods/logs.js";
+import { modelsMethods } from "../methods/models.js";
 import { presenceMethods } from "../methods/presence.js";
 import { type MethodDef, MethodRegistry } from "../methods/registry.js";
+import { sessionMethods } from "../methods/sessions.js";
 import { statusMethods } from "../methods/status.js";
 import { CORE_EVENTS } from "../protocol/frames.js";
 import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
+import type { Runtime } from "./runtime.js";
 import type { GatewaySecret } from "./secret.js";
 import { packageVersion } from "./version.js";
 import { SocketServer } from "./ws.js";
@@ -49,17 +55,20 @@ export interface ProtocolInput {
   startup: StartupSteps;
   subsystems: Subsystems;
   host: string;
+  runtime: Runtime;
 }
 
 /** Builds the method registry, health cache, connections and WebSocket layer around one context. */
 export function buildProtocol(input: ProtocolInput) {
-  const { config, stateDir, loaded, server, secret, logger, startedAt, startup, subsystems, host } = input;
+  const { config, stateDir, loaded, server, secret, logger, startedAt, startup, subsystems, host, runtime } =
+    input;
   const version = packageVersion();
   const bootId = randomUUID();
   const registry = new MethodRegistry<GatewayContext>()
     .register([...healthMethods, ...statusMethods, ...presenceMethods, ...logsMethods, ...configMethods])
+    .register([...sessionMethods, ...agentMethods, ...chatMethods, ...agentRunMethods, ...modelsMethods])
     .register(input.methods)
-    .declareEvents([...CORE_EVENTS, ...input.events]);
+    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", ...input.events]);
   // Late-bound: the health monitor's refresh callback needs the socket server built after it.
   let sockets: SocketServer | undefined;
   const health = new HealthMonitor({
@@ -102,6 +111,17 @@ export function buildProtocol(input: ProtocolInput) {
     connections,
     events: connections,
     health,
+    get store() {
+      return runtime.store;
+    },
+    get engine() {
+      return runtime.engine;
+    },
+    get models() {
+      return runtime.models;
+    },
+    activeRuns: (key) => runtime.activeRuns(key),
+    inFlightRun: (key) => runtime.inFlightRun(key),
   };
   sockets = new SocketServer({
     server,

@@ -12,7 +12,9 @@ import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/sta
 import { Subsystems } from "../lifecycle/subsystems.js";
 import type { GatewayContext } from "../methods/context.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
+import type { EmitFn } from "../runs/events.js";
 import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
+import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { buildProtocol } from "./services.js";
 
@@ -113,6 +115,16 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
     },
   });
+  // Late-bound: run events go out through the socket layer built below.
+  let broadcast: EmitFn = () => {};
+  const runtime = new Runtime({
+    config,
+    stateDir,
+    logger,
+    subsystems,
+    emit: (e, p, o) => broadcast(e, p, o),
+  });
+  for (const step of runtime.steps()) startup.add(step);
   for (const step of options.steps ?? []) startup.add(step);
 
   const routes: HttpRoute[] = [
@@ -131,6 +143,8 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   const server = createServer(httpHandler(routes, (err) => logger.error({ err }, "http handler failed")));
   server.keepAliveTimeout = 5_000;
   hooks.push({ name: "http", run: () => closeServer(server) });
+  // Runs after the sockets closed (hooks run in reverse): nothing can write to the store any more.
+  hooks.push({ name: "sessions", run: () => runtime.closeStore() });
 
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const { context, registry, sockets, health } = buildProtocol({
@@ -147,7 +161,9 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     startup,
     subsystems,
     host,
+    runtime,
   });
+  broadcast = (event, payload, opts) => context.events.broadcast(event, payload, opts);
   // Registered after "http" so it runs first: clients get `shutdown` and 1012 before the listener goes.
   hooks.push({ name: "health", run: () => health.close() });
   hooks.push({
@@ -155,6 +171,8 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     run: (reason) =>
       sockets.close({ reason, drainMs: Math.min(2_000, config.gateway.shutdownTimeoutMs / 4) }),
   });
+  // First of all: end every run, persisting partial text, while clients can still see its events.
+  hooks.push({ name: "runs", run: () => runtime.shutdownRuns() });
 
   try {
     await listen(server, config.gateway.port, host);

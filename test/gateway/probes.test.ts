@@ -62,7 +62,13 @@ describe("probes and startup steps", () => {
       expect(s.state).toBe("done");
       expect(typeof s.durationMs).toBe("number");
     }
-    expect(gw.startup.status.map((s) => s.name)).toEqual(["restart-backoff", "hooks", "held-step"]);
+    expect(gw.startup.status.map((s) => s.name)).toEqual([
+      "restart-backoff",
+      "hooks",
+      "models",
+      "sessions",
+      "held-step",
+    ]);
     expect((await probe(`${gw.url}/nope`)).status).toBe(404);
   });
 

@@ -16,9 +16,15 @@ export interface Emitted {
   payload: any;
 }
 
-export async function engineHarness(
-  options: { script?: FakeScript; raw?: Record<string, unknown>; record?: boolean } = {},
-) {
+export interface HarnessOptions {
+  script?: FakeScript;
+  raw?: Record<string, unknown>;
+  /** Keep every event in `events` (default true); long soaks count instead. */
+  record?: boolean;
+  onEvent?: (event: string, payload: Emitted["payload"]) => void;
+}
+
+export async function engineHarness(options: HarnessOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), "keel-runs-"));
   const fake = await startFakeOpenAI({
     ...(options.script ? { script: options.script } : {}),

@@ -106,7 +106,12 @@ describe("core methods", () => {
     expect(h.eventLoop).toMatchObject({ degraded: false, delayP99Ms: expect.any(Number) });
     expect(h.subsystems.hooks).toEqual({ state: "off" });
     expect(h.startup.phase).toBe("ready");
-    expect(h.startup.steps.map((x: { name: string }) => x.name)).toEqual(["restart-backoff", "hooks"]);
+    expect(h.startup.steps.map((x: { name: string }) => x.name)).toEqual([
+      "restart-backoff",
+      "hooks",
+      "models",
+      "sessions",
+    ]);
     const again = (await s.request("health")).payload;
     expect(again.ts).toBe(h.ts); // served from the cache
     await new Promise((r) => setTimeout(r, 5));

@@ -88,7 +88,19 @@ describe("connect handshake", () => {
     expect(hello.features.methods).toEqual(
       expect.arrayContaining(["health", "status", "system-presence", "logs.tail", "config.get"]),
     );
-    expect(hello.features.methods).not.toContain("chat.send");
+    expect(hello.features.methods).toEqual(
+      expect.arrayContaining([
+        "chat.send",
+        "chat.history",
+        "sessions.list",
+        "agent",
+        "agent.wait",
+        "models.list",
+      ]),
+    );
+    // Only what Keel serves: none of the reference's other families.
+    expect(hello.features.methods).not.toContain("tts.status");
+    expect(hello.features.events).toEqual(expect.arrayContaining(["chat", "agent", "sessions.changed"]));
     expect(hello.features.events).toEqual(
       expect.arrayContaining(["connect.challenge", "tick", "presence", "health", "shutdown"]),
     );

@@ -1,0 +1,22 @@
+// models.list: every configured model of every provider.
+import { Type } from "@sinclair/typebox";
+import type { ModelRegistry } from "../models/registry.js";
+import { defineMethod } from "./registry.js";
+
+export const modelsList = defineMethod({
+  name: "models.list",
+  scope: "operator.read",
+  params: Type.Object(
+    {
+      view: Type.Optional(
+        Type.Union(["default", "configured", "provider-config", "all"].map((v) => Type.Literal(v))),
+      ),
+      preparedOnly: Type.Optional(Type.Boolean()),
+      refresh: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  handler: (ctx: { models: ModelRegistry }) => ctx.models.list(),
+});
+
+export const modelsMethods = [modelsList];
