@@ -15,6 +15,7 @@ import {
   toEntry,
   toMessage,
 } from "./sqlite-rows.js";
+import { fromMessageRow, NO_FIELDS, PATCH_FIELDS, prepareStatements } from "./sqlite-statements.js";
 import type {
   AppendInput,
   HistoryPage,
@@ -75,49 +76,13 @@ export class SqliteSessionStore implements SessionStore {
   readonly stats = { transcriptRowsRead: 0 };
   private readonly listeners = new Set<(entry: SessionView) => void>();
   private readonly listStatements = new Map<string, Database.Statement>();
-  private readonly s;
+  private readonly s: ReturnType<typeof prepareStatements>;
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {
-    const one = `SELECT ${SESSION_COLUMNS} FROM sessions`;
-    this.s = {
-      live: db.prepare(`${one} WHERE key = ? AND archived_at IS NULL`),
-      bySessionId: db.prepare(`${one} WHERE session_id = ?`),
-      insert: db.prepare(
-        `INSERT INTO sessions (key, agent_id, session_id, label, display_name, provider_override,
-           model_override, thinking_level, verbose_level, created_at, updated_at, session_started_at)
-         VALUES (@key, @agentId, @sessionId, @label, @displayName, @providerOverride,
-           @modelOverride, @thinkingLevel, @verboseLevel, @createdAt, @now, @now)`,
-      ),
-      patch: db.prepare(
-        `UPDATE sessions SET ${PATCH_FIELDS.map(([f, c]) => `${c} = CASE WHEN @has_${f} THEN @${f} ELSE ${c} END`).join(", ")},
-           updated_at = @now WHERE key = @key AND archived_at IS NULL`,
-      ),
-      liveKeysIn: db.prepare(
-        "SELECT key FROM sessions WHERE key IN (SELECT value FROM json_each(?)) AND archived_at IS NULL",
-      ),
-      archive: db.prepare("UPDATE sessions SET archived_at = ? WHERE key = ? AND archived_at IS NULL"),
-      purgeMessages: db.prepare("DELETE FROM messages WHERE session_id = ?"),
-      purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND archived_at IS NOT NULL"),
-      byIdempotency: db.prepare("SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?"),
-      insertMessage: db.prepare(
-        `INSERT INTO messages (session_id, seq, id, role, content, timestamp, run_id, idempotency_key, meta)
-         VALUES (@sessionId, @seq, @id, @role, @content, @timestamp, @runId, @idempotencyKey, @meta)`,
-      ),
-      touchAfterAppend: db.prepare(
-        `UPDATE sessions SET message_count = @seq, updated_at = @now,
-           last_interaction_at = CASE WHEN @isUser THEN @timestamp ELSE last_interaction_at END
-         WHERE session_id = @sessionId`,
-      ),
-      history: db.prepare("SELECT * FROM messages WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq"),
-      usage: db.prepare(
-        `UPDATE sessions SET input_tokens = input_tokens + @input, output_tokens = output_tokens + @output,
-           total_tokens = total_tokens + @total, context_tokens = coalesce(@context, context_tokens),
-           updated_at = @now WHERE key = @key AND archived_at IS NULL`,
-      ),
-    };
+    this.s = prepareStatements(db);
   }
 
   async ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }> {
@@ -338,38 +303,4 @@ export class SqliteSessionStore implements SessionStore {
       } catch {}
     }
   }
-}
-
-/** Patchable fields and their columns. */
-const PATCH_FIELDS = [
-  ["label", "label"],
-  ["displayName", "display_name"],
-  ["providerOverride", "provider_override"],
-  ["modelOverride", "model_override"],
-  ["thinkingLevel", "thinking_level"],
-  ["verboseLevel", "verbose_level"],
-  ["contextTokens", "context_tokens"],
-] as const satisfies ReadonlyArray<readonly [keyof SessionPatch, string]>;
-
-const NO_FIELDS = {
-  label: null,
-  displayName: null,
-  providerOverride: null,
-  modelOverride: null,
-  thinkingLevel: null,
-  verboseLevel: null,
-};
-
-function fromMessageRow(r: MessageRow): Record<string, unknown> {
-  return {
-    sessionId: r.session_id,
-    seq: r.seq,
-    id: r.id,
-    role: r.role,
-    content: r.content,
-    timestamp: r.timestamp,
-    runId: r.run_id,
-    idempotencyKey: r.idempotency_key,
-    meta: r.meta,
-  };
 }
