@@ -220,8 +220,8 @@ export class SqliteSessionStore implements SessionStore {
     const offset = Math.max(0, query.offset ?? 0);
     // seq is contiguous 1..total, so a page from the end is a seq range: no OFFSET scan.
     const hi = total - offset;
-    const lo = Math.max(1, hi - query.limit + 1);
-    if (hi < 1 || query.limit < 1) return { messages: [], hasMore: hi >= 1, nextOffset: null, total };
+    const lo = Math.max(1, hi - Math.max(1, query.limit) + 1);
+    if (hi < 1) return { messages: [], hasMore: false, nextOffset: null, total };
     const rows = this.s.history.all(sessionId, lo, hi) as MessageRow[];
     const hasMore = lo > 1;
     return {
