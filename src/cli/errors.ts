@@ -7,10 +7,13 @@ export class CliError extends Error {
   readonly exitCode: number;
   /** A second line telling the user what to try. */
   readonly hint: string | undefined;
-  constructor(message: string, exitCode: number = EXIT.error, hint?: string) {
+  /** Machine-readable form of the failure, printed to stdout by main.ts when the command ran with --json. */
+  readonly data: unknown;
+  constructor(message: string, exitCode: number = EXIT.error, hint?: string, data?: unknown) {
     super(message);
     this.name = "CliError";
     this.exitCode = exitCode;
     this.hint = hint;
+    this.data = data;
   }
 }

@@ -31,7 +31,95 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { gatewayRun } = await import("./gateway-run.js");
       setExit(await gatewayRun(opts));
     });
+
+  clientCommand(gateway.command("call"), "call one gateway method and print its result as JSON")
+    .argument("<method>", "method name, e.g. health, status, chat.history")
+    .option("--params <json>", "method params as a JSON object", "{}")
+    .option("--expect-final", "for methods that answer twice (agent): wait for the final answer")
+    .action(async (method: string, opts) => {
+      const { gatewayCall } = await import("./gateway-call.js");
+      setExit(await gatewayCall(method, opts));
+    });
+  clientCommand(gateway.command("status"), "is the gateway running, where, and which version").action(
+    async (opts) => {
+      const { gatewayStatus } = await import("./gateway-status.js");
+      setExit(await gatewayStatus(opts));
+    },
+  );
+  clientCommand(
+    gateway.command("probe"),
+    "check reachability, what the credentials may do, and a read; exits 1 only if nothing answers",
+  ).action(async (opts) => {
+    const { gatewayProbe } = await import("./gateway-probe.js");
+    setExit(await gatewayProbe(opts));
+  });
+
+  clientCommand(program.command("health"), "the gateway's health: startup, subsystems, memory, event loop")
+    .option("--probe", "measure now instead of reading the cached snapshot")
+    .action(async (opts) => {
+      const { health } = await import("./health.js");
+      setExit(await health(opts));
+    });
+  clientCommand(program.command("status"), "what the running gateway is doing, and who is connected").action(
+    async (opts) => {
+      const { status } = await import("./status.js");
+      setExit(await status(opts));
+    },
+  );
+  clientCommand(program.command("logs"), "print the gateway's log (from <state>/logs/keel.log, over RPC)")
+    .option("-f, --follow", "keep printing new lines until Ctrl+C (reconnects if the gateway restarts)")
+    .option("-n, --limit <lines>", "how many of the last lines to print first (default 200)", parseCount)
+    .option("--interval <ms>", "poll interval with --follow (default 1000)", parseCount)
+    .action(async (opts) => {
+      const { logs } = await import("./logs.js");
+      setExit(await logs(opts));
+    });
+
+  const config = program.command("config").description("read the running gateway's configuration");
+  clientCommand(config.command("get"), "print the effective config (secrets redacted), or one key")
+    .argument("[path]", "dotted key, e.g. gateway.port")
+    .action(async (path: string | undefined, opts) => {
+      const { configGet } = await import("./config-get.js");
+      setExit(await configGet(path, opts));
+    });
+
+  clientCommand(
+    program.command("doctor"),
+    "check state dir, config, token, port and the running gateway",
+  ).action(async (opts) => {
+    const { doctor } = await import("./doctor.js");
+    setExit(await doctor(opts));
+  });
   return program;
+}
+
+/** Adds the flags every client command shares (target, credentials, budget, output). */
+function clientCommand(cmd: Command, description: string): Command {
+  return cmd
+    .description(description)
+    .option("--url <url>", "gateway URL (default KEEL_GATEWAY_URL, else ws://127.0.0.1:<port from config>)")
+    .option("--token <token>", "gateway token (default KEEL_GATEWAY_TOKEN, else the local config/token file)")
+    .option(
+      "--password <password>",
+      "gateway password (default KEEL_GATEWAY_PASSWORD, else the local config)",
+    )
+    .option(
+      "--timeout <ms>",
+      "connect budget and request timeout in ms (default: the gateway's handshake timeout)",
+      parseCount,
+    )
+    .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
+    .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
+    .option("--json", "machine-readable output");
+}
+
+/** A positive integer flag value. */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("must be a positive integer");
+  }
+  return n;
 }
 
 export function parsePort(value: string): number {
@@ -54,6 +142,10 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (err instanceof CliError) {
+      // Scripts asked for JSON: give them the failure in the same form, on stdout.
+      if (err.data !== undefined && argv.includes("--json")) {
+        process.stdout.write(`${JSON.stringify(err.data, null, 2)}\n`);
+      }
       process.stderr.write(`keel: ${err.message}\n`);
       if (err.hint) process.stderr.write(`      ${err.hint}\n`);
       return err.exitCode;

@@ -1,0 +1,78 @@
+// `keel gateway call <method>`: one raw RPC, the payload printed as JSON.
+import type { Scope } from "../protocol/scopes.js";
+import { CliError, EXIT } from "./errors.js";
+import { Out } from "./output.js";
+import { withGateway } from "./session.js";
+import type { ClientFlags } from "./target.js";
+
+export interface CallFlags extends ClientFlags {
+  params?: string;
+  expectFinal?: boolean;
+}
+
+/** Request timeout of `--expect-final` calls without --timeout: an agent run may take minutes. */
+const EXPECT_FINAL_TIMEOUT_MS = 600_000;
+
+/** Calls `method` with `--params` (a JSON object) and prints the result. */
+export async function gatewayCall(method: string, flags: CallFlags): Promise<number> {
+  const params = parseParams(flags.params);
+  const out = new Out();
+  const payload = await withGateway(flags, { scopes: scopesFor(method) }, (client) =>
+    client.request(method, params, {
+      expectFinal: flags.expectFinal === true,
+      ...(flags.timeout === undefined && flags.expectFinal ? { timeoutMs: EXPECT_FINAL_TIMEOUT_MS } : {}),
+    }),
+  );
+  // Human and --json output are the same here: the payload is the answer, and it is JSON.
+  out.json(payload ?? null);
+  return EXIT.ok;
+}
+
+/**
+ * Asks for what the method needs and no more: admin for `config.*` (and anything unknown to
+ * us, which may need it), write for the known write methods, read otherwise.
+ */
+export function scopesFor(method: string): Scope[] {
+  const READ = new Set([
+    "health",
+    "status",
+    "system-presence",
+    "models.list",
+    "agents.list",
+    "chat.history",
+    "sessions.list",
+    "agent.wait",
+    "logs.tail",
+  ]);
+  const WRITE = new Set([
+    "chat.send",
+    "chat.abort",
+    "chat.inject",
+    "sessions.patch",
+    "sessions.reset",
+    "sessions.delete",
+    "agent",
+    "wake",
+  ]);
+  if (READ.has(method)) return ["operator.read"];
+  if (WRITE.has(method)) return ["operator.read", "operator.write"];
+  return ["operator.read", "operator.write", "operator.admin"];
+}
+
+function parseParams(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(
+      `--params is not valid JSON: ${(err as Error).message}`,
+      EXIT.usage,
+      `example: --params '{"probe":true}'`,
+    );
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new CliError("--params must be a JSON object", EXIT.usage, `example: --params '{"probe":true}'`);
+  }
+  return value;
+}
