@@ -1,0 +1,214 @@
+// GatewayClient against a real in-process gateway: connect, scopes, requests, errors, events, startup, close.
+import { Type } from "@sinclair/typebox";
+import { describe, expect, it } from "vitest";
+import { CLIENT_PROTOCOL, type ClientStatus, connectParams, GatewayClient } from "../../src/client/client.js";
+import { ClientError, RequestError } from "../../src/client/errors.js";
+import { defineMethod } from "../../src/methods/registry.js";
+import { PROTOCOL_VERSION } from "../../src/protocol/frames.js";
+import { startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { startGateway, TEST_TOKEN } from "../helpers/gateway.js";
+import { freePort } from "./fake-server.js";
+
+/** A method that answers after `ms` (for request timeouts), registered through start()'s `methods`. */
+const slow = defineMethod({
+  name: "test.slow",
+  scope: "operator.read",
+  params: Type.Object({ ms: Type.Integer() }, { additionalProperties: false }),
+  handler: async (_ctx: unknown, p) => {
+    await new Promise((r) => setTimeout(r, p.ms));
+    return { waited: p.ms };
+  },
+});
+
+describe("GatewayClient against the real gateway", () => {
+  it("speaks protocol 4 as the CLI and gets exactly the scopes it asked for", async () => {
+    expect(CLIENT_PROTOCOL).toBe(PROTOCOL_VERSION);
+    const params = connectParams({ url: "ws://x", token: "t", scopes: ["operator.read"] });
+    expect(params).toMatchObject({
+      minProtocol: 4,
+      maxProtocol: 4,
+      role: "operator",
+      client: { id: "cli", mode: "cli" },
+      scopes: ["operator.read"],
+      auth: { token: "t" },
+    });
+    await using gw = await startGateway();
+    await using client = await GatewayClient.connect({
+      url: gw.url,
+      token: TEST_TOKEN,
+      scopes: ["operator.read", "operator.admin"],
+    });
+    expect(client.hello.type).toBe("hello-ok");
+    expect(client.hello.auth.scopes.sort()).toEqual(["operator.admin", "operator.read"]);
+    const health = await client.request<{ ok: boolean }>("health");
+    expect(health.ok).toBe(true);
+    const cfg = await client.request<{ hash: string }>("config.get", {});
+    expect(cfg.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("keeps the wire error whole: code, message, details, retryable", async () => {
+    await using gw = await startGateway();
+    await using client = await GatewayClient.connect({
+      url: gw.url,
+      token: TEST_TOKEN,
+      scopes: ["operator.read"],
+    });
+    const err = await client.request("config.get", {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestError);
+    expect(err).toMatchObject({
+      method: "config.get",
+      code: "FORBIDDEN",
+      detailCode: "MISSING_SCOPE",
+      details: { missingScope: "operator.admin" },
+    });
+    const unknown = await client.request("no.such.method", {}).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: "INVALID_REQUEST", message: "unknown method: no.such.method" });
+    // The connection survives refused requests.
+    await expect(client.request("status", {})).resolves.toMatchObject({ authMode: "token" });
+  });
+
+  it("a wrong token is a RequestError with details.code; nothing listening is `unreachable`", async () => {
+    await using gw = await startGateway();
+    const bad = await GatewayClient.connect({ url: gw.url, token: "nope" }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(RequestError);
+    expect(bad).toMatchObject({
+      method: "connect",
+      code: "INVALID_REQUEST",
+      detailCode: "AUTH_TOKEN_MISMATCH",
+    });
+    const port = await freePort();
+    const down = await GatewayClient.connect({ url: `ws://127.0.0.1:${port}`, token: "x" }).catch(
+      (e: unknown) => e,
+    );
+    expect(down).toBeInstanceOf(ClientError);
+    expect(down).toMatchObject({ kind: "unreachable", errno: "ECONNREFUSED", stage: "socket" });
+  });
+
+  it("times a request out on its own timeout and ignores the late answer", async () => {
+    await using gw = await startGateway({ methods: [slow] as never });
+    await using client = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
+    const t0 = Date.now();
+    const err = await client.request("test.slow", { ms: 600 }, { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err).toMatchObject({ kind: "timeout" });
+    expect(Date.now() - t0).toBeLessThan(500);
+    await new Promise((r) => setTimeout(r, 600));
+    // The late res for the timed-out id arrived and was dropped; the next request still works.
+    await expect(client.request("test.slow", { ms: 1 })).resolves.toEqual({ waited: 1 });
+  });
+
+  it("expectFinal skips the `accepted` answer of `agent` and resolves with the final one", async () => {
+    const fake = await startFakeOpenAI({ script: [step.reply("Hello from the mock model.")] });
+    try {
+      await using gw = await startGateway({
+        config: {
+          models: { providers: { mock: { baseUrl: fake.url, models: [{ id: "mock-model" }] } } },
+          agents: { defaults: { model: "mock/mock-model" } },
+        },
+      });
+      await using client = await GatewayClient.connect({
+        url: gw.url,
+        token: TEST_TOKEN,
+        scopes: ["operator.read", "operator.write"],
+      });
+      const accepted: unknown[] = [];
+      const final = await client.request<{ status: string; result: { payloads: { text: string }[] } }>(
+        "agent",
+        { message: "Say hello.", sessionKey: "client-test", idempotencyKey: "client-expect-final-1" },
+        { expectFinal: true, onAccepted: (p) => accepted.push(p), timeoutMs: 20_000 },
+      );
+      expect(accepted).toMatchObject([{ runId: "client-expect-final-1", status: "accepted" }]);
+      expect(final.status).toBe("ok");
+      expect(final.result.payloads[0]?.text).toBe("Hello from the mock model.");
+      // Without expectFinal the same method resolves on the ack.
+      const ack = await client.request<{ status: string }>("agent", {
+        message: "again",
+        sessionKey: "client-test",
+        idempotencyKey: "client-expect-final-2",
+      });
+      expect(ack.status).toBe("accepted");
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("delivers events to named and `*` listeners, and unsubscribes", async () => {
+    await using gw = await startGateway({ config: { gateway: { tickIntervalMs: 1_000 } } });
+    await using client = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
+    const named: unknown[] = [];
+    const all: string[] = [];
+    const off = client.on("tick", (p) => named.push(p));
+    client.on("*", (_p, f) => all.push(f.event));
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(named.length).toBeGreaterThanOrEqual(1);
+    expect(named[0]).toMatchObject({ ts: expect.any(Number) });
+    expect(all).toContain("tick");
+    off();
+    const before = named.length;
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(named.length).toBe(before);
+  });
+
+  it("waits out startup-sidecars inside its budget without surfacing it", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await using gw = await startGateway({ waitReady: false, steps: [{ name: "held", run: () => held }] });
+    const t0 = Date.now();
+    setTimeout(release, 700);
+    await using client = await GatewayClient.connect({
+      url: gw.url,
+      token: TEST_TOKEN,
+      connectTimeoutMs: 5_000,
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+    await expect(client.request("health")).resolves.toMatchObject({ ok: true });
+  });
+
+  it("says the gateway was still starting when the budget runs out", async () => {
+    await using gw = await startGateway({
+      waitReady: false,
+      steps: [{ name: "held", run: (signal) => new Promise((r) => signal.addEventListener("abort", r)) }],
+    });
+    const err = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN, connectTimeoutMs: 900 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err).toMatchObject({ kind: "timeout" });
+    expect((err as Error).message).toMatch(/still starting after \d+ ms/);
+  });
+
+  it("reports a gateway shutdown as 1012 in words and rejects pending requests", async () => {
+    const gw = await startGateway({ methods: [slow] as never });
+    const client = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
+    const statuses: ClientStatus[] = [];
+    client.onStatus((s) => statuses.push(s));
+    const pending = client.request("test.slow", { ms: 5_000 }).catch((e: unknown) => e);
+    await gw[Symbol.asyncDispose]();
+    const err = await pending;
+    expect(err).toBeInstanceOf(ClientError);
+    expect(statuses[0]).toMatchObject({ type: "disconnected", code: 1012, willReconnect: false });
+    expect((statuses[0] as { explanation: string }).explanation).toMatch(/restarting or shutting down/);
+    expect(statuses.at(-1)).toMatchObject({ type: "closed" });
+    expect(client.connected).toBe(false);
+    await expect(client.request("health")).rejects.toMatchObject({ kind: "closed" });
+    await client.close();
+  });
+
+  it("close() rejects what is pending, is idempotent, and `await using` disposes", async () => {
+    await using gw = await startGateway({ methods: [slow] as never });
+    const client = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
+    const pending = client.request("test.slow", { ms: 5_000 }).catch((e: unknown) => e);
+    await Promise.all([client.close(), client.close()]);
+    expect(await pending).toMatchObject({ kind: "closed" });
+    expect(client.connected).toBe(false);
+    {
+      await using c2 = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
+      expect(c2.connected).toBe(true);
+    }
+    // Only the gateway's own presence entry remains once both clients are gone.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gw.handle.context.connections.count()).toBe(0);
+  });
+});
