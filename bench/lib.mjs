@@ -60,3 +60,12 @@ export async function freePort() {
     });
   });
 }
+
+/** CPU time (user + system, ms) a pid has used, from /proc. */
+export async function cpuMsOf(pid) {
+  const { readFile } = await import("node:fs/promises");
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}

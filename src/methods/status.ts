@@ -6,7 +6,8 @@ import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
- * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory}`; callers with
+ * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
+ * runs: {active, finished, ended, limit}}` (`runs` once startup is done); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
 export const status = defineMethod({
@@ -30,6 +31,15 @@ export const status = defineMethod({
       startup: { phase: ctx.startup.phase, steps: ctx.startup.status.map((s) => ({ ...s })) },
       memory: { rss, heapUsed, heapTotal, external },
     };
+    if (ctx.startup.phase === "ready") {
+      const reg = ctx.engine.registry;
+      out["runs"] = {
+        active: reg.runs.size,
+        finished: reg.finished.size,
+        ended: reg.endedCount,
+        limit: ctx.config.runs.maxConcurrent,
+      };
+    }
     if (hasScope(caller.scopes, "operator.admin")) {
       out["stateDir"] = ctx.stateDir;
       out["configPath"] = ctx.configPath ?? null;

@@ -1,5 +1,6 @@
 // One WebSocket client: its socket, abort controller, timers, identity, event seq and send path.
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import WebSocket from "ws";
 import type { ErrorShape } from "../protocol/errors.js";
 import { CLOSE, type ClientInfo, MAX_CLOSE_REASON_BYTES, type StateVersion } from "../protocol/frames.js";
@@ -42,6 +43,7 @@ export class Connection {
   /** Cleared by each keepalive round, set again by a pong or any frame. */
   alive = true;
   private seq = 0;
+  private corked = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -143,6 +145,19 @@ export class Connection {
 
   private sendText(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
+    if (!this.corked) {
+      // Frames sent in one tick leave in one write. Without this, a burst (many runs' events to
+      // many clients) costs one syscall per frame. ws has no public cork, so use its socket.
+      const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+      if (socket) {
+        socket.cork();
+        this.corked = true;
+        process.nextTick(() => {
+          this.corked = false;
+          socket.uncork();
+        });
+      }
+    }
     this.ws.send(text);
     return true;
   }
