@@ -54,6 +54,8 @@ export class GatewayClient {
   /** Set when we close the socket ourselves, so the close is reported with our code, not 1006. */
   private localClose: { code: number; reason: string } | undefined;
   private closing: Promise<void> | undefined;
+  /** The final `closed` notice went out (it is sent once, whoever ended the connection). */
+  private ended = false;
 
   private constructor(
     private readonly options: GatewayClientOptions,
@@ -157,7 +159,7 @@ export class GatewayClient {
           ws.close(CLIENT_CLOSE.normal, "client closed");
         });
       }
-      this.emit({ type: "closed" });
+      this.end();
     })();
     return this.closing;
   }
@@ -244,7 +246,7 @@ export class GatewayClient {
     const explanation = describeClose(code, reason);
     this.emit({ type: "disconnected", code, reason, explanation, willReconnect });
     if (willReconnect) void this.reconnectLoop();
-    else this.emit({ type: "closed", error: ClientError.closed(code, reason, "open") });
+    else this.end(ClientError.closed(code, reason, "open"));
   }
 
   private async reconnectLoop(): Promise<void> {
@@ -272,7 +274,7 @@ export class GatewayClient {
         // A refusal that retrying cannot fix (bad token, protocol mismatch): stop and say why.
         if (err instanceof RequestError && err.retryable !== true) {
           this.closing ??= Promise.resolve();
-          this.emit({ type: "closed", error: err });
+          this.end(err);
           return;
         }
       }
@@ -314,6 +316,12 @@ export class GatewayClient {
     ws.close(code, reason);
     // A stalled peer will not answer the close frame: don't wait for it.
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit(error ? { type: "closed", error } : { type: "closed" });
   }
 
   private emit(status: ClientStatus): void {

@@ -1,6 +1,6 @@
 // GatewayClient against a real in-process gateway: connect, scopes, requests, errors, events, startup, close.
 import { Type } from "@sinclair/typebox";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CLIENT_PROTOCOL, type ClientStatus, connectParams, GatewayClient } from "../../src/client/client.js";
 import { ClientError, RequestError } from "../../src/client/errors.js";
 import { defineMethod } from "../../src/methods/registry.js";
@@ -194,6 +194,25 @@ describe("GatewayClient against the real gateway", () => {
     expect(client.connected).toBe(false);
     await expect(client.request("health")).rejects.toMatchObject({ kind: "closed" });
     await client.close();
+    expect(statuses.filter((s) => s.type === "closed")).toHaveLength(1);
+  });
+
+  it("with reconnect on, follows a gateway restart on the same port and works again", async () => {
+    const first = await startGateway();
+    const port = first.handle.port;
+    await using client = await GatewayClient.connect({
+      url: first.url,
+      token: TEST_TOKEN,
+      reconnect: { initialMs: 100, maxMs: 400 },
+    });
+    const statuses: ClientStatus[] = [];
+    client.onStatus((s) => statuses.push(s));
+    await first[Symbol.asyncDispose]();
+    await vi.waitFor(() => expect(statuses.some((s) => s.type === "reconnecting")).toBe(true));
+    await using second = await startGateway({ config: { gateway: { port } } });
+    await vi.waitFor(() => expect(statuses.at(-1)?.type).toBe("connected"), { timeout: 5_000 });
+    expect(statuses[0]).toMatchObject({ type: "disconnected", code: 1012, willReconnect: true });
+    await expect(client.request("status")).resolves.toMatchObject({ port: second.handle.port });
   });
 
   it("close() rejects what is pending, is idempotent, and `await using` disposes", async () => {
