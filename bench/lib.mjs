@@ -30,20 +30,11 @@ export async function rssOf(pid) {
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
-/** Spawns `node dist/cli/main.js gateway run` with a temp state dir on a free port. */
+/** Spawns `node dist/keel.mjs gateway run` with a temp state dir on a free port. */
 export function spawnGateway(root, { stateDir, port, env = {}, args = [] }) {
   const child = spawn(
     process.execPath,
-    [
-      join(root, "dist/cli/main.js"),
-      "gateway",
-      "run",
-      "--port",
-      String(port),
-      "--state-dir",
-      stateDir,
-      ...args,
-    ],
+    [join(root, "dist/keel.mjs"), "gateway", "run", "--port", String(port), "--state-dir", stateDir, ...args],
     { env: { ...process.env, KEEL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout.resume();

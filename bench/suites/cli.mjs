@@ -1,4 +1,4 @@
-// CLI and client latency: `keel gateway call health` wall time as a fresh `node dist/cli/main.js`
+// CLI and client latency: `keel gateway call health` wall time as a fresh `node dist/keel.mjs`
 // process, and GatewayClient (dist/client) connect + request round trips against a built gateway.
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ function runCli(root, args, env = {}) {
     const t0 = nowMs();
     execFile(
       process.execPath,
-      [join(root, "dist/cli/main.js"), ...args],
+      [join(root, "dist/keel.mjs"), ...args],
       { env: { ...clean, ...env } },
       (err) => (err ? reject(err) : resolve(nowMs() - t0)),
     );

@@ -1,2 +1,2 @@
-// The version reported by the CLI and the gateway (kept in step with package.json by a test).
-export const VERSION = "0.1.0";
+// The CLI's version: the one Keel version.
+export { VERSION } from "../version.js";

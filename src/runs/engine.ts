@@ -1,6 +1,7 @@
 // The run engine: admits runs, executes a model turn per run, streams events, persists the result.
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
+import { heapUnderPressure, releaseMemory } from "../lifecycle/memory.js";
 import { fitContext } from "../models/context.js";
 import type { ChatMessage } from "../models/types.js";
 import { errorKindForChat, KIND_POLICY, ModelError } from "../models/types.js";
@@ -47,6 +48,7 @@ export class RunEngine {
         onEnd: (finished, outcome, run) => this.finish(finished, outcome, run),
       },
       (err, run) => deps.logger.error({ err, runId: run.runId }, "run hook failed"),
+      { underPressure: () => heapUnderPressure(), release: releaseMemory },
     );
   }
 

@@ -10,6 +10,9 @@ import {
   type RunOutcome,
 } from "./run.js";
 
+/** Runs that must have ended since the last memory release before an idle sweep releases again. */
+const RELEASE_AFTER_RUNS = 1_000;
+
 export type QueueMode = "followup" | "interrupt" | "steer" | "collect";
 
 /** What the registry calls out to; the engine supplies these. */
@@ -41,12 +44,18 @@ export class RunRegistry {
   private readonly sweeper: NodeJS.Timeout;
   /** Terminal callbacks fired (tests and status read it). */
   endedCount = 0;
+  /** endedCount at the last memory release: a drained burst of many runs triggers one. */
+  private endedAtRelease = 0;
   private closed = false;
 
   constructor(
     private readonly config: RunsConfig,
     private readonly hooks: RunHooks,
     private readonly onHookError: (err: unknown, run: Run) => void = () => {},
+    private readonly memory: { underPressure(): boolean; release(): void } = {
+      underPressure: () => false,
+      release: () => {},
+    },
   ) {
     // Always running, whatever runs asked for: a finished run leaves memory within one interval
     // past its TTL even if nothing else ever touches the registry again.
@@ -102,6 +111,12 @@ export class RunRegistry {
     const dup = this.duplicate(init.runId, init.method);
     if (dup) return dup;
     if (this.closed) throw unavailable("gateway is closing", "gateway-closing", 1_000);
+    if (this.memory.underPressure()) {
+      // Shed new work before the heap limit instead of dying of OOM with everything in flight.
+      throw unavailable("the gateway is low on memory; retry shortly", "overloaded", 5_000, {
+        limit: "heap",
+      });
+    }
     if (this.runs.size >= this.config.maxConcurrent) {
       throw unavailable(`run limit reached (${this.config.maxConcurrent} runs)`, "overloaded", 1_000, {
         limit: "runs.maxConcurrent",
@@ -214,6 +229,15 @@ export class RunRegistry {
         void this.end(run, { status: "aborted", reason: "stale", message: "run swept after inactivity" });
         stale++;
       }
+    }
+    // A burst has drained (nothing active, its records expired): give the memory back now.
+    if (
+      this.runs.size === 0 &&
+      this.finished.size === 0 &&
+      this.endedCount - this.endedAtRelease >= RELEASE_AFTER_RUNS
+    ) {
+      this.endedAtRelease = this.endedCount;
+      this.memory.release();
     }
     return { expired, stale };
   }

@@ -11,7 +11,7 @@ export interface Result {
 
 /** `keel …args` with only the given KEEL_* variables (the parent's are not inherited). */
 export function keel(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Result> {
-  if (!existsSync(CLI)) throw new Error("build first: npx tsc -p tsconfig.build.json");
+  if (!existsSync(CLI)) throw new Error("build first: npm run build");
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
   return new Promise((resolve) => {
     execFile(

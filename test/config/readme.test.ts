@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { VERSION } from "../../src/cli/version.js";
 import { configTable } from "../../src/config/docs.js";
 import { fields } from "../../src/config/walk.js";
+import { VERSION } from "../../src/version.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
+export const CLI = join(import.meta.dirname, "../../dist/keel.mjs");
 
 export interface Running {
   child: ChildProcess;

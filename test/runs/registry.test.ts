@@ -173,3 +173,65 @@ describe("RunRegistry", () => {
     expect(() => h.registry.admit(h.init("c"))).toThrow(/closing/);
   });
 });
+
+describe("RunRegistry memory policy", () => {
+  it("refuses new runs with a retryable overloaded error while the heap is under pressure", () => {
+    let pressure = true;
+    const registry = new RunRegistry(
+      runsConfig(),
+      { execute: () => new Promise(() => {}), onEnd: async () => {} },
+      () => {},
+      { underPressure: () => pressure, release: () => {} },
+    );
+    const init: RunInit = {
+      runId: "m1",
+      method: "chat",
+      sessionKey: "k",
+      agentId: "main",
+      sessionId: "s",
+      message: "x",
+      timeoutMs: 1000,
+    };
+    let err: GatewayError | undefined;
+    try {
+      registry.admit(init);
+    } catch (e) {
+      err = e as GatewayError;
+    }
+    expect(err?.toShape()).toMatchObject({
+      code: "UNAVAILABLE",
+      retryable: true,
+      details: { reason: "overloaded", limit: "heap" },
+    });
+    pressure = false;
+    expect(registry.admit(init).kind).toBe("new");
+  });
+
+  it("gives memory back once after a drained burst of at least 1,000 runs, not on every sweep", async () => {
+    let releases = 0;
+    const registry = new RunRegistry(
+      runsConfig({ maxConcurrent: 2_000, maxFinished: 5_000 }),
+      { execute: async () => ({ status: "ok", stopReason: "stop" }), onEnd: async () => {} },
+      () => {},
+      { underPressure: () => false, release: () => releases++ },
+    );
+    for (let i = 0; i < 1_000; i++) {
+      registry.admit({
+        runId: `b${i}`,
+        method: "chat",
+        sessionKey: `k${i}`,
+        agentId: "main",
+        sessionId: "s",
+        message: "x",
+        timeoutMs: 60_000,
+      });
+    }
+    registry.sweep(Date.now() + 3_600_000);
+    expect(releases).toBe(0); // still running: nothing is released mid-burst
+    while (registry.runs.size > 0) await new Promise((r) => setImmediate(r));
+    registry.sweep(Date.now() + 3_600_000);
+    expect(releases).toBe(1);
+    registry.sweep(Date.now() + 3_600_000);
+    expect(releases).toBe(1);
+  });
+});

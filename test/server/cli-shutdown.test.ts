@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openClient } from "../helpers/ws.js";
 
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
+const CLI = join(import.meta.dirname, "../../dist/keel.mjs");
 
 describe("keel gateway run (built CLI) and SIGTERM", () => {
   it("a connected client gets `shutdown`, then close 1012, and the process exits 0", async () => {

@@ -1,0 +1,28 @@
+// Process memory policy: shed new work near the heap limit, and hand memory back after bursts.
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** Fraction of V8's heap limit above which new runs are refused (retryable) instead of risking OOM. */
+export const HEAP_SHED_RATIO = 0.85;
+
+/** True when the heap is close enough to its limit that new batch work must wait. */
+export function heapUnderPressure(ratio = HEAP_SHED_RATIO): boolean {
+  const h = getHeapStatistics();
+  return h.used_heap_size > h.heap_size_limit * ratio;
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * Runs a full GC so V8 returns the pages a finished burst left behind. V8 only shrinks its heap
+ * when it collects, and an idle gateway allocates nothing, so without this the RSS of a
+ * 10,000-run batch would stay until the next burst. Called rarely: once a burst has drained.
+ */
+export function releaseMemory(): void {
+  if (!gcFn) {
+    // Exposes gc() to this process; it is only ever called from here.
+    setFlagsFromString("--expose-gc");
+    gcFn = runInNewContext("gc") as () => void;
+  }
+  gcFn();
+}
