@@ -59,6 +59,13 @@ export function duration(ms: number): string {
   return `${s}s`;
 }
 
+/** A past epoch-ms time as "3m 2s ago" ("just now" under a second, "?" when unknown). */
+export function ago(ts: number | undefined, now: number = Date.now()): string {
+  if (ts === undefined || !Number.isFinite(ts)) return "?";
+  const ms = now - ts;
+  return ms < 1_000 ? "just now" : `${duration(ms)} ago`;
+}
+
 /** 52428800 → "50.0 MiB". */
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return "?";

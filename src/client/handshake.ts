@@ -106,7 +106,10 @@ export function connectOnce(options: AttemptOptions): Promise<OpenSocket> {
     ws.on("message", (data) => {
       const frame = parseFrame(data);
       if (settled) {
-        if (frame) owner ? owner(frame) : early.push(frame);
+        if (frame) {
+          if (owner) owner(frame);
+          else early.push(frame);
+        }
         return;
       }
       if (!frame)

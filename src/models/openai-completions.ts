@@ -180,7 +180,9 @@ export class OpenAICompletionsProvider implements ModelProvider {
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
   const stop = new AbortController();
   const rest = (async () => {
-    while (!(await reader.read()).done) {}
+    while (!(await reader.read()).done) {
+      // discard: only reaching the end matters, so the connection can be reused
+    }
   })().catch(() => undefined);
   const timeout = sleep(DRAIN_MS, undefined, { ref: false, signal: stop.signal }).catch(() => undefined);
   await Promise.race([rest, timeout]);

@@ -110,7 +110,7 @@ export class RunEngine {
   }
 
   private async execute(run: Run): Promise<RunOutcome> {
-    const { config, store, models, emit } = this.deps;
+    const { config, models, emit } = this.deps;
     run.timeoutTimer = setTimeout(() => this.registry.abort(run, "timeout"), run.timeoutMs);
     const userSeq = (await run.userWrite)?.seq;
     this.status(run, "preparing_context");

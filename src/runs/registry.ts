@@ -27,8 +27,7 @@ export interface RunHooks {
 
 /** An admitted request: a new run, or the run an idempotency key already names. */
 export type Admission =
-  | { kind: "new"; run: Run }
-  | { kind: "duplicate"; active?: Run; finished?: FinishedRun };
+  { kind: "new"; run: Run } | { kind: "duplicate"; active?: Run; finished?: FinishedRun };
 
 interface Lane {
   active: Run | undefined;

@@ -43,8 +43,7 @@ export interface ProtocolInput {
   config: Config;
   stateDir: string;
   loaded:
-    | (Pick<LoadedConfig, "sections" | "hash" | "path"> & Partial<Pick<LoadedConfig, "exists">>)
-    | undefined;
+    (Pick<LoadedConfig, "sections" | "hash" | "path"> & Partial<Pick<LoadedConfig, "exists">>) | undefined;
   methods: readonly MethodDef<TSchema, GatewayContext>[];
   events: readonly string[];
   pingIntervalMs: number | undefined;

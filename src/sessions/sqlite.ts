@@ -186,8 +186,7 @@ export class SqliteSessionStore implements SessionStore {
         }
         if (input.idempotencyKey !== undefined) {
           const dup = this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) as
-            | MessageRow
-            | undefined;
+            MessageRow | undefined;
           if (dup) return this.readRows([dup])[0]!;
         }
         const now = Date.now();
@@ -300,7 +299,9 @@ export class SqliteSessionStore implements SessionStore {
       // A listener's failure (maintenance) must never fail the write that already committed.
       try {
         l(entry);
-      } catch {}
+      } catch {
+        // ignored on purpose (see above)
+      }
     }
   }
 }

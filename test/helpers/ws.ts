@@ -2,7 +2,6 @@
 import WebSocket from "ws";
 import { TEST_TOKEN } from "./gateway.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: frames are arbitrary JSON; tests assert on their shape.
 export type Frame = any;
 
 export interface Closed {

@@ -42,6 +42,7 @@ describe("openai-completions wire details", () => {
       { role: "user" as const, content: "hello" },
     ];
     for await (const _ of provider.stream({ model: "gpt-x", messages, maxTokens: 64, signal })) {
+      // drain the stream: this test reads what the vendor received
     }
     const req = fake.requests[0]!;
     expect(req.path).toBe("/v1/chat/completions");

@@ -12,7 +12,7 @@ import { type FakeScript, startFakeOpenAI } from "../fixtures/fake-openai.js";
 
 export interface Emitted {
   event: string;
-  // biome-ignore lint/suspicious/noExplicitAny: event payloads are read loosely in assertions.
+
   payload: any;
 }
 

@@ -34,10 +34,9 @@ const config = makeConfig({
   },
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: calling handlers the way dispatch does, after validation
 type AnyDef = MethodDef<any, SessionMethodsDeps>;
 // Results are walked loosely here; their exact shapes are what the assertions pin down.
-// biome-ignore lint/suspicious/noExplicitAny: see above
+
 async function call(def: AnyDef, deps: SessionMethodsDeps, params: unknown): Promise<any> {
   expect(Value.Check(def.params, params), `params for ${def.name}: ${JSON.stringify(params)}`).toBe(true);
   return def.handler(deps, params, caller);
