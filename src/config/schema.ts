@@ -79,6 +79,18 @@ export const GatewaySchema = obj(
     ),
     tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
     maxConnections: int(1_000, 1, 100_000, "Open WebSocket connections at most; more are refused"),
+    maxInFlightPerConnection: int(
+      256,
+      1,
+      100_000,
+      "Requests one connection may have unanswered; more get a retryable UNAVAILABLE",
+    ),
+    pingIntervalMs: int(
+      20_000,
+      1_000,
+      600_000,
+      "WebSocket ping interval (ms); a client that misses a round is dropped",
+    ),
     shutdownTimeoutMs: int(
       10_000,
       100,

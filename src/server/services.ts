@@ -31,14 +31,6 @@ import type { GatewaySecret } from "./secret.js";
 import { packageVersion } from "./version.js";
 import { SocketServer } from "./ws.js";
 
-/** Default keepalive: ping every 20 s (the reference's interval); a missed round terminates the socket. */
-const PING_INTERVAL_MS = 20_000;
-/**
- * Requests one connection may have in flight before more are refused (retryable): a client
- * firing requests without awaiting answers cannot queue unbounded work.
- */
-const MAX_IN_FLIGHT_PER_CONNECTION = 256;
-
 export interface ProtocolInput {
   config: Config;
   stateDir: string;
@@ -131,8 +123,8 @@ export function buildProtocol(input: ProtocolInput) {
     limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
     logger,
     ready: () => startup.phase === "ready",
-    pingIntervalMs: input.pingIntervalMs ?? PING_INTERVAL_MS,
-    maxInFlight: MAX_IN_FLIGHT_PER_CONNECTION,
+    pingIntervalMs: input.pingIntervalMs ?? config.gateway.pingIntervalMs,
+    maxInFlight: config.gateway.maxInFlightPerConnection,
   });
   return { context, registry, sockets, health };
 }
