@@ -247,6 +247,12 @@ export const SessionSchema = obj(
       description: "SQLite synchronous mode: NORMAL survives kill -9; FULL also survives power loss",
     }),
     historyMaxLimit: int(1_000, 1, 10_000, "Largest page of chat.history"),
+    historyMaxBytes: int(
+      6 * MiB,
+      64 * KiB,
+      256 * MiB,
+      "Largest chat.history answer (bytes); older messages move to the next page, a bigger message becomes a placeholder",
+    ),
     maintenance: obj(
       {
         maxEntries: int(500, 1, 10_000_000, "Sessions kept per agent; the least recently updated are pruned"),

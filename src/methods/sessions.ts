@@ -224,17 +224,46 @@ export const chatHistory = defineMethod({
     // Reading never creates: a key with no session yet has an empty history and no sessionId.
     if (!session) return { ...base, messages: [], hasMore: false, nextOffset: null };
     const limit = Math.min(p.limit ?? DEFAULT_HISTORY_LIMIT, ctx.config.session.historyMaxLimit);
-    const page = await ctx.store.readHistory(session.sessionId, { limit, offset: p.offset ?? 0 });
+    const offset = p.offset ?? 0;
+    const page = await ctx.store.readHistory(session.sessionId, { limit, offset });
+    const messages = fitBytes(
+      page.messages.map((m) => toWireMessage(m, p.maxChars)),
+      ctx.config.session.historyMaxBytes,
+    );
+    // Messages left out for size are the oldest of the page: they start the next page.
+    const cut = messages.length < page.messages.length;
     return {
       ...base,
       sessionId: session.sessionId,
-      messages: page.messages.map((m) => toWireMessage(m, p.maxChars)),
-      hasMore: page.hasMore,
-      nextOffset: page.nextOffset,
+      messages,
+      hasMore: page.hasMore || cut,
+      nextOffset: cut ? offset + messages.length : page.nextOffset,
       totalMessages: page.total,
     };
   },
 });
+
+/**
+ * Keeps the newest messages whose JSON fits in `budget` bytes. A single message larger than the
+ * whole budget is replaced by a placeholder, so one huge row can never block a page.
+ */
+export function fitBytes(messages: Record<string, unknown>[], budget: number): Record<string, unknown>[] {
+  const kept: Record<string, unknown>[] = [];
+  let used = 0;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    let m = messages[i]!;
+    let size = Buffer.byteLength(JSON.stringify(m));
+    if (size > budget) {
+      const note = `[message of ${size} bytes omitted: larger than session.historyMaxBytes]`;
+      m = { ...m, content: m["role"] === "assistant" ? [{ type: "text", text: note }] : note, omitted: true };
+      size = Buffer.byteLength(JSON.stringify(m));
+    }
+    if (used + size > budget) break;
+    used += size;
+    kept.push(m);
+  }
+  return kept.reverse();
+}
 
 /** The session family, registered as one array. */
 export const sessionMethods = [sessionsList, sessionsPatch, sessionsReset, sessionsDelete, chatHistory];
