@@ -83,6 +83,72 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await configGet(path, opts));
     });
 
+  clientCommand(program.command("agent"), "run one agent turn and print the reply (exit 1 if the turn fails)")
+    .requiredOption("-m, --message <text>", "the message to send")
+    .option("--agent <id>", "agent id (default: the configured default agent)")
+    .option("--session-key <key>", "session to run in (default main)")
+    .option("--model <provider/model>", "use this configured model for the turn, strictly (no failover)")
+    .addHelpText("after", "\n--timeout also bounds the run: the gateway stops it when the CLI would stop waiting.")
+    .action(async (opts) => {
+      const { agent } = await import("./agent.js");
+      setExit(await agent(opts));
+    });
+
+  clientCommand(
+    program.command("chat"),
+    "chat with an agent in the terminal (reads lines from stdin when it is not a terminal)",
+    { json: false },
+  )
+    .option("--session-key <key>", "session to chat in (default main)")
+    .option("--agent <id>", "agent id (default: the configured default agent)")
+    .option("--history <n>", "messages of history shown on open and by /history (default 20)", parseCount)
+    .addHelpText(
+      "after",
+      "\nIn the chat: /history [N], /reset (fresh transcript, same key), /quit.\n" +
+        "Ctrl-C stops a streaming reply; Ctrl-C at the prompt, twice quickly, or Ctrl-D quits.",
+    )
+    .action(async (opts) => {
+      const { chat } = await import("./chat.js");
+      setExit(await chat(opts));
+    });
+
+  const sessions = clientCommand(
+    program.command("sessions"),
+    "list sessions (most recent first); show, reset or delete one",
+  )
+    // Options after a subcommand name belong to the subcommand (`sessions show k --json`).
+    .enablePositionalOptions()
+    .option("--active <minutes>", "only sessions updated in the last <minutes>", parseCount)
+    .option("--agent <id>", "only this agent's sessions")
+    .option("--limit <n>", "at most this many sessions (default 100)", parseCount)
+    .action(async (opts) => {
+      const { sessionsList } = await import("./sessions.js");
+      setExit(await sessionsList(opts));
+    });
+  clientCommand(sessions.command("show"), "print a session's history, newest page first, oldest line first")
+    .argument("<key>", "session key, e.g. main")
+    .option("--agent <id>", "agent the key belongs to (default: the default agent)")
+    .option("--limit <n>", "messages per page (default 50)", parseCount)
+    .option("--offset <n>", "skip this many of the newest messages (the `older:` line gives it)", parseOffset)
+    .action(async (key: string, _opts, cmd: Command) => {
+      const { sessionsShow } = await import("./sessions.js");
+      setExit(await sessionsShow(key, cmd.optsWithGlobals()));
+    });
+  clientCommand(sessions.command("reset"), "start a fresh transcript under the same key (the old one is archived)")
+    .argument("<key>", "session key")
+    .option("--agent <id>", "agent the key belongs to (default: the default agent)")
+    .action(async (key: string, _opts, cmd: Command) => {
+      const { sessionsReset } = await import("./sessions.js");
+      setExit(await sessionsReset(key, cmd.optsWithGlobals()));
+    });
+  clientCommand(sessions.command("delete"), "remove a session from the list (its transcript is archived)")
+    .argument("<key>", "session key")
+    .option("--agent <id>", "agent the key belongs to (default: the default agent)")
+    .action(async (key: string, _opts, cmd: Command) => {
+      const { sessionsDelete } = await import("./sessions.js");
+      setExit(await sessionsDelete(key, cmd.optsWithGlobals()));
+    });
+
   clientCommand(
     program.command("doctor"),
     "check state dir, config, token, port and the running gateway",
@@ -94,8 +160,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /** Adds the flags every client command shares (target, credentials, budget, output). */
-function clientCommand(cmd: Command, description: string): Command {
-  return cmd
+function clientCommand(cmd: Command, description: string, { json = true } = {}): Command {
+  cmd
     .description(description)
     .option("--url <url>", "gateway URL (default KEEL_GATEWAY_URL, else ws://127.0.0.1:<port from config>)")
     .option("--token <token>", "gateway token (default KEEL_GATEWAY_TOKEN, else the local config/token file)")
@@ -109,8 +175,8 @@ function clientCommand(cmd: Command, description: string): Command {
       parseCount,
     )
     .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
-    .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
-    .option("--json", "machine-readable output");
+    .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)");
+  return json ? cmd.option("--json", "machine-readable output") : cmd;
 }
 
 /** A positive integer flag value. */
@@ -118,6 +184,15 @@ export function parseCount(value: string): number {
   const n = Number(value);
   if (!/^[0-9]+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) {
     throw new InvalidArgumentError("must be a positive integer");
+  }
+  return n;
+}
+
+/** A non-negative integer flag value (offsets). */
+export function parseOffset(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("must be a non-negative integer");
   }
   return n;
 }

@@ -1,6 +1,7 @@
 // Test helper: runs the built `keel` CLI once and captures stdout, stderr and the exit code.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CLI, runKeel, tempDir, waitFor } from "../gateway/spawn.js";
 
 export interface Result {
@@ -26,9 +27,13 @@ export function keel(args: string[], env: Record<string, string> = {}, timeoutMs
   });
 }
 
-/** A real gateway process (`keel gateway run --port 0`) in a temp state dir, ready to serve. */
-export async function spawnGateway(extra: string[] = []) {
+/**
+ * A real gateway process (`keel gateway run --port 0`) in a temp state dir, ready to serve.
+ * `config` is written to `<stateDir>/keel.json` first (e.g. models pointing at a fake vendor).
+ */
+export async function spawnGateway(extra: string[] = [], config?: Record<string, unknown>) {
   const dir = tempDir("keel-cli-test-");
+  if (config) writeFileSync(join(dir.path, "keel.json"), JSON.stringify(config, null, 2));
   const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra]);
   const port = await running.port;
   await waitFor(
@@ -47,6 +52,84 @@ export async function spawnGateway(extra: string[] = []) {
       running.child.kill("SIGTERM");
       await running.exited;
       dir[Symbol.dispose]();
+    },
+  };
+}
+
+/** Gateway config whose default agent runs `mock/mock-model` on the fake vendor at `baseUrl`. */
+export function mockModelConfig(baseUrl: string): Record<string, unknown> {
+  return {
+    models: { providers: { mock: { baseUrl, models: [{ id: "mock-model" }] } } },
+    agents: { defaults: { model: "mock/mock-model" } },
+  };
+}
+
+/** A `keel` child with stdin as a pipe: write lines, wait for output, signal it, await its exit. */
+export interface Interactive {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Writes `text` and a newline to stdin. */
+  line(text: string): void;
+  /** Resolves once stdout matches `pattern` (searching from `from`), with the match. */
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<RegExpExecArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Spawns `keel …args` (stdin a pipe, so not a TTY) with only the given KEEL_* variables. */
+export function keelInteractive(args: string[], env: Record<string, string> = {}): Interactive {
+  if (!existsSync(CLI)) throw new Error("build first: npm run build");
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...clean, NO_COLOR: "1", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  const waiters = new Set<() => void>();
+  child.stdout!.on("data", (d) => {
+    out += d;
+    for (const w of waiters) w();
+  });
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      resolve({ code, signal });
+      for (const w of waiters) w();
+    }),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    line: (text) => child.stdin!.write(`${text}\n`),
+    waitFor(pattern, from = 0, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = pattern.exec(out.slice(from));
+          if (m) done(() => resolve(m));
+          else if (child.exitCode !== null || child.signalCode !== null) {
+            done(() => reject(new Error(`keel exited before ${pattern}:\n${out}\n${err}`)));
+          }
+        };
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${out}\n${err}`))),
+          timeoutMs,
+        );
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    exited,
+    async [Symbol.asyncDispose]() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
     },
   };
 }
