@@ -40,6 +40,11 @@ export class Turn {
     }).finally(() => this.off());
   }
 
+  /** True once the turn ended: a Ctrl-C now is meant for the prompt, not for this reply. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
   /** Subscribes first (events may beat the ack), then sends. A refused send ends the turn as an error. */
   start(): Promise<TurnEnd> {
     this.off = this.client.on("chat", (payload) => this.onEvent(payload as ChatEvent));

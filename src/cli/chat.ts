@@ -104,12 +104,12 @@ class ChatSession {
     const now = Date.now();
     const repeated = now - this.lastInterrupt < DOUBLE_INTERRUPT_MS;
     this.lastInterrupt = now;
-    if (this.turn && !repeated) {
+    if (this.turn && !this.turn.ended && !repeated) {
       void this.turn.abort();
       return;
     }
     // Leave the terminal on a fresh line rather than after the prompt or a half reply.
-    if (this.input?.interactive || this.turn) process.stdout.write("\n");
+    if (this.input?.interactive) process.stdout.write("\n");
     this.quit();
   }
 

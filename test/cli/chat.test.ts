@@ -1,0 +1,105 @@
+// `keel chat` end to end, driven through a pipe: replies in order, history on open, Ctrl-C abort, errors.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { keel, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
+
+let fake: FakeOpenAI;
+let gw: Awaited<ReturnType<typeof spawnGateway>>;
+
+// biome-ignore lint/suspicious/noExplicitAny: the vendor wire body is untyped.
+const lastUser = (body: any): string =>
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({
+    script: (req) => {
+      const text = lastUser(req.body);
+      if (text.includes("HANG")) return { type: "hang-after-headers", chunks: ["partial ", "answer"] };
+      if (text.includes("FAIL")) {
+        return step.status(400, { error: { message: "unsupported parameter", type: "invalid_request_error" } });
+      }
+      return step.reply(`echo: ${text}`, { delayMs: 5 });
+    },
+  });
+  gw = await spawnGateway([], mockModelConfig(fake.url));
+}, 30_000);
+afterAll(async () => {
+  await gw?.[Symbol.asyncDispose]();
+  await fake?.close();
+});
+
+describe("keel chat (stdin not a TTY)", () => {
+  it("sends each line, prints each reply in order, exits 0 at EOF", async () => {
+    await using chat = keelInteractive(["chat", "--session-key", "chat-pipe"], gw.env);
+    chat.line("first question");
+    chat.line("second question");
+    chat.child.stdin!.end();
+    const { code } = await chat.exited;
+    expect(chat.stderr()).toBe("");
+    expect(code).toBe(0);
+    expect(chat.stdout()).toBe("assistant: echo: first question\nassistant: echo: second question\n");
+    // One turn at a time: the second prompt already holds the first reply.
+    expect(JSON.stringify(fake.requests.at(-1)?.body.messages)).toContain("echo: first question");
+  });
+
+  it("shows the session's history on open, limited by --history", async () => {
+    expect((await keel(["agent", "-m", "remember one", "--session-key", "chat-hist"], gw.env)).code).toBe(0);
+    expect((await keel(["agent", "-m", "remember two", "--session-key", "chat-hist"], gw.env)).code).toBe(0);
+    await using all = keelInteractive(["chat", "--session-key", "chat-hist"], gw.env);
+    all.child.stdin!.end();
+    expect((await all.exited).code).toBe(0);
+    expect(all.stdout()).toBe(
+      "user: remember one\nassistant: echo: remember one\nuser: remember two\nassistant: echo: remember two\n",
+    );
+    await using last = keelInteractive(["chat", "--session-key", "chat-hist", "--history", "1"], gw.env);
+    last.child.stdin!.end();
+    expect((await last.exited).code).toBe(0);
+    expect(last.stdout()).toBe("assistant: echo: remember two\n");
+  });
+
+  it("Ctrl-C during a reply aborts that turn and keeps the chat; Ctrl-C at the prompt quits with 0", async () => {
+    await using chat = keelInteractive(["chat", "--session-key", "chat-abort"], gw.env);
+    chat.line("HANG please");
+    await chat.waitFor(/assistant: partial answer/);
+    chat.child.kill("SIGINT");
+    await chat.waitFor(/assistant: partial answer \[aborted\]\n/);
+    // The gateway kept the partial, marked aborted.
+    const shown = await keel(["sessions", "show", "chat-abort", "--json"], gw.env);
+    const assistant = JSON.parse(shown.stdout).messages.find((m: { role: string }) => m.role === "assistant");
+    expect(assistant).toMatchObject({ aborted: true, content: [{ text: "partial answer" }] });
+    // Still alive and taking lines.
+    const from = chat.stdout().length;
+    chat.line("are you there?");
+    await chat.waitFor(/assistant: echo: are you there\?\n/, from);
+    chat.child.kill("SIGINT");
+    const { code } = await chat.exited;
+    expect(code).toBe(0);
+    expect(chat.stderr()).toBe("");
+  });
+
+  it("a failed turn prints errorKind and errorMessage, the chat goes on, and the exit code says 1", async () => {
+    await using chat = keelInteractive(["chat", "--session-key", "chat-fail"], gw.env);
+    chat.line("please FAIL");
+    chat.line("then this");
+    chat.child.stdin!.end();
+    const { code } = await chat.exited;
+    expect(chat.stdout()).toMatch(/^error \(unknown\): .*unsupported parameter.*\nassistant: echo: then this\n$/);
+    expect(code).toBe(1);
+  });
+
+  it("/reset starts a fresh transcript, /history shows it, unknown commands list the commands", async () => {
+    expect((await keel(["agent", "-m", "old stuff", "--session-key", "chat-cmd"], gw.env)).code).toBe(0);
+    await using chat = keelInteractive(["chat", "--session-key", "chat-cmd"], gw.env);
+    for (const l of ["/reset", "/history", "/nope", "/quit", "never sent"]) chat.line(l);
+    const { code } = await chat.exited;
+    expect(code).toBe(0);
+    const lines = chat.stdout().trimEnd().split("\n");
+    expect(lines[0]).toBe("user: old stuff");
+    expect(lines[2]).toMatch(/^session chat-cmd reset: new session id \S+$/);
+    expect(lines[3]).toBe("session chat-cmd: no messages yet");
+    expect(lines[4]).toMatch(/^unknown command \/nope; commands: \/history/);
+    expect(lines).toHaveLength(5);
+    expect(fake.requests.some((r) => lastUser(r.body) === "never sent")).toBe(false);
+  });
+});
