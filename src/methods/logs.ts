@@ -2,19 +2,10 @@
 import { open } from "node:fs/promises";
 import { type TSchema, Type } from "@sinclair/typebox";
 import type { GatewayContext } from "./context.js";
+import type { LogsTailResult } from "../protocol/results.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
-export interface LogsTailResult {
-  file: string;
-  /** Byte offset to pass as `cursor` next time (just after the last complete line returned). */
-  cursor: number;
-  size: number;
-  lines: string[];
-  /** More lines exist than were returned (before them when tailing, after them when following). */
-  truncated?: boolean;
-  /** The cursor was past the end (the file rotated or was truncated); reading restarted at the tail. */
-  reset?: boolean;
-}
+export type { LogsTailResult };
 
 const DEFAULT_LIMIT = 500;
 const DEFAULT_MAX_BYTES = 250_000;
