@@ -44,7 +44,10 @@ export async function agent(flags: AgentFlags): Promise<number> {
       : () => {};
     try {
       const timeoutMs = flags.timeout === undefined ? DEFAULT_WAIT_MS : flags.timeout + ANSWER_GRACE_MS;
-      return await client.request<AgentFinal>("agent", params, { expectFinal: true, timeoutMs });
+      return await client.request<AgentFinal>("agent", params, {
+        expectFinal: true,
+        timeoutMs,
+      });
     } finally {
       off();
     }

@@ -102,7 +102,11 @@ export class Turn {
       case "error": {
         const errorMessage = e.errorMessage ?? "the run failed";
         if (this.printer.active) this.printer.finish(messageText(e.message));
-        this.end({ state: "error", errorMessage, ...(e.errorKind ? { errorKind: e.errorKind } : {}) });
+        this.end({
+          state: "error",
+          errorMessage,
+          ...(e.errorKind ? { errorKind: e.errorKind } : {}),
+        });
         return;
       }
     }

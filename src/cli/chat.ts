@@ -132,7 +132,9 @@ class ChatSession {
           return true;
         }
         case "/reset": {
-          const r = await this.client.request<{ entry?: { sessionId?: string } }>("sessions.reset", {
+          const r = await this.client.request<{
+            entry?: { sessionId?: string };
+          }>("sessions.reset", {
             key: this.sessionKey,
             ...(this.agentId ? { agentId: this.agentId } : {}),
           });

@@ -88,7 +88,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--agent <id>", "agent id (default: the configured default agent)")
     .option("--session-key <key>", "session to run in (default main)")
     .option("--model <provider/model>", "use this configured model for the turn, strictly (no failover)")
-    .addHelpText("after", "\n--timeout also bounds the run: the gateway stops it when the CLI would stop waiting.")
+    .addHelpText(
+      "after",
+      "\n--timeout also bounds the run: the gateway stops it when the CLI would stop waiting.",
+    )
     .action(async (opts) => {
       const { agent } = await import("./agent.js");
       setExit(await agent(opts));
@@ -134,7 +137,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { sessionsShow } = await import("./sessions.js");
       setExit(await sessionsShow(key, cmd.optsWithGlobals()));
     });
-  clientCommand(sessions.command("reset"), "start a fresh transcript under the same key (the old one is archived)")
+  clientCommand(
+    sessions.command("reset"),
+    "start a fresh transcript under the same key (the old one is archived)",
+  )
     .argument("<key>", "session key")
     .option("--agent <id>", "agent the key belongs to (default: the default agent)")
     .action(async (key: string, _opts, cmd: Command) => {

@@ -36,7 +36,9 @@ export class Out {
     const fmt = (cells: readonly string[]) =>
       cells
         .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - visible(c).length)))
-        .join("  ");
+        .join("  ")
+        // An empty last cell would leave the separator dangling at the end of the line.
+        .trimEnd();
     this.line(indent + this.paint(fmt(header), "dim"));
     for (const r of body) this.line(indent + fmt(r));
   }

@@ -29,8 +29,6 @@ interface ListRow {
   sessionId: string;
   label?: string;
   displayName?: string;
-  model?: string;
-  modelProvider?: string;
   totalTokens?: number;
   hasActiveRun?: boolean;
 }
@@ -61,17 +59,18 @@ export async function sessionsList(flags: SessionsListFlags): Promise<number> {
     return EXIT.ok;
   }
   if (r.sessions.length === 0) {
-    out.line(flags.active !== undefined ? `no sessions active in the last ${flags.active} min` : "no sessions");
+    out.line(
+      flags.active !== undefined ? `no sessions active in the last ${flags.active} min` : "no sessions",
+    );
     return EXIT.ok;
   }
   const now = Date.now();
   out.table(
-    ["KEY", "UPDATED", "TOKENS", "MODEL", "LABEL"],
+    ["KEY", "UPDATED", "TOKENS", "LABEL"],
     r.sessions.map((s) => [
       s.key,
       `${ago(s.updatedAt, now)}${s.hasActiveRun ? " (running)" : ""}`,
       s.totalTokens === undefined ? "-" : String(s.totalTokens),
-      s.model ? `${s.modelProvider ? `${s.modelProvider}/` : ""}${s.model}` : "-",
       s.label ?? s.displayName ?? "",
     ]),
   );
@@ -143,7 +142,12 @@ export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promi
       key,
       ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
     }),
-  );
+  ).catch((err: unknown) => {
+    if (err instanceof CliError && /session not found/.test(err.message)) {
+      throw new CliError(`no session ${key}`, EXIT.error, "`keel sessions` lists the sessions", err.data);
+    }
+    throw err;
+  });
   if (flags.json) out.json(r);
   else out.line(`deleted ${r.key}${r.archived ? ` (transcript ${r.sessionId} archived)` : ""}`);
   return EXIT.ok;

@@ -9,9 +9,7 @@ let fake: FakeOpenAI;
 let gw: Awaited<ReturnType<typeof spawnGateway>>;
 
 /** The newest user message of a vendor request. */
-// biome-ignore lint/suspicious/noExplicitAny: the vendor wire body is untyped.
 const lastUser = (body: any): string =>
-  // biome-ignore lint/suspicious/noExplicitAny: as above.
   String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");
 
 beforeAll(async () => {
@@ -19,10 +17,18 @@ beforeAll(async () => {
     script: (req) => {
       const text = lastUser(req.body);
       if (text.includes("FAIL")) {
-        return step.status(400, { error: { message: "unsupported parameter: foo", type: "invalid_request_error" } });
+        return step.status(400, {
+          error: {
+            message: "unsupported parameter: foo",
+            type: "invalid_request_error",
+          },
+        });
       }
       if (text.includes("STREAM")) {
-        return step.reply("one two three four five", { chunks: ["one ", "two ", "three ", "four ", "five"], delayMs: 60 });
+        return step.reply("one two three four five", {
+          chunks: ["one ", "two ", "three ", "four ", "five"],
+          delayMs: 60,
+        });
       }
       return step.reply(`Reply to: ${text}`);
     },
@@ -49,8 +55,14 @@ describe("keel agent", () => {
     expect(a.code).toBe(0);
     const fa = JSON.parse(a.stdout);
     const fb = JSON.parse(b.stdout);
-    expect(fa).toMatchObject({ status: "ok", result: { payloads: [{ text: "Reply to: first" }] } });
-    expect(fb).toMatchObject({ status: "ok", result: { payloads: [{ text: "Reply to: second" }] } });
+    expect(fa).toMatchObject({
+      status: "ok",
+      result: { payloads: [{ text: "Reply to: first" }] },
+    });
+    expect(fb).toMatchObject({
+      status: "ok",
+      result: { payloads: [{ text: "Reply to: second" }] },
+    });
     expect(fa.runId).toMatch(/^[0-9a-f-]{36}$/);
     expect(fb.runId).not.toBe(fa.runId);
     // Same session: the second turn's prompt carries the first turn.
@@ -67,7 +79,10 @@ describe("keel agent", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const json = await keel(["agent", "-m", "FAIL again", "--json"], gw.env);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: "error", error: { kind: "bad_request" } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: "error",
+      error: { kind: "bad_request" },
+    });
   });
 
   it("usage errors exit 2: no message, a model that is not provider/model", async () => {
@@ -83,7 +98,9 @@ describe("keel agent", () => {
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} agent -m STREAM`;
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
     // Async: the fake vendor lives in this process and must keep serving while the CLI runs.
-    const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...env, ...gw.env, NO_COLOR: "1" } });
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+      env: { ...env, ...gw.env, NO_COLOR: "1" },
+    });
     let out = "";
     // What had arrived when "one" first showed: streamed, the rest of the reply was still coming.
     let firstSeen: string | undefined;

@@ -6,9 +6,7 @@ import { keel, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
 let fake: FakeOpenAI;
 let gw: Awaited<ReturnType<typeof spawnGateway>>;
 
-// biome-ignore lint/suspicious/noExplicitAny: the vendor wire body is untyped.
 const lastUser = (body: any): string =>
-  // biome-ignore lint/suspicious/noExplicitAny: as above.
   String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");
 
 beforeAll(async () => {
@@ -17,7 +15,12 @@ beforeAll(async () => {
       const text = lastUser(req.body);
       if (text.includes("HANG")) return { type: "hang-after-headers", chunks: ["partial ", "answer"] };
       if (text.includes("FAIL")) {
-        return step.status(400, { error: { message: "unsupported parameter", type: "invalid_request_error" } });
+        return step.status(400, {
+          error: {
+            message: "unsupported parameter",
+            type: "invalid_request_error",
+          },
+        });
       }
       return step.reply(`echo: ${text}`, { delayMs: 5 });
     },
@@ -67,7 +70,10 @@ describe("keel chat (stdin not a TTY)", () => {
     // The gateway kept the partial, marked aborted.
     const shown = await keel(["sessions", "show", "chat-abort", "--json"], gw.env);
     const assistant = JSON.parse(shown.stdout).messages.find((m: { role: string }) => m.role === "assistant");
-    expect(assistant).toMatchObject({ aborted: true, content: [{ text: "partial answer" }] });
+    expect(assistant).toMatchObject({
+      aborted: true,
+      content: [{ text: "partial answer" }],
+    });
     // Still alive and taking lines.
     const from = chat.stdout().length;
     chat.line("are you there?");
@@ -84,7 +90,9 @@ describe("keel chat (stdin not a TTY)", () => {
     chat.line("then this");
     chat.child.stdin!.end();
     const { code } = await chat.exited;
-    expect(chat.stdout()).toMatch(/^error \(unknown\): .*unsupported parameter.*\nassistant: echo: then this\n$/);
+    expect(chat.stdout()).toMatch(
+      /^error \(unknown\): .*unsupported parameter.*\nassistant: echo: then this\n$/,
+    );
     expect(code).toBe(1);
   });
 

@@ -21,7 +21,11 @@ export function keel(args: string[], env: Record<string, string> = {}, timeoutMs
       { env: { ...clean, NO_COLOR: "1", ...env }, timeout: timeoutMs },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-        resolve({ code: typeof code === "number" ? code : null, stdout, stderr });
+        resolve({
+          code: typeof code === "number" ? code : null,
+          stdout,
+          stderr,
+        });
       },
     );
   });
@@ -59,7 +63,9 @@ export async function spawnGateway(extra: string[] = [], config?: Record<string,
 /** Gateway config whose default agent runs `mock/mock-model` on the fake vendor at `baseUrl`. */
 export function mockModelConfig(baseUrl: string): Record<string, unknown> {
   return {
-    models: { providers: { mock: { baseUrl, models: [{ id: "mock-model" }] } } },
+    models: {
+      providers: { mock: { baseUrl, models: [{ id: "mock-model" }] } },
+    },
     agents: { defaults: { model: "mock/mock-model" } },
   };
 }
@@ -93,7 +99,10 @@ export function keelInteractive(args: string[], env: Record<string, string> = {}
     for (const w of waiters) w();
   });
   child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>((resolve) =>
     child.once("exit", (code, signal) => {
       resolve({ code, signal });
       for (const w of waiters) w();
