@@ -23,7 +23,11 @@ export class ChatInput {
     this.onSigint = onInterrupt;
     // Lines typed (or piped) while a reply streams wait here for their turn; none is lost.
     this.rl.on("line", (line) => this.push(line));
-    this.rl.on("close", () => this.end());
+    this.rl.on("close", () => {
+      // Ctrl-D leaves the cursor after the prompt; give the shell a fresh line.
+      if (this.interactive && !this.ended) process.stdout.write("\n");
+      this.end();
+    });
     // In raw mode readline turns Ctrl-C into this event; a real signal arrives on the process.
     this.rl.on("SIGINT", onInterrupt);
     process.on("SIGINT", onInterrupt);

@@ -1,6 +1,8 @@
 // `keel chat` end to end, driven through a pipe: replies in order, history on open, Ctrl-C abort, errors.
+import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { CLI } from "../gateway/spawn.js";
 import { keel, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
 
 let fake: FakeOpenAI;
@@ -109,5 +111,50 @@ describe("keel chat (stdin not a TTY)", () => {
     expect(lines[4]).toMatch(/^unknown command \/nope; commands: \/history/);
     expect(lines).toHaveLength(5);
     expect(fake.requests.some((r) => lastUser(r.body) === "never sent")).toBe(false);
+  });
+});
+
+// A real terminal (script(1) allocates a pty): the prompt, and Ctrl-C as a keypress in raw mode.
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+describe.skipIf(!hasScript)("keel chat on a terminal", () => {
+  it("prompts, streams, Ctrl-C stops a reply and returns to the prompt, Ctrl-C at the prompt quits (0)", async () => {
+    expect((await keel(["agent", "-m", "earlier", "--session-key", "chat-tty"], gw.env)).code).toBe(0);
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} chat --session-key chat-tty`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+      env: { ...env, ...gw.env, NO_COLOR: "1", TERM: "xterm" },
+    });
+    let out = "";
+    const seen: (() => void)[] = [];
+    child.stdout.on("data", (d) => {
+      out += d;
+      for (const s of seen) s();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    /** Waits until the output after `from` matches (no sleeps: driven by what the CLI prints). */
+    const until = (re: RegExp, from = 0) =>
+      new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out)}`)), 20_000);
+        const check = () => {
+          if (!re.test(out.slice(from))) return;
+          clearTimeout(timer);
+          resolve(out.length);
+        };
+        seen.push(check);
+        check();
+      });
+    try {
+      let at = await until(/session chat-tty: last 2 of 2 messages[^]*assistant: echo: earlier[^]*you> /);
+      child.stdin.write("hello\r");
+      at = await until(/assistant: echo: hello\r\n[^]*you> /, at);
+      child.stdin.write("HANG\r");
+      at = await until(/assistant: partial answer/, at);
+      child.stdin.write("\x03");
+      await until(/\[aborted\]\r\n[^]*you> /, at);
+      child.stdin.write("\x03");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
