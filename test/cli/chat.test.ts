@@ -98,6 +98,24 @@ describe("keel chat (stdin not a TTY)", () => {
     expect(code).toBe(1);
   });
 
+  it("a gateway that goes away ends the chat with exit 1 and one line saying so", async () => {
+    const own = await spawnGateway([], mockModelConfig(fake.url));
+    try {
+      expect((await keel(["agent", "-m", "hi", "--session-key", "chat-lost"], own.env)).code).toBe(0);
+      await using chat = keelInteractive(["chat", "--session-key", "chat-lost"], own.env);
+      // History printed: connected and waiting for a line.
+      await chat.waitFor(/assistant: echo: hi\n/);
+      await own[Symbol.asyncDispose]();
+      const { code } = await chat.exited;
+      expect(code).toBe(1);
+      expect(chat.stderr()).toMatch(
+        /^keel: lost the connection to the gateway: .+\n {6}start `keel chat` again/,
+      );
+    } finally {
+      await own[Symbol.asyncDispose]();
+    }
+  });
+
   it("/reset starts a fresh transcript, /history shows it, unknown commands list the commands", async () => {
     expect((await keel(["agent", "-m", "old stuff", "--session-key", "chat-cmd"], gw.env)).code).toBe(0);
     await using chat = keelInteractive(["chat", "--session-key", "chat-cmd"], gw.env);
