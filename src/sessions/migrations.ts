@@ -1,11 +1,11 @@
 // Versioned schema migrations for the SQLite store: one transaction per version, backup first.
-import type Database from "better-sqlite3";
+import type { SqlDb } from "./driver.js";
 
 /** One schema step. `up` runs inside a transaction together with the user_version bump. */
 export interface Migration {
   version: number;
   name: string;
-  up: (db: Database.Database) => void;
+  up: (db: SqlDb) => void;
 }
 
 /** Every schema version in order; append only — a released step is never edited. */
@@ -94,7 +94,7 @@ export interface MigrateResult {
  * bump, so a crash mid-way leaves the last completed version, never a half-applied one. A
  * database newer than this build is refused (see {@link assertNotNewer}).
  */
-export function migrate(db: Database.Database, options: MigrateOptions = {}): MigrateResult {
+export function migrate(db: SqlDb, options: MigrateOptions = {}): MigrateResult {
   const steps = options.migrations ?? MIGRATIONS;
   const from = assertNotNewer(db, steps);
   const target = options.target ?? steps[steps.length - 1]!.version;
@@ -120,9 +120,9 @@ export function migrate(db: Database.Database, options: MigrateOptions = {}): Mi
  * The database's schema version; throws for one newer than `steps` know, rather than guess at
  * it. Call before any pragma that writes (journal_mode) so a refused file stays byte-identical.
  */
-export function assertNotNewer(db: Database.Database, steps: readonly Migration[] = MIGRATIONS): number {
+export function assertNotNewer(db: SqlDb, steps: readonly Migration[] = MIGRATIONS): number {
   const latest = steps[steps.length - 1]?.version ?? 0;
-  const version = db.pragma("user_version", { simple: true }) as number;
+  const version = db.pragma("user_version") as number;
   if (version > latest) {
     throw new Error(
       `session database is at schema v${version}, newer than this Keel (v${latest}); refusing to open it`,
@@ -131,7 +131,7 @@ export function assertNotNewer(db: Database.Database, steps: readonly Migration[
   return version;
 }
 
-function hasTables(db: Database.Database): boolean {
+function hasTables(db: SqlDb): boolean {
   const row = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
     n: number;
   };
@@ -139,7 +139,7 @@ function hasTables(db: Database.Database): boolean {
 }
 
 /** `<file>.bak-v<N>-<ts>`: a consistent copy (VACUUM INTO reads one snapshot, WAL included). */
-function backup(db: Database.Database, file: string, version: number, now: number): string {
+function backup(db: SqlDb, file: string, version: number, now: number): string {
   const path = `${file}.bak-v${version}-${now}`;
   db.prepare("VACUUM INTO ?").run(path);
   return path;

@@ -1,5 +1,5 @@
 // Pruning for the SQLite store: over-cap and stale live sessions, then old archived ones, in batches.
-import type Database from "better-sqlite3";
+import type { SqlDb } from "./driver.js";
 import type { PruneOptions, PruneResult } from "./store.js";
 
 /** Rows removed per transaction: keeps each write-lock hold short while the gateway serves. */
@@ -16,7 +16,7 @@ interface Candidate {
  * `pruneAfterMs`. Transcripts go with their session. `keep(key)` protects a session whatever
  * its age or rank. Memory stays at one batch of keys however many rows go.
  */
-export function pruneSessions(db: Database.Database, o: PruneOptions): PruneResult {
+export function pruneSessions(db: SqlDb, o: PruneOptions): PruneResult {
   const now = o.now ?? Date.now();
   const cutoff = now - o.pruneAfterMs;
   const agents = o.agentId
@@ -73,7 +73,7 @@ function drain(
   }
 }
 
-function removeBatch(db: Database.Database): (ids: string[]) => void {
+function removeBatch(db: SqlDb): (ids: string[]) => void {
   const messages = db.prepare("DELETE FROM messages WHERE session_id = ?");
   const session = db.prepare("DELETE FROM sessions WHERE session_id = ?");
   return db.transaction((ids: string[]) => {

@@ -1,7 +1,7 @@
 // Row mapping and list-query SQL for the SQLite store (no I/O here).
 import type { ListQuery, SessionEntry, TranscriptMessage } from "./store.js";
 
-/** A `sessions` row as better-sqlite3 returns it. */
+/** A `sessions` row as the SQLite driver returns it. */
 export interface SessionRow {
   id: number;
   key: string;

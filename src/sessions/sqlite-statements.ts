@@ -1,10 +1,10 @@
 // Prepared statements of the SQLite store and the row ↔ parameter helpers they need.
-import type Database from "better-sqlite3";
+import type { SqlDb } from "./driver.js";
 import { type MessageRow, SESSION_COLUMNS } from "./sqlite-rows.js";
 import type { SessionPatch } from "./store.js";
 
 /** Every fixed statement, prepared once per connection. */
-export function prepareStatements(db: Database.Database) {
+export function prepareStatements(db: SqlDb) {
   const one = `SELECT ${SESSION_COLUMNS} FROM sessions`;
   return {
     live: db.prepare(`${one} WHERE key = ? AND archived_at IS NULL`),

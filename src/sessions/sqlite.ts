@@ -1,10 +1,10 @@
-// The default SessionStore: one SQLite database (better-sqlite3, WAL) in the state dir.
+// The default SessionStore: one SQLite database (WAL) in the state dir, through ./driver.js.
 import { randomUUID } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
+import { openSqlite, type SqlDb, type SqlStatement, sqliteDriverName } from "./driver.js";
 import { assertNotNewer, migrate } from "./migrations.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
@@ -56,7 +56,7 @@ export async function openSqliteStore(options: OpenSqliteOptions): Promise<Sqlit
   // Transcripts are private chat: create the file 0600 before SQLite does (its -wal/-shm copy the mode).
   closeSync(openSync(file, "a", 0o600));
   chmodSync(file, 0o600);
-  const db = new Database(file);
+  const db = openSqlite(file);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     assertNotNewer(db);
@@ -64,6 +64,7 @@ export async function openSqliteStore(options: OpenSqliteOptions): Promise<Sqlit
     // NORMAL: a commit is in the WAL before we return, so kill -9 loses nothing; FULL also fsyncs.
     db.pragma(`synchronous = ${options.config.session.synchronous}`);
     migrate(db, { file, log: (m) => options.logger?.info(m) });
+    options.logger?.info(`session database ${file} opened with ${sqliteDriverName()}`);
     return new SqliteSessionStore(db, file);
   } catch (err) {
     db.close();
@@ -71,15 +72,15 @@ export async function openSqliteStore(options: OpenSqliteOptions): Promise<Sqlit
   }
 }
 
-/** better-sqlite3 is synchronous; the async methods resolve after the statement has committed. */
+/** The SQLite drivers are synchronous; the async methods resolve after the statement has committed. */
 export class SqliteSessionStore implements SessionStore {
   readonly stats = { transcriptRowsRead: 0 };
   private readonly listeners = new Set<(entry: SessionView) => void>();
-  private readonly listStatements = new Map<string, Database.Statement>();
+  private readonly listStatements = new Map<string, SqlStatement>();
   private readonly s: ReturnType<typeof prepareStatements>;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDb,
     readonly path: string,
   ) {
     this.s = prepareStatements(db);
@@ -285,7 +286,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** One prepared statement per filter combination (at most 2^6 texts, so the map is bounded). */
-  private listStatement(sql: string): Database.Statement {
+  private listStatement(sql: string): SqlStatement {
     let st = this.listStatements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { openSqlite } from "../../src/sessions/driver.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
 import { makeConfig, tempDir } from "./helpers.js";
 
@@ -54,8 +54,8 @@ describe("kill -9 while appending", () => {
       expect(done).toBe(false); // the kill landed before the 1,000th message
       expect(acked.slice(0, killAt)).toEqual(Array.from({ length: killAt }, (_, i) => i + 1));
 
-      const raw = new Database(join(t.dir, SESSIONS_FILE));
-      expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
+      const raw = openSqlite(join(t.dir, SESSIONS_FILE));
+      expect(raw.pragma("integrity_check")).toBe("ok");
       raw.close();
 
       const store = await openSqliteStore({ stateDir: t.dir, config: makeConfig() });

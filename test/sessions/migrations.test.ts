@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { openSqlite, type SqlDb } from "../../src/sessions/driver.js";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../src/sessions/migrations.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
 import { makeConfig, tempDir } from "./helpers.js";
@@ -18,7 +18,7 @@ function dir(): string {
 
 /** A database at schema v1 with one session and two messages, written the way v1 code wrote them. */
 function buildV1(file: string): void {
-  const db = new Database(file);
+  const db = openSqlite(file);
   db.pragma("journal_mode = WAL");
   migrate(db, { target: 1 });
   db.prepare(
@@ -66,8 +66,8 @@ describe("session database migrations", () => {
     }
     const backups = readdirSync(stateDir).filter((f) => /^sessions\.sqlite\.bak-v1-\d+$/.test(f));
     expect(backups).toHaveLength(1);
-    const copy = new Database(join(stateDir, backups[0]!), { readonly: true });
-    expect(copy.pragma("user_version", { simple: true })).toBe(1);
+    const copy = openSqlite(join(stateDir, backups[0]!), { readonly: true });
+    expect(copy.pragma("user_version")).toBe(1);
     expect(copy.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 2 });
     copy.close();
     expect(logs.some((l) => l.includes("backed up"))).toBe(true);
@@ -83,20 +83,20 @@ describe("session database migrations", () => {
 
   it("a failing step rolls back entirely and leaves the previous version", () => {
     const file = join(dir(), "t.sqlite");
-    const db = new Database(file);
+    const db = openSqlite(file);
     const broken = [
       MIGRATIONS[0]!,
       {
         version: 2,
         name: "broken",
-        up: (d: Database.Database) => {
+        up: (d: SqlDb) => {
           d.exec("CREATE TABLE half_done (x)");
           d.exec("ALTER TABLE no_such_table ADD COLUMN y");
         },
       },
     ];
     expect(() => migrate(db, { file, migrations: broken })).toThrow(/no_such_table/);
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version")).toBe(1);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
     db.close();
   });
@@ -104,7 +104,7 @@ describe("session database migrations", () => {
   it("refuses a database from a newer Keel and leaves it untouched", async () => {
     const stateDir = dir();
     const file = join(stateDir, SESSIONS_FILE);
-    const db = new Database(file);
+    const db = openSqlite(file);
     db.pragma(`user_version = ${LATEST_VERSION + 5}`);
     db.close();
     const before = readFileSync(file);

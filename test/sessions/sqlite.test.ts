@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openSqlite, type SqlDb } from "../../src/sessions/driver.js";
 import { LATEST_VERSION } from "../../src/sessions/migrations.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
 import { sessionStoreContract } from "./contract.js";
@@ -16,9 +16,9 @@ describe("SQLite store specifics", () => {
       const file = join(dir, SESSIONS_FILE);
       expect(store.path).toBe(file);
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      const db = new Database(file, { readonly: true });
-      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-      expect(db.pragma("user_version", { simple: true })).toBe(LATEST_VERSION);
+      const db = openSqlite(file, { readonly: true });
+      expect(db.pragma("journal_mode")).toBe("wal");
+      expect(db.pragma("user_version")).toBe(LATEST_VERSION);
       db.close();
     } finally {
       await dispose();
@@ -32,8 +32,8 @@ describe("SQLite store specifics", () => {
       config: makeConfig({ session: { synchronous: "FULL" } }),
     });
     // synchronous is per connection, so it can only be read through the store's own handle.
-    const db = (store as unknown as { db: Database.Database }).db;
-    expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+    const db = (store as unknown as { db: SqlDb }).db;
+    expect(db.pragma("synchronous")).toBe(2); // FULL
     await store.close();
     t.dispose();
   });
@@ -60,7 +60,7 @@ describe("SQLite store specifics", () => {
   it("listing uses the partial indexes instead of sorting the table", async () => {
     const { store, dir, dispose } = await tempSqliteStore();
     try {
-      const db = new Database(join(dir, SESSIONS_FILE), { readonly: true });
+      const db = openSqlite(join(dir, SESSIONS_FILE), { readonly: true });
       const plan = (sql: string) =>
         (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
           .map((r) => r.detail)
