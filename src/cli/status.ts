@@ -8,85 +8,70 @@ import type { ClientFlags } from "./target.js";
 
 /** The `status` result fields shown here (Keel's own shape, see src/methods/status.ts). */
 export interface StatusResult {
-	version?: string;
-	pid?: number;
-	node?: string;
-	startedAt?: number;
-	uptimeMs?: number;
-	bind?: string;
-	host?: string;
-	port?: number;
-	authMode?: string;
-	connections?: { count?: number; max?: number };
-	subsystems?: HealthResult["subsystems"];
-	startup?: HealthResult["startup"];
-	memory?: { rss?: number; heapUsed?: number; heapTotal?: number };
-	stateDir?: string;
-	configPath?: string | null;
+  version?: string;
+  pid?: number;
+  node?: string;
+  startedAt?: number;
+  uptimeMs?: number;
+  bind?: string;
+  host?: string;
+  port?: number;
+  authMode?: string;
+  connections?: { count?: number; max?: number };
+  subsystems?: HealthResult["subsystems"];
+  startup?: HealthResult["startup"];
+  memory?: { rss?: number; heapUsed?: number; heapTotal?: number };
+  stateDir?: string;
+  configPath?: string | null;
 }
 
 /** Prints status and the presence list; `--json` prints `{status, presence}`. */
 export async function status(flags: ClientFlags): Promise<number> {
-	const out = new Out();
-	const { st, presence } = await withGateway(
-		flags,
-		{ scopes: ["operator.read"] },
-		async (client) => {
-			const [st, presence] = await Promise.all([
-				client.request<StatusResult>("status", {}),
-				client.request<PresenceEntry[]>("system-presence", {}),
-			]);
-			return { st, presence };
-		},
-	);
-	if (flags.json) {
-		out.json({ status: st, presence });
-		return EXIT.ok;
-	}
-	const c = st.connections ?? {};
-	out.rows([
-		[
-			"Gateway",
-			`keel ${st.version ?? "?"} (pid ${st.pid ?? "?"}, node ${st.node ?? "?"})`,
-		],
-		[
-			"Listening",
-			`${st.host ?? "?"}:${st.port ?? "?"} (bind ${st.bind ?? "?"}, auth ${st.authMode ?? "?"})`,
-		],
-		["Uptime", st.uptimeMs === undefined ? "?" : duration(st.uptimeMs)],
-		["Startup", startupLine(st.startup)],
-		["Connections", `${c.count ?? "?"} of at most ${c.max ?? "?"}`],
-		[
-			"Memory",
-			`rss ${bytes(st.memory?.rss ?? Number.NaN)}, heap ${bytes(st.memory?.heapUsed ?? Number.NaN)}`,
-		],
-		...(st.stateDir
-			? ([["State dir", st.stateDir]] as [string, string][])
-			: []),
-	]);
-	const subs = Object.entries(st.subsystems ?? {});
-	if (subs.length > 0) {
-		out.line("Subsystems");
-		out.rows(
-			subs.map(([n, s]) => [
-				n,
-				`${s.state}${s.reason ? ` (${s.reason})` : ""}`,
-			]),
-			"  ",
-		);
-	}
-	const list = Array.isArray(presence) ? presence : [];
-	out.line(`Presence (${list.length})`);
-	out.table(
-		["mode", "host", "ip", "version", "since"],
-		list.map((p) => [
-			p.mode ?? "?",
-			p.host ?? "-",
-			p.ip ?? "-",
-			p.version ?? "-",
-			p.ts ? `${duration(Date.now() - p.ts)} ago` : "-",
-		]),
-		"  ",
-	);
-	return EXIT.ok;
+  const out = new Out();
+  const { st, presence } = await withGateway(flags, { scopes: ["operator.read"] }, async (client) => {
+    const [st, presence] = await Promise.all([
+      client.request<StatusResult>("status", {}),
+      client.request<PresenceEntry[]>("system-presence", {}),
+    ]);
+    return { st, presence };
+  });
+  if (flags.json) {
+    out.json({ status: st, presence });
+    return EXIT.ok;
+  }
+  const c = st.connections ?? {};
+  out.rows([
+    ["Gateway", `keel ${st.version ?? "?"} (pid ${st.pid ?? "?"}, node ${st.node ?? "?"})`],
+    ["Listening", `${st.host ?? "?"}:${st.port ?? "?"} (bind ${st.bind ?? "?"}, auth ${st.authMode ?? "?"})`],
+    ["Uptime", st.uptimeMs === undefined ? "?" : duration(st.uptimeMs)],
+    ["Startup", startupLine(st.startup)],
+    ["Connections", `${c.count ?? "?"} of at most ${c.max ?? "?"}`],
+    [
+      "Memory",
+      `rss ${bytes(st.memory?.rss ?? Number.NaN)}, heap ${bytes(st.memory?.heapUsed ?? Number.NaN)}`,
+    ],
+    ...(st.stateDir ? ([["State dir", st.stateDir]] as [string, string][]) : []),
+  ]);
+  const subs = Object.entries(st.subsystems ?? {});
+  if (subs.length > 0) {
+    out.line("Subsystems");
+    out.rows(
+      subs.map(([n, s]) => [n, `${s.state}${s.reason ? ` (${s.reason})` : ""}`]),
+      "  ",
+    );
+  }
+  const list = Array.isArray(presence) ? presence : [];
+  out.line(`Presence (${list.length})`);
+  out.table(
+    ["mode", "host", "ip", "version", "since"],
+    list.map((p) => [
+      p.mode ?? "?",
+      p.host ?? "-",
+      p.ip ?? "-",
+      p.version ?? "-",
+      p.ts ? `${duration(Date.now() - p.ts)} ago` : "-",
+    ]),
+    "  ",
+  );
+  return EXIT.ok;
 }

@@ -1,13 +1,14 @@
 // `status`: Keel's own summary of the running gateway (documented shape below).
 import { type TSchema, Type } from "@sinclair/typebox";
 import { hasScope } from "../protocol/scopes.js";
+import { sqliteDriverName } from "../sessions/driver.js";
 import type { GatewayContext } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
  * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
- * runs: {active, finished, ended, limit}}` (`runs` once startup is done); callers with
+ * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
 export const status = defineMethod({
@@ -39,6 +40,7 @@ export const status = defineMethod({
         ended: reg.endedCount,
         limit: ctx.config.runs.maxConcurrent,
       };
+      out["sessions"] = { driver: sqliteDriverName() };
     }
     if (hasScope(caller.scopes, "operator.admin")) {
       out["stateDir"] = ctx.stateDir;
