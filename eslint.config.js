@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results/**", ".ci/node24/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/results/**", ".ci/node24/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores here and in CI: more workers only make spawned gateways compete.
     maxWorkers: 2,
-    reporters: ["default"],
+    // The JSON summary lets .ci/run print one plain "N passed, N failed" line per Node version.
+    reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
   },
 });
