@@ -12,6 +12,8 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   external: ["better-sqlite3", "pino-pretty"],
   // Bundled CommonJS dependencies call require(); give ESM output one.
   banner: {
