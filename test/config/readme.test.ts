@@ -23,8 +23,16 @@ describe("README", () => {
   });
 
   it("has the two quick-start commands", () => {
-    expect(readme).toContain("npm ci && npx keel gateway run");
+    expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm ci && npm test");
+  });
+
+  it("npm start runs the bundled gateway", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      scripts: Record<string, string>;
+      bin: Record<string, string>;
+    };
+    expect(pkg.scripts["start"]).toBe(`node ${pkg.bin["keel"]} gateway run`);
   });
 
   it("the CLI version matches package.json", () => {
