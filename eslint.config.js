@@ -3,7 +3,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/results/**", ".ci/node24/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "coverage/**",
+      "test-results/**",
+      "bench/results/**",
+      ".ci/node24/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
