@@ -3,13 +3,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
 import { CLI } from "../gateway/spawn.js";
-import { keel, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
+import { keel, lastUser, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
 
 let fake: FakeOpenAI;
 let gw: Awaited<ReturnType<typeof spawnGateway>>;
-
-const lastUser = (body: any): string =>
-  String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");
 
 beforeAll(async () => {
   fake = await startFakeOpenAI({

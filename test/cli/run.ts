@@ -142,3 +142,7 @@ export function keelInteractive(args: string[], env: Record<string, string> = {}
     },
   };
 }
+
+/** The newest user message of a vendor request body (what the fake vendor was asked). */
+export const lastUser = (body: any): string =>
+  String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");

@@ -1,13 +1,10 @@
 // `keel sessions` list/show/reset/delete end to end, over sessions made by real turns.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { keel, mockModelConfig, spawnGateway } from "./run.js";
+import { keel, mockModelConfig, spawnGateway, lastUser } from "./run.js";
 
 let fake: FakeOpenAI;
 let gw: Awaited<ReturnType<typeof spawnGateway>>;
-
-const lastUser = (body: any): string =>
-  String((body?.messages ?? []).filter((m: any) => m.role === "user").at(-1)?.content ?? "");
 
 interface Row {
   key: string;
