@@ -11,7 +11,7 @@ export function heapUnderPressure(ratio = HEAP_SHED_RATIO): boolean {
   return h.used_heap_size > h.heap_size_limit * ratio;
 }
 
-let gcFn: (() => void) | undefined;
+let gc: { full: () => void; lastResort: () => void } | undefined;
 
 /**
  * Runs a full GC so V8 returns the pages a finished burst left behind. V8 only shrinks its heap
@@ -19,10 +19,20 @@ let gcFn: (() => void) | undefined;
  * 10,000-run batch would stay until the next burst. Called rarely: once a burst has drained.
  */
 export function releaseMemory(): void {
-  if (!gcFn) {
+  if (!gc) {
     // Exposes gc() to this process; it is only ever called from here.
     setFlagsFromString("--expose-gc");
-    gcFn = runInNewContext("gc") as () => void;
+    gc = {
+      full: runInNewContext("gc") as () => void,
+      // Built inside that context so V8 reads the options there.
+      lastResort: runInNewContext(
+        '() => gc({ type: "major", execution: "sync", flavor: "last-resort" })',
+      ) as () => void,
+    };
   }
-  gcFn();
+  // Full GCs free the heap (on Node 20 the second one returns the pages the first freed); the
+  // "last-resort" pass compacts and uncommits what is left (it does most of the work on Node 24).
+  gc.full();
+  gc.full();
+  gc.lastResort();
 }
