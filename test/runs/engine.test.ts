@@ -146,6 +146,32 @@ describe("run engine over a fake vendor", () => {
     expect(h.chat("c-1").at(-1)).toMatchObject({ errorKind: "context_length" });
   });
 
+  it("a dead provider (connection refused) ends the turn as a network error and the engine keeps serving", async () => {
+    const raw = {
+      providers: { dead: { baseUrl: "http://127.0.0.1:9/v1", models: [{ id: "d" }] } },
+      agents: { defaults: { model: "dead/d" }, entries: { live: { model: "fake/m1" } } },
+    };
+    await using h = await engineHarness({ raw, script: [step.reply("still here")] });
+    await h.start("go", "dead-1");
+    const f = await ended(h.engine, "dead-1");
+    expect(f).toMatchObject({ status: "error", error: { kind: "network" } });
+    expect(h.chat("dead-1").at(-1)).toMatchObject({
+      state: "error",
+      errorKind: "unknown",
+      details: { kind: "network" },
+    });
+    const { entry } = await h.store.ensure("live", "agent:live:main");
+    await h.engine.start({
+      method: "chat",
+      runId: "live-1",
+      sessionKey: entry.key,
+      agentId: "live",
+      sessionId: entry.sessionId,
+      message: "go",
+    });
+    expect((await ended(h.engine, "live-1")).text).toBe("still here");
+  });
+
   it("an agent with no model fails the turn with a message naming the keys to set", async () => {
     await using h = await engineHarness({ raw: { agents: { defaults: {} } } });
     await h.start("go", "nm-1");
