@@ -5,7 +5,8 @@ import { heapUnderPressure, releaseMemory } from "../lifecycle/memory.js";
 import { fitContext } from "../models/context.js";
 import type { ChatMessage } from "../models/types.js";
 import { errorKindForChat, KIND_POLICY, ModelError } from "../models/types.js";
-import { GatewayError, invalidRequest } from "../protocol/errors.js";
+import { invalidRequest } from "../protocol/errors.js";
+import { assertAgent } from "../sessions/keys.js";
 import type { SessionStore } from "../sessions/store.js";
 import {
   agentEvent,
@@ -53,8 +54,8 @@ export class RunEngine {
   }
 
   /**
-   * Admits a run. The user message is written before the turn reads history; a duplicate
-   * idempotency key returns the existing run and writes nothing.
+   * Admits a run (the registry dedupes: a duplicate idempotency key returns the existing run and
+   * writes nothing). The user message is written before the turn reads history.
    */
   async start(req: StartRequest): Promise<Admission> {
     const { config, store } = this.deps;
@@ -63,8 +64,6 @@ export class RunEngine {
         `message is too long (${req.message.length} > ${config.runs.maxMessageChars} characters)`,
       );
     }
-    const dup = this.registry.duplicate(req.runId, req.method);
-    if (dup) return dup;
     const agent = agentSettings(config, req.agentId);
     const admission = this.registry.admit(
       { ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 },
@@ -342,18 +341,14 @@ function abortedOutcome(run: Run): RunOutcome {
   return { status: "aborted", reason, message: `aborted (${reason})` };
 }
 
-/** An agent's effective settings: its entry over the defaults. Unknown agents are an error. */
+/**
+ * The settings of an agent a run needs (its entry over the defaults); unknown agents are an
+ * error. Its model chain is the model registry's business (ModelRegistry.agentModel).
+ */
 export function agentSettings(config: Config, agentId: string) {
+  assertAgent(config, agentId);
   const entry = config.agents.entries[agentId];
-  if (!entry && agentId !== config.agents.defaultId && agentId !== "main") {
-    throw new GatewayError("INVALID_REQUEST", `unknown agent: ${agentId}`, {
-      details: { code: "UNKNOWN_AGENT_ID" },
-    });
-  }
   return {
-    id: agentId,
-    name: entry?.name ?? agentId,
-    model: entry?.model ?? config.agents.defaults.model,
     systemPrompt: entry?.systemPrompt ?? config.agents.defaults.systemPrompt,
     timeoutSeconds: entry?.timeoutSeconds ?? config.agents.defaults.timeoutSeconds,
   };
