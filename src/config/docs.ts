@@ -2,14 +2,17 @@
 import type { TSchema } from "@sinclair/typebox";
 import { fields } from "./walk.js";
 
-/** One markdown row per key: key, env var, default, range/values, doc. */
+/** One markdown row per key: key, env var, default, range/values, reload, doc. */
 export function configTable(): string {
-  const rows = ["| key | env | default | range / values | what it does |", "|---|---|---|---|---|"];
+  const rows = [
+    "| key | env | default | range / values | reload | what it does |",
+    "|---|---|---|---|---|---|",
+  ];
   for (const f of fields()) {
     const s = f.schema;
     const env = s["env"] ? `\`${s["env"]}\`` : "";
     rows.push(
-      `| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${escapeCell(String(s["description"] ?? ""))} |`,
+      `| \`${f.path}\` | ${env} | ${fmtDefault(s)} | ${fmtRange(s)} | ${f.reload ?? ""} | ${escapeCell(String(s["description"] ?? ""))} |`,
     );
   }
   return rows.join("\n");

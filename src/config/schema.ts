@@ -3,6 +3,9 @@
 // Custom keywords read by the loader and the README generator:
 //   env    — the KEEL_* variable that overrides this key (env > file > default)
 //   secret — redacted in config.get, logs and status
+//   reload — "hot": read at use time from the ConfigSource, so a swapped config applies to the
+//            next turn / admission / request; "restart": read once at start. Set on a section
+//            (or object) and inherited by its keys unless a key sets its own.
 import { type Static, type TObject, type TSchema, Type } from "@sinclair/typebox";
 
 const KiB = 1024;
@@ -11,8 +14,10 @@ const MiB = 1024 * KiB;
 const int = (def: number, min: number, max: number, description: string, extra: object = {}) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description, ...extra });
 const bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
-const obj = <T extends Record<string, TSchema>>(props: T, description: string) =>
-  Type.Object(props, { additionalProperties: false, default: {}, description });
+const obj = <T extends Record<string, TSchema>>(props: T, description: string, extra: object = {}) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description, ...extra });
+const HOT = { reload: "hot" } as const;
+const RESTART = { reload: "restart" } as const;
 const secret = (description: string, env?: string) =>
   Type.Optional(Type.String({ minLength: 1, secret: true, description, ...(env ? { env } : {}) }));
 const duration = (def: string, description: string) =>
@@ -69,13 +74,15 @@ export const GatewaySchema = obj(
     ),
     handshakeTimeoutMs: int(15_000, 1_000, 120_000, "Time a socket has to complete connect (ms)", {
       env: "KEEL_HANDSHAKE_TIMEOUT_MS",
+      ...HOT,
     }),
-    maxPayload: int(25 * MiB, 64 * KiB, 256 * MiB, "Largest frame accepted after auth (bytes)"),
+    maxPayload: int(25 * MiB, 64 * KiB, 256 * MiB, "Largest frame accepted after auth (bytes)", HOT),
     maxBufferedBytes: int(
       50 * MiB,
       64 * KiB,
       1024 * MiB,
       "Send buffer per client before slow-consumer handling (bytes)",
+      HOT,
     ),
     tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
     maxConnections: int(1_000, 1, 100_000, "Open WebSocket connections at most; more are refused"),
@@ -125,6 +132,7 @@ export const GatewaySchema = obj(
     ),
   },
   "The gateway process and its one port",
+  RESTART,
 );
 
 const AgentSchema = Type.Object(
@@ -160,6 +168,7 @@ export const AgentsSchema = obj(
     }),
   },
   "Agents",
+  HOT,
 );
 
 const ProviderModelSchema = Type.Object(
@@ -212,6 +221,7 @@ export const ModelsSchema = obj(
     ),
   },
   "Model providers",
+  HOT,
 );
 
 export const AuthSchema = obj(
@@ -233,6 +243,7 @@ export const AuthSchema = obj(
     }),
   },
   "Provider credential profiles",
+  RESTART,
 );
 
 export const SessionSchema = obj(
@@ -246,12 +257,13 @@ export const SessionSchema = obj(
       default: "NORMAL",
       description: "SQLite synchronous mode: NORMAL survives kill -9; FULL also survives power loss",
     }),
-    historyMaxLimit: int(1_000, 1, 10_000, "Largest page of chat.history"),
+    historyMaxLimit: int(1_000, 1, 10_000, "Largest page of chat.history", HOT),
     historyMaxBytes: int(
       6 * MiB,
       64 * KiB,
       256 * MiB,
       "Largest chat.history answer (bytes); older messages move to the next page, a bigger message becomes a placeholder",
+      HOT,
     ),
     maintenance: obj(
       {
@@ -263,6 +275,7 @@ export const SessionSchema = obj(
     ),
   },
   "Session store",
+  RESTART,
 );
 
 export const RunsSchema = obj(
@@ -277,12 +290,26 @@ export const RunsSchema = obj(
     ),
     maxFinished: int(10_000, 10, 1_000_000, "Finished-run records kept at most (the oldest go first)"),
     staleAfterMs: int(1_800_000, 1_000, 86_400_000, "A run inactive this long is swept (ms)"),
-    sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)"),
+    sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)", RESTART),
     deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
     historyMessages: int(200, 1, 10_000, "Most recent transcript messages read to build a prompt"),
     maxMessageChars: int(1_000_000, 1, 100_000_000, "Longest user message accepted (characters)"),
+    maxWaitersPerRun: int(
+      1_024,
+      1,
+      1_000_000,
+      "Callers waiting for one run's end at once (agent.wait, HTTP)",
+    ),
+    maxSubscribersPerRun: int(64, 1, 10_000, "Listeners following one run's events at once"),
+    subscriberBacklog: int(
+      10_000,
+      16,
+      1_000_000,
+      "Events a run subscriber may leave unread before it is failed as too slow",
+    ),
   },
   "Run engine limits",
+  HOT,
 );
 
 export const HooksSchema = obj(
@@ -296,6 +323,7 @@ export const HooksSchema = obj(
     }),
   },
   "Webhooks",
+  RESTART,
 );
 
 export const LoggingSchema = obj(
@@ -308,6 +336,7 @@ export const LoggingSchema = obj(
     maxFiles: int(5, 1, 100, "Rotated log files kept"),
   },
   "Logs",
+  RESTART,
 );
 
 /** Section name → schema. Each section is validated on its own so one can degrade (hooks). */

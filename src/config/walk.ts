@@ -7,18 +7,28 @@ export interface FieldInfo {
   path: string;
   segments: string[];
   schema: TSchema;
+  /** The key's own `reload` mark, else its nearest enclosing object's (undefined: unmarked). */
+  reload: "hot" | "restart" | undefined;
 }
 
 /** Every leaf and every record/array of the schema, depth first, in declaration order. */
-export function fields(schema: TSchema = ConfigSchema, prefix: string[] = []): FieldInfo[] {
+export function fields(
+  schema: TSchema = ConfigSchema,
+  prefix: string[] = [],
+  inherited?: "hot" | "restart",
+): FieldInfo[] {
   const out: FieldInfo[] = [];
   const props = schema["properties"] as Record<string, TSchema> | undefined;
+  const reload = (schema["reload"] as "hot" | "restart" | undefined) ?? inherited;
   if (schema["type"] === "object" && props && !schema["patternProperties"]) {
     for (const [key, sub] of Object.entries(props)) {
       const segs = [...prefix, key];
       if (sub["type"] === "object" && sub["properties"] && !sub["patternProperties"])
-        out.push(...fields(sub, segs));
-      else out.push({ path: segs.join("."), segments: segs, schema: sub });
+        out.push(...fields(sub, segs, reload));
+      else {
+        const own = (sub["reload"] as "hot" | "restart" | undefined) ?? reload;
+        out.push({ path: segs.join("."), segments: segs, schema: sub, reload: own });
+      }
     }
   }
   return out;

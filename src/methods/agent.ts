@@ -82,8 +82,10 @@ export const agent = defineMethod({
       acceptedAt: run?.acceptedAt ?? Date.now(),
     };
     const sessionId = run?.sessionId ?? "";
+    // No signal: the final answer is owed for as long as the run lives (respond no-ops once the
+    // socket is gone), and the waiter leaves with the run.
     const final = run
-      ? run.waitEnd().then((f) => agentFinal(f, sessionId))
+      ? run.waitEnd().then((f) => agentFinal(f!, sessionId))
       : Promise.resolve(agentFinal(finished!, sessionId));
     return new TwoResponses(accepted, final);
   },
@@ -100,31 +102,19 @@ export const agentWait = defineMethod({
     { additionalProperties: false },
   ),
   handler: async (ctx: RunMethodsDeps, p, caller) => {
-    const known = ctx.engine.registry.lookup(p.runId);
-    const waitResult = (f: FinishedRun) => ({
+    // Only waits; never stops the run. The caller's disconnect ends the wait, not the run.
+    const result = await ctx.runs.wait(p.runId, { timeoutMs: p.timeoutMs ?? 30_000, signal: caller.signal });
+    if (!result) throw invalidRequest("unknown runId", { runId: p.runId });
+    if ("timeout" in result) {
+      return { status: "timeout", ...(result.startedAt ? { startedAt: result.startedAt } : {}) };
+    }
+    const f = result.finished;
+    return {
       status: f.status === "ok" ? "ok" : "error",
       startedAt: f.startedAt,
       endedAt: f.endedAt,
       ...(f.error ? { error: f.error.message } : {}),
-    });
-    if (known.finished) return waitResult(known.finished);
-    if (!known.active) throw invalidRequest("unknown runId", { runId: p.runId });
-    const run = known.active;
-    // Only waits; never stops the run. The caller's disconnect ends the wait, not the run.
-    const timeoutMs = p.timeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<{ status: "timeout"; startedAt?: number }>((resolve) => {
-      const done = () =>
-        resolve({ status: "timeout", ...(run.startedAt ? { startedAt: run.startedAt } : {}) });
-      timer = setTimeout(done, timeoutMs);
-      // A closed connection ends the wait at once instead of holding it until the run ends.
-      caller.signal.addEventListener("abort", done, { once: true });
-    });
-    try {
-      return await Promise.race([run.waitEnd().then(waitResult), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    };
   },
 });
 

@@ -2,25 +2,28 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
-import type { RunEngine, StartRequest } from "../runs/engine.js";
-import { assistantMessage } from "../runs/events.js";
+import type { RunService, StartRequest } from "../runs/service.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
-import type { SessionStore } from "../sessions/store.js";
+import { modelOverrideRef, type SessionStore } from "../sessions/store.js";
+import type { EventBus } from "./context.js";
+import { assistantMessage } from "./run-events.js";
 import { defineMethod } from "./registry.js";
 
 /** What the run methods need from the gateway (its services object satisfies this). */
 export interface RunMethodsDeps {
-  engine: RunEngine;
+  runs: RunService;
   store: SessionStore;
   config: Config;
   /** Broadcasts events to operators (chat.inject announces its note). */
-  events: { broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): unknown };
+  events: Pick<EventBus, "broadcast">;
 }
 
 /**
- * Opens (or creates) the session a WebSocket caller names and starts a run in it.
- * WebSocket callers may use any key, reserved prefixes included.
+ * Opens (or creates) the session a WebSocket caller names and starts a run in it. WebSocket
+ * callers may use any key, reserved prefixes included. A model set on the session with
+ * sessions.patch is a strict user override: the run calls exactly that model (no fallbacks) and
+ * reports its real error; a `model` in the request itself wins over it.
  */
 export async function startRun(
   ctx: RunMethodsDeps,
@@ -28,14 +31,16 @@ export async function startRun(
   agentId: string | undefined,
   req: Omit<StartRequest, "sessionKey" | "agentId" | "sessionId">,
 ) {
-  const dup = ctx.engine.registry.duplicate(req.runId, req.method);
+  const dup = ctx.runs.duplicate(req.runId, req.method);
   if (dup) return dup;
   const { entry } = await openSession(ctx.store, ctx.config, rawKey, {
     origin: "ws",
     ...(agentId ? { agentId } : {}),
   });
-  return ctx.engine.start({
+  const model = req.model ?? modelOverrideRef(entry);
+  return ctx.runs.start({
     ...req,
+    ...(model === undefined ? {} : { model }),
     sessionKey: entry.key,
     agentId: entry.agentId,
     sessionId: entry.sessionId,
@@ -97,7 +102,7 @@ export const chatAbort = defineMethod({
   ),
   handler: (ctx: RunMethodsDeps, p) => {
     const { key } = resolveSessionKey(ctx.config, p.sessionKey, p.agentId);
-    const runIds = ctx.engine.abort(key, p.runId);
+    const runIds = ctx.runs.abort(key, p.runId);
     return { ok: true, aborted: runIds.length > 0, runIds };
   },
 });

@@ -1,25 +1,32 @@
 // `config.get` (admin): the effective config with every secret redacted, plus its hash.
 import { type TSchema, Type } from "@sinclair/typebox";
 import { redactConfig } from "../config/walk.js";
-import type { GatewayContext } from "./context.js";
+import type { Config } from "../config/schema.js";
+import type { ConfigFileInfo } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{path, exists, valid, hash, config, issues[]}`. `hash` identifies the effective
  * config (the future `baseHash` of config.patch); `issues` lists degraded sections' problems.
  */
+/** What `config.get` needs: the effective config and the file it came from. */
+export interface ConfigDeps {
+  config: Config;
+  configFile: ConfigFileInfo;
+}
+
 export const configGet = defineMethod({
   name: "config.get",
   scope: "operator.admin",
   params: Type.Object({}, { additionalProperties: false }),
-  handler: (ctx: GatewayContext) => ({
-    path: ctx.configPath ?? null,
-    exists: ctx.configExists,
-    valid: ctx.configIssues.length === 0,
-    hash: ctx.configHash,
+  handler: (ctx: ConfigDeps) => ({
+    path: ctx.configFile.path ?? null,
+    exists: ctx.configFile.exists,
+    valid: ctx.configFile.issues.length === 0,
+    hash: ctx.configFile.hash,
     config: redactConfig(ctx.config),
-    issues: ctx.configIssues.map((p) => ({ path: p.path, message: p.message })),
+    issues: ctx.configFile.issues.map((p) => ({ path: p.path, message: p.message })),
   }),
 });
 
-export const configMethods: MethodDef<TSchema, GatewayContext>[] = [configGet];
+export const configMethods: MethodDef<TSchema, ConfigDeps>[] = [configGet];

@@ -1,14 +1,8 @@
-// The services object every method handler receives: config, state, observability, connections, events.
+// Service types shared by the method families: events, connections, health, gateway and config info.
+// Each family declares the part it needs (HealthDeps, RunMethodsDeps, …); methods/index.ts joins them.
 import type { ConfigProblem } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import type { Logger } from "../lifecycle/logger.js";
-import type { StartupSteps } from "../lifecycle/startup.js";
-import type { Subsystems } from "../lifecycle/subsystems.js";
-import type { ModelRegistry } from "../models/registry.js";
 import type { PresenceEntry } from "../protocol/frames.js";
 import type { Scope } from "../protocol/scopes.js";
-import type { RunEngine } from "../runs/engine.js";
-import type { SessionStore } from "../sessions/store.js";
 
 export interface BroadcastOptions {
   /**
@@ -79,43 +73,25 @@ export interface HealthSnapshot {
   };
 }
 
-/**
- * What handlers get as `ctx`. An interface on purpose: the run engine and session store are
- * added here by the wiring in server/start.ts, and a family declares only the fields it needs
- * (`MethodDef<S, {store, config}>`), which this type must then satisfy.
- */
-export interface GatewayContext {
-  /** The effective config (immutable; a reload swaps the whole object). */
-  readonly config: Config;
-  /** Config file path (`undefined` when started from an in-memory config). */
-  readonly configPath: string | undefined;
-  readonly configExists: boolean;
-  /** sha256 of the effective config (config.get's `hash`). */
-  readonly configHash: string;
-  /** Problems of degradable sections (an invalid `hooks` section), each with its path. */
-  readonly configIssues: readonly ConfigProblem[];
-  readonly stateDir: string;
-  /** `<state>/logs/keel.log`, read by logs.tail. */
-  readonly logFile: string;
-  readonly logger: Logger;
+/** What the gateway process is: fixed once it listens (status, logs.tail). */
+export interface GatewayInfo {
   readonly version: string;
   /** Epoch ms when start() was called. */
   readonly startedAt: number;
-  readonly startup: StartupSteps;
-  readonly subsystems: Subsystems;
-  readonly listener: { host: string; port: number; bind: "loopback" | "lan" };
+  readonly stateDir: string;
+  /** `<state>/logs/keel.log`, read by logs.tail. */
+  readonly logFile: string;
+  readonly listener: { readonly host: string; readonly port: number; readonly bind: "loopback" | "lan" };
   readonly authMode: "none" | "token" | "password";
-  readonly connections: ConnectionsView;
-  readonly events: EventBus;
-  readonly health: HealthSource;
-  /** The session store (built by the "sessions" startup step). */
-  readonly store: SessionStore;
-  /** The run engine (built with the store). */
-  readonly engine: RunEngine;
-  /** Providers and model refs (built by the "models" startup step). */
-  readonly models: ModelRegistry;
-  /** Run ids active in a session. */
-  activeRuns(sessionKey: string): readonly string[];
-  /** The running run's partial output, for chat.history's `inFlightRun`. */
-  inFlightRun(sessionKey: string): unknown;
+}
+
+/** The config file behind the effective config (config.get, status). */
+export interface ConfigFileInfo {
+  /** `undefined` when started from an in-memory config. */
+  readonly path: string | undefined;
+  readonly exists: boolean;
+  /** sha256 of the effective config (config.get's `hash`). */
+  readonly hash: string;
+  /** Problems of degradable sections (an invalid `hooks` section), each with its path. */
+  readonly issues: readonly ConfigProblem[];
 }

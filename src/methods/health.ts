@@ -1,6 +1,6 @@
 // `health`: the cached snapshot (ok, uptime, memory, event loop, subsystems, startup steps).
 import { type TSchema, Type } from "@sinclair/typebox";
-import type { GatewayContext } from "./context.js";
+import type { HealthSource } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
@@ -8,6 +8,11 @@ import { defineMethod, type MethodDef } from "./registry.js";
  * {name: {state, reason?}}, startup: {phase, steps[]}}`. Served from the background-refreshed
  * cache; `probe: true` measures first.
  */
+/** What `health` needs. */
+export interface HealthDeps {
+  health: HealthSource;
+}
+
 export const health = defineMethod({
   name: "health",
   scope: "operator.read",
@@ -15,7 +20,7 @@ export const health = defineMethod({
     { probe: Type.Optional(Type.Boolean({ description: "Measure now instead of serving the cache" })) },
     { additionalProperties: false },
   ),
-  handler: (ctx: GatewayContext, params) => ctx.health.snapshot(params.probe === true),
+  handler: (ctx: HealthDeps, params) => ctx.health.snapshot(params.probe === true),
 });
 
-export const healthMethods: MethodDef<TSchema, GatewayContext>[] = [health];
+export const healthMethods: MethodDef<TSchema, HealthDeps>[] = [health];

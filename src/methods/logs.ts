@@ -1,11 +1,15 @@
 // `logs.tail`: pages through <state>/logs/keel.log by byte cursor, never reading it whole.
 import { open } from "node:fs/promises";
 import { type TSchema, Type } from "@sinclair/typebox";
-import type { GatewayContext } from "./context.js";
 import type { LogsTailResult } from "../protocol/results.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 export type { LogsTailResult };
+
+/** What `logs.tail` needs: where the gateway writes its log. */
+export interface LogsDeps {
+  gateway: { logFile: string };
+}
 
 const DEFAULT_LIMIT = 500;
 const DEFAULT_MAX_BYTES = 250_000;
@@ -88,7 +92,7 @@ export const logsTail = defineMethod({
     },
     { additionalProperties: false },
   ),
-  handler: (ctx: GatewayContext, params) => tailLog(ctx.logFile, params),
+  handler: (ctx: LogsDeps, params) => tailLog(ctx.gateway.logFile, params),
 });
 
-export const logsMethods: MethodDef<TSchema, GatewayContext>[] = [logsTail];
+export const logsMethods: MethodDef<TSchema, LogsDeps>[] = [logsTail];

@@ -3,6 +3,11 @@ import { Type } from "@sinclair/typebox";
 import type { ModelRegistry } from "../models/registry.js";
 import { defineMethod } from "./registry.js";
 
+/** What `models.list` needs: the model registry of the current config. */
+export interface ModelsDeps {
+  models: ModelRegistry;
+}
+
 export const modelsList = defineMethod({
   name: "models.list",
   scope: "operator.read",
@@ -16,7 +21,7 @@ export const modelsList = defineMethod({
     },
     { additionalProperties: false },
   ),
-  handler: (ctx: { models: ModelRegistry }) => ctx.models.list(),
+  handler: (ctx: ModelsDeps) => ctx.models.list(),
 });
 
 export const modelsMethods = [modelsList];

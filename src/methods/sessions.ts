@@ -2,6 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
+import type { RunService } from "../runs/service.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession, requireSession } from "../sessions/resolve.js";
 import type { SessionPatch, SessionStore } from "../sessions/store.js";
@@ -12,10 +13,8 @@ import { defineMethod } from "./registry.js";
 export interface SessionMethodsDeps {
   store: SessionStore;
   config: Config;
-  /** Run ids active in a session (the run engine); none when omitted. */
-  activeRuns?(sessionKey: string): readonly string[];
-  /** The active run's partial output for chat.history's `inFlightRun`, when there is one. */
-  inFlightRun?(sessionKey: string): unknown;
+  /** Active runs per session and the running one's partial output (none when omitted). */
+  runs?: Pick<RunService, "activeRunIds" | "inFlight">;
 }
 
 /** Page size of sessions.list when the caller sets none (the reference's `limitApplied`). */
@@ -47,7 +46,7 @@ export const SessionsListParams = Type.Object(
   { additionalProperties: false },
 );
 
-const hasRun = (ctx: SessionMethodsDeps, key: string) => (ctx.activeRuns?.(key).length ?? 0) > 0;
+const hasRun = (ctx: SessionMethodsDeps, key: string) => (ctx.runs?.activeRunIds(key).length ?? 0) > 0;
 
 export const sessionsList = defineMethod({
   name: "sessions.list",
@@ -213,8 +212,8 @@ export const chatHistory = defineMethod({
     if (p.sessionId && session?.key !== key) {
       throw invalidRequest(`session ${p.sessionId} does not belong to ${key}`, { field: "sessionId" });
     }
-    const runIds = [...(ctx.activeRuns?.(key) ?? [])];
-    const inFlight = runIds.length > 0 ? ctx.inFlightRun?.(key) : undefined;
+    const runIds = ctx.runs?.activeRunIds(key) ?? [];
+    const inFlight = runIds.length > 0 ? ctx.runs?.inFlight(key) : undefined;
     const base = {
       // Echoes the key as sent, as the reference does (`main`, not `agent:main:main`).
       sessionKey: p.sessionKey,

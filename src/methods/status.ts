@@ -2,7 +2,11 @@
 import { type TSchema, Type } from "@sinclair/typebox";
 import { hasScope } from "../protocol/scopes.js";
 import { sqliteDriverName } from "../sessions/driver.js";
-import type { GatewayContext } from "./context.js";
+import type { Config } from "../config/schema.js";
+import type { StartupSteps } from "../lifecycle/startup.js";
+import type { Subsystems } from "../lifecycle/subsystems.js";
+import type { RunService } from "../runs/service.js";
+import type { ConfigFileInfo, ConnectionsView, GatewayInfo } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
@@ -11,43 +15,48 @@ import { defineMethod, type MethodDef } from "./registry.js";
  * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
+/** What `status` needs. */
+export interface StatusDeps {
+  gateway: GatewayInfo;
+  config: Config;
+  configFile: Pick<ConfigFileInfo, "path">;
+  connections: ConnectionsView;
+  startup: StartupSteps;
+  subsystems: Subsystems;
+  runs: Pick<RunService, "stats">;
+}
+
 export const status = defineMethod({
   name: "status",
   scope: "operator.read",
   params: Type.Object({}, { additionalProperties: false }),
-  handler: (ctx: GatewayContext, _params, caller) => {
+  handler: (ctx: StatusDeps, _params, caller) => {
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     const out: Record<string, unknown> = {
-      version: ctx.version,
+      version: ctx.gateway.version,
       pid: process.pid,
       node: process.version,
-      startedAt: ctx.startedAt,
-      uptimeMs: Date.now() - ctx.startedAt,
-      bind: ctx.listener.bind,
-      host: ctx.listener.host,
-      port: ctx.listener.port,
-      authMode: ctx.authMode,
+      startedAt: ctx.gateway.startedAt,
+      uptimeMs: Date.now() - ctx.gateway.startedAt,
+      bind: ctx.gateway.listener.bind,
+      host: ctx.gateway.listener.host,
+      port: ctx.gateway.listener.port,
+      authMode: ctx.gateway.authMode,
       connections: { count: ctx.connections.count(), max: ctx.connections.max },
       subsystems: ctx.subsystems.snapshot(),
       startup: { phase: ctx.startup.phase, steps: ctx.startup.status.map((s) => ({ ...s })) },
       memory: { rss, heapUsed, heapTotal, external },
     };
     if (ctx.startup.phase === "ready") {
-      const reg = ctx.engine.registry;
-      out["runs"] = {
-        active: reg.runs.size,
-        finished: reg.finished.size,
-        ended: reg.endedCount,
-        limit: ctx.config.runs.maxConcurrent,
-      };
+      out["runs"] = { ...ctx.runs.stats(), limit: ctx.config.runs.maxConcurrent };
       out["sessions"] = { driver: sqliteDriverName() };
     }
     if (hasScope(caller.scopes, "operator.admin")) {
-      out["stateDir"] = ctx.stateDir;
-      out["configPath"] = ctx.configPath ?? null;
+      out["stateDir"] = ctx.gateway.stateDir;
+      out["configPath"] = ctx.configFile.path ?? null;
     }
     return out;
   },
 });
 
-export const statusMethods: MethodDef<TSchema, GatewayContext>[] = [status];
+export const statusMethods: MethodDef<TSchema, StatusDeps>[] = [status];

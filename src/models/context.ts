@@ -99,3 +99,22 @@ export function fitContext(input: FitInput): FitResult {
     omitted: start,
   };
 }
+
+/**
+ * fitContext over a whole prompt as a provider request carries it: an optional leading system
+ * message, the history, and the new message last.
+ */
+export function fitMessages(
+  messages: readonly ChatMessage[],
+  limits: { contextWindow: number; maxTokens?: number; provider: string; model: string },
+): FitResult {
+  const hasSystem = messages[0]?.role === "system";
+  const message = messages[messages.length - 1];
+  if (!message) throw new Error("fitMessages: a prompt needs at least the new message");
+  return fitContext({
+    ...limits,
+    ...(hasSystem ? { systemPrompt: messages[0]!.content } : {}),
+    history: messages.slice(hasSystem ? 1 : 0, -1),
+    message,
+  });
+}

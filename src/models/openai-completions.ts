@@ -4,7 +4,13 @@ import { createParser } from "eventsource-parser";
 import type { ProviderConfig } from "../config/schema.js";
 import { type CallContext, classifyHttpError, classifyNetworkError } from "./classify.js";
 import { CompletionChunks } from "./openai-chunks.js";
-import { ModelError, type ModelProvider, type StreamEvent, type StreamRequest } from "./types.js";
+import {
+  type Credential,
+  ModelError,
+  type ModelProvider,
+  type StreamEvent,
+  type StreamRequest,
+} from "./types.js";
 import { Watchdog } from "./watchdog.js";
 
 /** An error body past this is cut: only its message and code matter, and a proxy may send a page. */
@@ -19,7 +25,7 @@ const MAX_COMPLETION_CHARS = 16 * 1024 * 1024;
 /** The `models.providers.<id>` fields this adapter reads. */
 export type OpenAICompletionsConfig = Pick<
   ProviderConfig,
-  "baseUrl" | "apiKey" | "headers" | "timeoutSeconds" | "connectTimeoutMs"
+  "baseUrl" | "headers" | "timeoutSeconds" | "connectTimeoutMs"
 >;
 
 /**
@@ -33,11 +39,13 @@ export type OpenAICompletionsConfig = Pick<
 export class OpenAICompletionsProvider implements ModelProvider {
   readonly id: string;
   readonly url: string;
+  readonly credentials: readonly Credential[];
   readonly #config: OpenAICompletionsConfig;
 
-  constructor(id: string, config: OpenAICompletionsConfig) {
+  constructor(id: string, config: OpenAICompletionsConfig, credentials: readonly Credential[]) {
     this.id = id;
     this.#config = config;
+    this.credentials = credentials;
     this.url = `${config.baseUrl.replace(/\/+$/, "")}/chat/completions`;
   }
 
@@ -94,7 +102,8 @@ export class OpenAICompletionsProvider implements ModelProvider {
       "content-type": "application/json",
       accept: "text/event-stream",
     };
-    if (this.#config.apiKey) headers["authorization"] = `Bearer ${this.#config.apiKey}`;
+    const apiKey = request.credential?.apiKey;
+    if (apiKey) headers["authorization"] = `Bearer ${apiKey}`;
     // Configured headers go last so a vendor needing another auth header (api-key, x-api-key) can set it.
     for (const [name, value] of Object.entries(this.#config.headers ?? {}))
       headers[name.toLowerCase()] = value;

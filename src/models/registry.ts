@@ -1,6 +1,6 @@
 // Providers built from config, model refs resolved to provider + limits, models.list, agents' model chains.
 import type { Config } from "../config/schema.js";
-import { OpenAICompletionsProvider } from "./openai-completions.js";
+import { createProviders } from "./providers.js";
 import { ModelError, type ModelProvider } from "./types.js";
 
 /** A configured model with its limits filled in. */
@@ -36,15 +36,6 @@ export interface AgentModel {
   fallbacks: string[];
   /** Where it came from: the agent's own entry or agents.defaults. */
   source: "agent" | "defaults";
-}
-
-/** Builds one provider per `models.providers.<id>` (only `api: "openai-completions"` exists so far). */
-export function createProviders(config: Config): ReadonlyMap<string, ModelProvider> {
-  const providers = new Map<string, ModelProvider>();
-  for (const [id, provider] of Object.entries(config.models.providers)) {
-    providers.set(id, new OpenAICompletionsProvider(id, provider));
-  }
-  return providers;
 }
 
 /** Splits "provider/model" at the first slash; model ids may contain slashes ("openrouter/a/b"). */

@@ -6,6 +6,17 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * One credential of a provider, as data: the failover layer picks one per request and the adapter
+ * sends it, so rotating credentials never needs another provider instance.
+ */
+export interface Credential {
+  /** Stable name for logs, status and cooldowns: `<provider>:default`, `<provider>:<n>`. */
+  readonly id: string;
+  /** Sent as the vendor's API key header; undefined sends none (a local server without auth). */
+  readonly apiKey: string | undefined;
+}
+
 /** One model call. `signal` always reaches the provider's fetch (a run's abort ends the socket). */
 export interface StreamRequest {
   /** The provider's own model id (the part after "provider/"). */
@@ -13,6 +24,8 @@ export interface StreamRequest {
   messages: readonly ChatMessage[];
   /** Upper bound on reply tokens; omitted means the vendor's default. */
   maxTokens?: number;
+  /** The credential to send; the failover layer always sets it (omitted: no auth header). */
+  credential?: Credential;
   signal: AbortSignal;
 }
 
@@ -21,6 +34,8 @@ export interface StreamRequest {
  * A stream that yields `done` succeeded; every failure is thrown instead (see {@link ModelProvider}).
  */
 export type StreamEvent =
+  /** Only the failover layer yields this: the candidate it is about to call. */
+  | { type: "attempt"; ref: string; provider: string; model: string; credential: string }
   | { type: "text"; delta: string }
   | { type: "usage"; inputTokens: number; outputTokens: number }
   | {
@@ -43,6 +58,8 @@ export type StreamEvent =
 export interface ModelProvider {
   /** The `models.providers.<id>` key. */
   readonly id: string;
+  /** The credentials this provider may send, in rotation order (at least one entry). */
+  readonly credentials: readonly Credential[];
   stream(request: StreamRequest): AsyncIterable<StreamEvent>;
 }
 
@@ -72,7 +89,20 @@ export interface ModelErrorOptions {
   retryAfterMs?: number;
   /** The request URL — set on kinds where it is the clue (endpoint_not_found, network, timeout). */
   url?: string;
+  /** Every failed attempt of a failover chain, oldest first (set on the error that ends a turn). */
+  attempts?: readonly AttemptRecord[];
   cause?: unknown;
+}
+
+/** One failed attempt of a turn: which candidate and credential, and how it failed. */
+export interface AttemptRecord {
+  ref: string;
+  provider: string;
+  model: string;
+  credential: string;
+  kind: ModelErrorKind;
+  message: string;
+  status?: number;
 }
 
 /** A classified provider failure. `kind` drives failover (KIND_POLICY) and the chat `errorKind`. */
@@ -84,6 +114,7 @@ export class ModelError extends Error {
   readonly code?: string;
   readonly retryAfterMs?: number;
   readonly url?: string;
+  readonly attempts?: readonly AttemptRecord[];
 
   constructor(kind: ModelErrorKind, message: string, options: ModelErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -95,6 +126,7 @@ export class ModelError extends Error {
     if (options.code !== undefined) this.code = options.code;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.url !== undefined) this.url = options.url;
+    if (options.attempts !== undefined) this.attempts = options.attempts;
   }
 
   /** Plain fields for a chat `error` event's `details` and for failover attempt records. */
@@ -104,6 +136,7 @@ export class ModelError extends Error {
     if (this.code !== undefined) d["code"] = this.code;
     if (this.retryAfterMs !== undefined) d["retryAfterMs"] = this.retryAfterMs;
     if (this.url !== undefined) d["url"] = this.url;
+    if (this.attempts !== undefined) d["attempts"] = this.attempts;
     return d;
   }
 }
@@ -111,8 +144,11 @@ export class ModelError extends Error {
 /** The `chat` event's `errorKind` values (OpenClaw-compatible, closed). */
 export type ChatErrorKind = "rate_limit" | "timeout" | "context_length" | "refusal" | "unknown";
 
-/** Maps a ModelError kind to the chat event's `errorKind` ("Keel's choices": Errors across layers). */
-export function errorKindForChat(kind: ModelErrorKind): ChatErrorKind {
+/**
+ * Maps a run's error kind (a ModelError kind, or `config` / `internal` for failures outside a
+ * provider) to the chat event's `errorKind` ("Keel's choices": Errors across layers).
+ */
+export function errorKindForChat(kind: string): ChatErrorKind {
   switch (kind) {
     case "rate_limit":
     case "timeout":

@@ -1,64 +1,59 @@
-// Payloads of the `chat` and `agent` events a run emits (shapes as in the recorded wire frames).
-import type { Run } from "./run.js";
+// RunEvent: what a run emits, in Keel's own vocabulary. Each surface projects it to its wire format.
+import type { AttemptRecord } from "../models/types.js";
 
-/** Where run events go: the gateway broadcasts them to operators with `operator.read`. */
-export type EmitFn = (
-  event: "chat" | "agent" | "sessions.changed",
-  payload: object,
-  opts?: { droppable?: boolean },
-) => void;
+/** Where a run is before its first token. */
+export type RunPhase = "preparing_context" | "starting_model";
 
-export type ChatPhase = "preparing_context" | "starting_model";
-
-function base(run: Run) {
-  return { runId: run.runId, sessionKey: run.sessionKey, agentId: run.agentId };
+/** What every event carries: which run, and its place in the run's sequence. */
+export interface RunEventBase {
+  runId: string;
+  sessionKey: string;
+  agentId: string;
+  sessionId: string;
+  /**
+   * The run's event counter: each event after `accepted` advances it by one, so a subscriber can
+   * tell a gap from a duplicate. `accepted` carries 0.
+   */
+  seq: number;
+  ts: number;
 }
 
-/** The cumulative assistant message carried by delta/final/aborted events. */
-export function assistantMessage(text: string) {
-  return { role: "assistant" as const, content: [{ type: "text" as const, text }], timestamp: Date.now() };
-}
+/** The event types, without the common fields. */
+export type RunEventBody =
+  /** Admitted: running at once, or queued behind the session's active run. */
+  | { type: "accepted"; queued: boolean }
+  | { type: "status"; phase: RunPhase }
+  /** The turn began (after its history was read). */
+  | { type: "started"; startedAt: number }
+  /** A candidate is being called (one per failover attempt). */
+  | { type: "model"; ref: string; provider: string; model: string; credential: string }
+  /** New text: `delta` since the previous one, `text` the whole reply so far (throttled). */
+  | { type: "delta"; delta: string; text: string }
+  | { type: "usage"; input: number; output: number }
+  | { type: "final"; text: string; stopReason: string; startedAt: number | undefined; endedAt: number }
+  | {
+      type: "aborted";
+      text: string;
+      reason: string;
+      message: string;
+      startedAt: number | undefined;
+      endedAt: number;
+    }
+  | {
+      type: "error";
+      text: string;
+      /** A ModelError kind, or `config` / `internal` / `timeout` for failures outside a provider. */
+      kind: string;
+      message: string;
+      details: Record<string, unknown>;
+      attempts?: readonly AttemptRecord[];
+      startedAt: number | undefined;
+      endedAt: number;
+    };
 
-export function chatStatus(run: Run, phase: ChatPhase) {
-  return { ...base(run), seq: run.seq, state: "status", phase };
-}
+export type RunEvent = RunEventBase & RunEventBody;
 
-export function chatDelta(run: Run, deltaText: string, fullText: string) {
-  return { ...base(run), seq: run.seq, state: "delta", deltaText, message: assistantMessage(fullText) };
-}
+/** The terminal event types: exactly one of them is a run's last event. */
+export const TERMINAL_EVENTS: ReadonlySet<RunEvent["type"]> = new Set(["final", "aborted", "error"]);
 
-export function chatFinal(run: Run, text: string, stopReason: string) {
-  return { ...base(run), seq: run.seq, state: "final", stopReason, message: assistantMessage(text) };
-}
-
-export function chatAborted(run: Run, text: string, errorMessage: string) {
-  return {
-    ...base(run),
-    seq: run.seq,
-    state: "aborted",
-    ...(text ? { message: assistantMessage(text) } : {}),
-    errorMessage,
-  };
-}
-
-export function chatError(
-  run: Run,
-  errorMessage: string,
-  errorKind: string,
-  details: Record<string, unknown>,
-) {
-  return { ...base(run), seq: run.seq, state: "error", errorMessage, errorKind, details };
-}
-
-/** An `agent` event; each one advances the run's seq. */
-export function agentEvent(run: Run, stream: string, data: Record<string, unknown>, withSession = false) {
-  run.seq++;
-  return {
-    ...base(run),
-    ...(withSession ? { sessionId: run.sessionId } : {}),
-    stream,
-    data,
-    seq: run.seq,
-    ts: Date.now(),
-  };
-}
+export type RunListener = (event: RunEvent) => void;

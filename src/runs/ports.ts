@@ -1,16 +1,7 @@
 // What the run engine needs from the model registry: resolved candidates (narrow on purpose).
-import type { ModelProvider } from "../models/types.js";
+import type { Candidate } from "../models/failover.js";
 
-/** One model a turn may try, already resolved to its provider. */
-export interface Candidate {
-  /** "provider/model" */
-  ref: string;
-  providerId: string;
-  modelId: string;
-  provider: ModelProvider;
-  contextWindow: number;
-  maxTokens?: number;
-}
+export type { Candidate };
 
 export interface RunModels {
   /**

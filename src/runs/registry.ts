@@ -8,6 +8,7 @@ import {
   type RunInit,
   type RunMethod,
   type RunOutcome,
+  type RunSink,
 } from "./run.js";
 
 /** Runs that must have ended since the last memory release before an idle sweep releases again. */
@@ -19,10 +20,21 @@ export type QueueMode = "followup" | "interrupt" | "steer" | "collect";
 export interface RunHooks {
   /** Runs the turn; resolves with how it ended. A throw is an internal error. */
   execute(run: Run): Promise<RunOutcome>;
-  /** Called exactly once per run after it ended and its buffers are gone: persist, then emit. */
+  /**
+   * Called exactly once per run after it ended, before its buffers are freed: persist, then emit
+   * the terminal event. The session's lane stays reserved until it resolves, so the next run's
+   * prompt always sees this run's reply.
+   */
   onEnd(finished: FinishedRun, outcome: RunOutcome, run: Run): Promise<void>;
-  /** A run was admitted or started (sessions.changed, lifecycle events). */
-  onStart?(run: Run): void;
+}
+
+export interface RegistryOptions {
+  /** Where every run's events go besides its own subscribers (the surfaces' taps). */
+  sink?: RunSink;
+  /** A hook threw: logged by the owner; the run still ends. */
+  onHookError?: (err: unknown, run: Run) => void;
+  /** Heap pressure check before admission, and the memory release after a drained burst. */
+  memory?: { underPressure(): boolean; release(): void };
 }
 
 /** An admitted request: a new run, or the run an idempotency key already names. */
@@ -47,18 +59,22 @@ export class RunRegistry {
   private endedAtRelease = 0;
   private closed = false;
 
+  private readonly sink: RunSink;
+  private readonly onHookError: (err: unknown, run: Run) => void;
+  private readonly memory: { underPressure(): boolean; release(): void };
+
+  /** `config` is read at use time: a reload's new limits apply at the next admission and sweep. */
   constructor(
-    private readonly config: RunsConfig,
+    private readonly config: () => RunsConfig,
     private readonly hooks: RunHooks,
-    private readonly onHookError: (err: unknown, run: Run) => void = () => {},
-    private readonly memory: { underPressure(): boolean; release(): void } = {
-      underPressure: () => false,
-      release: () => {},
-    },
+    options: RegistryOptions = {},
   ) {
+    this.sink = options.sink ?? (() => {});
+    this.onHookError = options.onHookError ?? (() => {});
+    this.memory = options.memory ?? { underPressure: () => false, release: () => {} };
     // Always running, whatever runs asked for: a finished run leaves memory within one interval
     // past its TTL even if nothing else ever touches the registry again.
-    this.sweeper = setInterval(() => this.sweep(), config.sweepIntervalMs);
+    this.sweeper = setInterval(() => this.sweep(), config().sweepIntervalMs);
     this.sweeper.unref();
   }
 
@@ -116,25 +132,27 @@ export class RunRegistry {
         limit: "heap",
       });
     }
-    if (this.runs.size >= this.config.maxConcurrent) {
-      throw unavailable(`run limit reached (${this.config.maxConcurrent} runs)`, "overloaded", 1_000, {
+    const config = this.config();
+    if (this.runs.size >= config.maxConcurrent) {
+      throw unavailable(`run limit reached (${config.maxConcurrent} runs)`, "overloaded", 1_000, {
         limit: "runs.maxConcurrent",
       });
     }
     const lane = this.lanes.get(init.sessionKey) ?? { active: undefined, queue: [] };
-    if (lane.active && lane.queue.length >= this.config.maxQueuePerSession) {
-      throw unavailable(
-        `session queue is full (${this.config.maxQueuePerSession} waiting)`,
-        "overloaded",
-        1_000,
-        {
-          limit: "runs.maxQueuePerSession",
-        },
-      );
+    if (lane.active && lane.queue.length >= config.maxQueuePerSession) {
+      throw unavailable(`session queue is full (${config.maxQueuePerSession} waiting)`, "overloaded", 1_000, {
+        limit: "runs.maxQueuePerSession",
+      });
     }
-    const run: Run = new Run(init, () => this.abort(run, "client-gone"));
+    const limits = {
+      maxSubscribers: config.maxSubscribersPerRun,
+      maxWaiters: config.maxWaitersPerRun,
+      subscriberBacklog: config.subscriberBacklog,
+    };
+    const run: Run = new Run(init, limits, this.sink, () => this.abort(run, "client-gone"));
     this.runs.set(run.runId, run);
     this.lanes.set(init.sessionKey, lane);
+    const queued = lane.active !== undefined;
     if (queueMode === "interrupt" && lane.active) {
       lane.queue.unshift(run);
       this.abort(lane.active, "interrupt");
@@ -143,7 +161,7 @@ export class RunRegistry {
     } else {
       this.begin(lane, run);
     }
-    this.hooks.onStart?.(run);
+    run.publish({ type: "accepted", queued });
     return { kind: "new", run };
   }
 
@@ -158,8 +176,10 @@ export class RunRegistry {
 
   /**
    * The one terminal path (finish, error, abort, timeout, shutdown, stale sweep, client gone).
-   * Idempotent: the first call wins; later calls do nothing. Frees the run, keeps a small record,
-   * persists and emits through hooks.onEnd, then starts the session's next queued run.
+   * Idempotent: the first call wins; later calls do nothing. Keeps a small record, persists and
+   * emits through hooks.onEnd, frees the run, then releases the session's lane to its next run.
+   * The lane stays held by this run until onEnd resolved: a run admitted meanwhile queues behind
+   * it instead of starting with a history that lacks this run's reply.
    */
   async end(run: Run, outcome: RunOutcome): Promise<void> {
     if (run.status === "ended") return;
@@ -184,10 +204,7 @@ export class RunRegistry {
     this.finished.set(run.runId, finished);
     this.capFinished();
     const lane = this.lanes.get(run.sessionKey);
-    if (lane) {
-      if (lane.active === run) lane.active = undefined;
-      else lane.queue = lane.queue.filter((r) => r !== run);
-    }
+    if (lane && lane.active !== run) lane.queue = lane.queue.filter((r) => r !== run);
     this.endedCount++;
     try {
       await this.hooks.onEnd(finished, outcome, run);
@@ -195,7 +212,10 @@ export class RunRegistry {
       this.onHookError(err, run);
     }
     run.dispose(finished);
-    if (lane) this.next(run.sessionKey, lane);
+    if (lane) {
+      if (lane.active === run) lane.active = undefined;
+      this.next(run.sessionKey, lane);
+    }
   }
 
   /** Ends every run (gateway shutdown); resolves when each has persisted what it had. */
@@ -213,9 +233,10 @@ export class RunRegistry {
 
   /** Drops expired finished records and ends runs inactive past staleAfterMs. Never touches live work. */
   sweep(now: number = Date.now()): { expired: number; stale: number } {
+    const config = this.config();
     let expired = 0;
     for (const [id, rec] of this.finished) {
-      if (now - rec.endedAt < this.config.finishedTtlMs) break; // insertion order = end order
+      if (now - rec.endedAt < config.finishedTtlMs) break; // insertion order = end order
       this.finished.delete(id);
       expired++;
     }
@@ -223,7 +244,7 @@ export class RunRegistry {
     for (const run of [...this.runs.values()]) {
       const laneActivity = this.lanes.get(run.sessionKey)?.active?.lastActivityAt ?? 0;
       const activity = Math.max(run.lastActivityAt, run.status === "queued" ? laneActivity : 0);
-      if (now - activity >= this.config.staleAfterMs) {
+      if (now - activity >= config.staleAfterMs) {
         run.abort("stale");
         void this.end(run, { status: "aborted", reason: "stale", message: "run swept after inactivity" });
         stale++;
@@ -269,7 +290,8 @@ export class RunRegistry {
 
   private capFinished(): void {
     // The cap evicts only finished entries (oldest first); active runs are never dropped.
-    while (this.finished.size > this.config.maxFinished) {
+    const { maxFinished } = this.config();
+    while (this.finished.size > maxFinished) {
       const oldest = this.finished.keys().next().value as string;
       this.finished.delete(oldest);
     }

@@ -1,4 +1,6 @@
-// One Run owns everything about one model turn: text, throttle state, seq, abort, timers, result.
+// One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
+import { unavailable } from "../protocol/errors.js";
+import type { RunEvent, RunEventBody, RunListener } from "./events.js";
 
 export type RunMethod = "chat" | "agent";
 export type RunStatus = "queued" | "running" | "ended";
@@ -41,6 +43,19 @@ export interface RunInit {
   model?: string;
 }
 
+/** Bounds on what may attach to one run (runs.* config, read at admission). */
+export interface RunLimits {
+  /** Listeners and iterators following the run at once. */
+  maxSubscribers: number;
+  /** agent.wait and HTTP callers waiting for the run's end at once. */
+  maxWaiters: number;
+  /** Events an iterator may hold unread before it fails as too slow. */
+  subscriberBacklog: number;
+}
+
+/** Where every event of every run goes besides the run's own subscribers (the surfaces' taps). */
+export type RunSink = (event: RunEvent) => void;
+
 export class Run {
   readonly runId: string;
   readonly method: RunMethod;
@@ -56,7 +71,7 @@ export class Run {
   startedAt: number | undefined;
   /** Last time anything happened (a byte from the provider, a state change): the stale sweep reads it. */
   lastActivityAt = Date.now();
-  /** Per-run monotonic sequence for agent/chat events. */
+  /** Per-run event counter (RunEvent.seq); surfaces number their frames from it. */
   seq = 0;
   /** The raw assistant text so far: freed by dispose(). */
   text = "";
@@ -73,10 +88,16 @@ export class Run {
   userWrite: Promise<{ seq: number }> | undefined;
   /** Why the run was aborted, when it was. */
   abortReason: AbortReason | undefined;
-  private readonly waiters: ((finished: FinishedRun) => void)[] = [];
+  private readonly waiters = new Set<(finished: FinishedRun) => void>();
+  private readonly subscribers = new Set<RunListener>();
   private readonly unlinkOwner: (() => void) | undefined;
 
-  constructor(init: RunInit, onOwnerGone?: () => void) {
+  constructor(
+    init: RunInit,
+    private readonly limits: RunLimits,
+    private readonly sink: RunSink,
+    onOwnerGone?: () => void,
+  ) {
     this.runId = init.runId;
     this.method = init.method;
     this.sessionKey = init.sessionKey;
@@ -108,9 +129,102 @@ export class Run {
     this.lastActivityAt = Date.now();
   }
 
-  /** Resolves with the finished record when the run ends (agent final res, HTTP waiters). */
-  waitEnd(): Promise<FinishedRun> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /**
+   * Resolves with the finished record when the run ends (agent final res, agent.wait, HTTP
+   * waiters), or with undefined when `signal` aborts first — the waiter is removed then, so
+   * callers that gave up hold nothing. Past `maxWaiters` it throws a retryable UNAVAILABLE.
+   */
+  waitEnd(signal?: AbortSignal): Promise<FinishedRun | undefined> {
+    if (this.waiters.size >= this.limits.maxWaiters) throw tooMany("waiters", this.limits.maxWaiters);
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve(undefined);
+      const onAbort = () => {
+        this.waiters.delete(waiter);
+        resolve(undefined);
+      };
+      const waiter = (finished: FinishedRun) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(finished);
+      };
+      this.waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Follows the run from its current point: `listener` gets every later event, up to and
+   * including the terminal one, after which the set is cleared. Returns the unsubscribe.
+   * Past `maxSubscribers` it throws a retryable UNAVAILABLE.
+   */
+  subscribe(listener: RunListener): () => void {
+    if (this.status === "ended") return () => {};
+    if (this.subscribers.size >= this.limits.maxSubscribers) {
+      throw tooMany("subscribers", this.limits.maxSubscribers);
+    }
+    this.subscribers.add(listener);
+    return () => this.subscribers.delete(listener);
+  }
+
+  /**
+   * The same as an async iterator: yields events until the terminal one, then ends. A consumer
+   * that falls `subscriberBacklog` events behind gets an error instead of an unbounded buffer;
+   * leaving the loop (or `signal` aborting) unsubscribes.
+   */
+  async *events(signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const backlog: RunEvent[] = [];
+    let wake: (() => void) | undefined;
+    let overflow = false;
+    let done = this.status === "ended";
+    const unsubscribe = this.subscribe((ev) => {
+      if (backlog.length >= this.limits.subscriberBacklog) overflow = true;
+      else backlog.push(ev);
+      if (ev.type === "final" || ev.type === "aborted" || ev.type === "error") done = true;
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        if (overflow) throw tooMany("unread events", this.limits.subscriberBacklog);
+        const next = backlog.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (done || signal?.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Emits one event to the surfaces' sink and to this run's subscribers. A listener that throws
+   * is dropped: a broken surface must not stop the run or the other surfaces.
+   */
+  publish(body: RunEventBody): RunEvent {
+    const seq = body.type === "accepted" ? 0 : ++this.seq;
+    const event = {
+      runId: this.runId,
+      sessionKey: this.sessionKey,
+      agentId: this.agentId,
+      sessionId: this.sessionId,
+      seq,
+      ts: Date.now(),
+      ...body,
+    } as RunEvent;
+    this.sink(event);
+    for (const listener of this.subscribers) {
+      try {
+        listener(event);
+      } catch {
+        this.subscribers.delete(listener);
+      }
+    }
+    return event;
   }
 
   abort(reason: AbortReason): void {
@@ -131,7 +245,10 @@ export class Run {
     this.unlinkOwner?.();
     this.text = "";
     this.status = "ended";
-    for (const w of this.waiters.splice(0)) w(finished);
+    this.subscribers.clear();
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w(finished);
   }
 }
 
@@ -141,4 +258,17 @@ export class RunAbortedError extends Error {
     super(`run aborted (${reason})`);
     this.name = "RunAbortedError";
   }
+}
+
+/** The config key behind each per-run bound, named in the overload error. */
+const LIMIT_KEYS = {
+  waiters: "runs.maxWaitersPerRun",
+  subscribers: "runs.maxSubscribersPerRun",
+  "unread events": "runs.subscriberBacklog",
+} as const;
+
+function tooMany(what: keyof typeof LIMIT_KEYS, limit: number) {
+  return unavailable(`too many ${what} on this run (limit ${limit})`, "overloaded", 1_000, {
+    limit: LIMIT_KEYS[what],
+  });
 }

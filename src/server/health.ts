@@ -10,8 +10,6 @@ export interface HealthMonitorOptions {
   subsystems: Subsystems;
   defaultAgentId: () => string;
   refreshMs: number;
-  /** Called after each background refresh (the gateway broadcasts a `health` event). */
-  onRefresh?: () => void;
 }
 
 /** p99 event-loop delay above this marks the loop degraded (a turn this slow delays every client). */
@@ -32,6 +30,8 @@ export class HealthMonitor implements HealthSource {
   private lastElu = performance.eventLoopUtilization();
   /** Bumped on every refresh: `stateVersion.health`. */
   version = 0;
+  /** Called after each background refresh (the socket layer broadcasts a `health` event). */
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -39,10 +39,16 @@ export class HealthMonitor implements HealthSource {
     this.probe = this.measure();
     this.timer = setInterval(() => {
       this.probe = this.measure();
-      options.onRefresh?.();
+      for (const listener of this.listeners) listener();
     }, options.refreshMs);
     // Health must never be the reason the process stays alive.
     this.timer.unref();
+  }
+
+  /** Runs `listener` after each background refresh; returns the unsubscribe. */
+  onRefresh(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   snapshot(probe = false): HealthSnapshot {

@@ -1,5 +1,5 @@
 // Builds the hello-ok payload (spec §1.5) with only the reference's closed field names.
-import type { GatewayContext } from "../methods/context.js";
+import type { GatewayContext } from "../methods/index.js";
 import { type HelloOk, PROTOCOL_VERSION } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
 import type { Connections } from "./connections.js";
@@ -20,21 +20,21 @@ export function buildHello(conn: Connection, src: HelloSources): HelloOk {
   return {
     type: "hello-ok",
     protocol: PROTOCOL_VERSION,
-    server: { version: ctx.version, connId: conn.id },
+    server: { version: ctx.gateway.version, connId: conn.id },
     features: { methods: src.methods(), events: src.events() },
     snapshot: {
       presence: src.connections.presence(),
       health: ctx.health.wireSnapshot(),
       stateVersion: src.connections.stateVersion(),
-      uptimeMs: Date.now() - ctx.startedAt,
+      uptimeMs: Date.now() - ctx.gateway.startedAt,
       sessionDefaults: {
         defaultAgentId,
         mainKey: session.mainKey,
         mainSessionKey: `agent:${defaultAgentId}:${session.mainKey}`,
       },
-      authMode: ctx.authMode,
+      authMode: ctx.gateway.authMode,
     },
-    auth: { role: identity.role, scopes: [...identity.scopes], method: ctx.authMode },
+    auth: { role: identity.role, scopes: [...identity.scopes], method: ctx.gateway.authMode },
     policy: {
       maxPayload: gateway.maxPayload,
       maxBufferedBytes: gateway.maxBufferedBytes,

@@ -1,35 +1,37 @@
-// The gateway's working parts built by startup steps: session store, maintenance, models, run engine.
-import type { Config } from "../config/schema.js";
+// The gateway's working parts built by startup steps: session store, maintenance, models, runs.
+import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
 import { ModelRegistry } from "../models/registry.js";
 import { unavailable } from "../protocol/errors.js";
 import { runModels } from "../runs/candidates.js";
-import { RunEngine } from "../runs/engine.js";
-import type { EmitFn } from "../runs/events.js";
+import type { RunListener } from "../runs/events.js";
+import { RunService } from "../runs/service.js";
 import { type MaintenanceHandle, startMaintenance } from "../sessions/maintenance.js";
 import { openSqliteStore } from "../sessions/sqlite.js";
 import type { SessionStore } from "../sessions/store.js";
 
 export interface RuntimeInput {
-  config: Config;
+  config: ConfigSource;
   stateDir: string;
   logger: Logger;
   subsystems: Subsystems;
-  emit: EmitFn;
+  /** The surfaces' taps on every run's events (the WebSocket broadcast), attached at build. */
+  runTaps: readonly RunListener[];
 }
 
 /**
- * Holds what the "sessions" and "models" startup steps build. Methods only run after startup
+ * Holds what the "models" and "sessions" startup steps build. Methods only run after startup
  * (connect answers startup-sidecars until then), so the getters never see a missing part in
  * practice; if one does, it answers a retryable UNAVAILABLE rather than crashing.
  */
 export class Runtime {
   #store: SessionStore | undefined;
-  #engine: RunEngine | undefined;
+  #runs: RunService | undefined;
   #models: ModelRegistry | undefined;
   #maintenance: MaintenanceHandle | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(private readonly input: RuntimeInput) {}
 
@@ -37,66 +39,65 @@ export class Runtime {
     return this.#store ?? notReady("session store");
   }
 
-  get engine(): RunEngine {
-    return this.#engine ?? notReady("run engine");
+  get runs(): RunService {
+    return this.#runs ?? notReady("run service");
   }
 
   get models(): ModelRegistry {
     return this.#models ?? notReady("model registry");
   }
 
-  /** Run ids active in a session (chat.history, sessions.list, pruning). */
-  activeRuns(sessionKey: string): readonly string[] {
-    return this.#engine?.registry.activeRunIds(sessionKey) ?? [];
-  }
-
-  /** The running run's partial text, for a client re-attaching through chat.history. */
-  inFlightRun(sessionKey: string): unknown {
-    const run = this.#engine?.registry.runningRun(sessionKey);
-    if (!run) return undefined;
-    return { runId: run.runId, text: run.text, startedAt: run.startedAt, seq: run.seq };
-  }
-
-  /** The startup steps, in order: models first (cheap), then the store and the engine over it. */
+  /** The startup steps, in order: models first (cheap), then the store and the runs over it. */
   steps(): StartupStep[] {
-    const { config, stateDir, logger, subsystems, emit } = this.input;
     return [
-      {
-        name: "models",
-        run: () => {
-          this.#models = new ModelRegistry(config);
-          const n = this.#models.providers.size;
-          if (n === 0) subsystems.set("models", "off", "no providers configured (models.providers)");
-          else subsystems.set("models", "ready");
-        },
-      },
-      {
-        name: "sessions",
-        run: async () => {
-          subsystems.set("sessions", "starting");
-          const store = await openSqliteStore({ stateDir, config, logger: { info: (m) => logger.info(m) } });
-          this.#store = store;
-          this.#engine = new RunEngine({ config, store, models: runModels(() => this.models), emit, logger });
-          const engine = this.#engine;
-          this.#maintenance = startMaintenance(store, config, (key) => engine.registry.hasActiveRun(key), {
-            onError: (err) => logger.warn({ err }, "session maintenance failed"),
-            onPruned: (r, agentId) => logger.info({ ...r, agentId }, "pruned sessions"),
-          });
-          subsystems.set("sessions", "ready");
-          subsystems.set("runs", "ready");
-        },
-      },
+      { name: "models", run: () => this.#buildModels() },
+      { name: "sessions", run: () => this.#buildSessions() },
     ];
   }
 
-  /** Ends every run (persisting partial text), then stops maintenance and closes the store. */
+  /** Ends every run (persisting partial text). */
   async shutdownRuns(): Promise<void> {
-    await this.#engine?.shutdown();
+    await this.#runs?.shutdown();
   }
 
+  /** Stops maintenance and closes the store (after the sockets closed: nothing writes any more). */
   async closeStore(): Promise<void> {
+    this.#unsubscribe?.();
     this.#maintenance?.dispose();
     await this.#store?.close();
+  }
+
+  #buildModels(): void {
+    const { config, subsystems } = this.input;
+    const build = () => {
+      // Immutable per config generation: a run already started keeps the providers it resolved.
+      this.#models = new ModelRegistry(config.current());
+      if (this.#models.providers.size === 0) {
+        subsystems.set("models", "off", "no providers configured (models.providers)");
+      } else subsystems.set("models", "ready");
+    };
+    build();
+    this.#unsubscribe = config.subscribe(build);
+  }
+
+  async #buildSessions(): Promise<void> {
+    const { config, stateDir, logger, subsystems } = this.input;
+    subsystems.set("sessions", "starting");
+    const store = await openSqliteStore({
+      stateDir,
+      config: config.current(),
+      logger: { info: (m) => logger.info(m) },
+    });
+    this.#store = store;
+    const runs = new RunService({ config, store, models: runModels(() => this.models), logger });
+    for (const tap of this.input.runTaps) runs.onEvent(tap);
+    this.#runs = runs;
+    this.#maintenance = startMaintenance(store, config.current(), (key) => runs.hasActiveRun(key), {
+      onError: (err) => logger.warn({ err }, "session maintenance failed"),
+      onPruned: (r, agentId) => logger.info({ ...r, agentId }, "pruned sessions"),
+    });
+    subsystems.set("sessions", "ready");
+    subsystems.set("runs", "ready");
   }
 }
 

@@ -1,130 +1,74 @@
-// Builds the protocol side of the gateway around one GatewayContext: method registry, health
-// cache, connections and the WebSocket listener. Called once, by start().
-import { createHash, randomUUID } from "node:crypto";
-import type { Server } from "node:http";
-import { hostname, release } from "node:os";
+// The services object method handlers receive, and the method registry over every family.
+// Called once each, by start().
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import type { LoadedConfig } from "../config/load.js";
-import type { Config } from "../config/schema.js";
+import type { ConfigSource } from "../config/source.js";
 import { type Logger, logDir } from "../lifecycle/logger.js";
 import type { StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
-import { agentRunMethods } from "../methods/agent.js";
-import { agentMethods } from "../methods/agents.js";
-import { chatMethods } from "../methods/chat.js";
-import { configMethods } from "../methods/config.js";
-import type { GatewayContext } from "../methods/context.js";
-import { healthMethods } from "../methods/health.js";
-import { logsMethods } from "../methods/logs.js";
-import { modelsMethods } from "../methods/models.js";
-import { presenceMethods } from "../methods/presence.js";
+import type { GatewayInfo, HealthSource } from "../methods/context.js";
+import { CORE_METHODS, type GatewayContext } from "../methods/index.js";
 import { type MethodDef, MethodRegistry } from "../methods/registry.js";
-import { sessionMethods } from "../methods/sessions.js";
-import { statusMethods } from "../methods/status.js";
 import { CORE_EVENTS } from "../protocol/frames.js";
-import { AuthRateLimiter } from "./auth.js";
-import { Connections } from "./connections.js";
-import { HealthMonitor } from "./health.js";
+import type { Connections } from "./connections.js";
 import type { Runtime } from "./runtime.js";
-import type { GatewaySecret } from "./secret.js";
-import { packageVersion } from "./version.js";
-import { SocketServer } from "./ws.js";
 
-export interface ProtocolInput {
-  config: Config;
-  stateDir: string;
-  loaded:
-    (Pick<LoadedConfig, "sections" | "hash" | "path"> & Partial<Pick<LoadedConfig, "exists">>) | undefined;
-  methods: readonly MethodDef<TSchema, GatewayContext>[];
-  events: readonly string[];
-  pingIntervalMs: number | undefined;
-  server: Server;
-  secret: GatewaySecret;
+export type LoadedInfo = Pick<LoadedConfig, "sections" | "hash" | "path"> &
+  Partial<Pick<LoadedConfig, "exists">>;
+
+export interface ServicesInput {
+  config: ConfigSource;
+  loaded: LoadedInfo | undefined;
+  gateway: Omit<GatewayInfo, "logFile">;
   logger: Logger;
-  startedAt: number;
   startup: StartupSteps;
   subsystems: Subsystems;
-  host: string;
+  health: HealthSource;
+  connections: Connections;
   runtime: Runtime;
 }
 
-/** Builds the method registry, health cache, connections and WebSocket layer around one context. */
-export function buildProtocol(input: ProtocolInput) {
-  const { config, stateDir, loaded, server, secret, logger, startedAt, startup, subsystems, host, runtime } =
-    input;
-  const version = packageVersion();
-  const bootId = randomUUID();
-  const registry = new MethodRegistry<GatewayContext>()
-    .register([...healthMethods, ...statusMethods, ...presenceMethods, ...logsMethods, ...configMethods])
-    .register([...sessionMethods, ...agentMethods, ...chatMethods, ...agentRunMethods, ...modelsMethods])
-    .register(input.methods)
-    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", ...input.events]);
-  // Late-bound: the health monitor's refresh callback needs the socket server built after it.
-  let sockets: SocketServer | undefined;
-  const health = new HealthMonitor({
-    startedAt,
-    startup,
-    subsystems,
-    defaultAgentId: () => config.agents.defaultId,
-    refreshMs: config.gateway.healthRefreshMs,
-    onRefresh: () => sockets?.healthChanged(),
-  });
-  const connections = new Connections({
-    max: config.gateway.maxConnections,
-    healthVersion: () => health.version,
-    self: () => ({
-      ts: startedAt,
-      host: hostname(),
-      version,
-      platform: `${process.platform} ${release()}`,
-      mode: "gateway",
-      reason: "self",
-      instanceId: bootId,
-    }),
-  });
+/**
+ * The one object every family's deps are read from. `config` reads the source at each access,
+ * so a handler always sees the current config; the store, runs and models are the runtime's
+ * (built by startup steps, answering UNAVAILABLE until then).
+ */
+export function gatewayServices(input: ServicesInput): GatewayContext {
+  const { config, loaded, runtime } = input;
   const issues = Object.values(loaded?.sections ?? {}).flatMap((s) => s.problems);
-  const context: GatewayContext = {
-    config,
-    configPath: loaded?.path,
-    configExists: loaded?.exists ?? loaded !== undefined,
-    configHash: loaded?.hash ?? createHash("sha256").update(JSON.stringify(config)).digest("hex"),
-    configIssues: issues,
-    stateDir,
-    logFile: join(logDir(stateDir), "keel.log"),
-    logger,
-    version,
-    startedAt,
-    startup,
-    subsystems,
-    listener: { host, port: 0, bind: config.gateway.bind },
-    authMode: secret.mode,
-    connections,
-    events: connections,
-    health,
+  const hash = loaded?.hash ?? createHash("sha256").update(JSON.stringify(config.current())).digest("hex");
+  return {
+    get config() {
+      return config.current();
+    },
+    configFile: { path: loaded?.path, exists: loaded?.exists ?? loaded !== undefined, hash, issues },
+    gateway: { ...input.gateway, logFile: join(logDir(input.gateway.stateDir), "keel.log") },
+    startup: input.startup,
+    subsystems: input.subsystems,
+    health: input.health,
+    connections: input.connections,
+    events: input.connections,
     get store() {
       return runtime.store;
     },
-    get engine() {
-      return runtime.engine;
+    get runs() {
+      return runtime.runs;
     },
     get models() {
       return runtime.models;
     },
-    activeRuns: (key) => runtime.activeRuns(key),
-    inFlightRun: (key) => runtime.inFlightRun(key),
   };
-  sockets = new SocketServer({
-    server,
-    ctx: context,
-    registry,
-    connections,
-    secret,
-    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
-    logger,
-    ready: () => startup.phase === "ready",
-    pingIntervalMs: input.pingIntervalMs ?? config.gateway.pingIntervalMs,
-    maxInFlight: config.gateway.maxInFlightPerConnection,
-  });
-  return { context, registry, sockets, health };
+}
+
+/** Every method served (the core families plus `extra`) and every event name advertised. */
+export function methodRegistry(
+  extra: readonly MethodDef<TSchema, GatewayContext>[],
+  extraEvents: readonly string[],
+): MethodRegistry<GatewayContext> {
+  return new MethodRegistry<GatewayContext>()
+    .register(CORE_METHODS)
+    .register(extra)
+    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", ...extraEvents]);
 }

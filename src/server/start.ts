@@ -1,29 +1,37 @@
 // The one wiring point: builds every service, listens first, then runs the startup steps.
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname, release } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
-import type { LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
+import { LiveConfig } from "../config/source.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
-import { acquireStateLock } from "../lifecycle/lock.js";
+import { acquireStateLock, type StateLock } from "../lifecycle/lock.js";
 import { type Logger, silentLogger } from "../lifecycle/logger.js";
 import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/startup.js";
 import { Subsystems } from "../lifecycle/subsystems.js";
-import type { GatewayContext } from "../methods/context.js";
+import type { GatewayContext } from "../methods/index.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
-import type { EmitFn } from "../runs/events.js";
+import { broadcastRuns } from "../methods/run-events.js";
+import type { PresenceEntry } from "../protocol/frames.js";
+import { VERSION } from "../version.js";
+import { AuthRateLimiter } from "./auth.js";
+import { Connections } from "./connections.js";
+import { HealthMonitor } from "./health.js";
 import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
-import { buildProtocol } from "./services.js";
+import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
+import { SocketServer } from "./ws.js";
 
 export interface StartOptions {
   config: Config;
   stateDir: string;
   logger?: Logger;
   /** Validation result per section and the config hash, when the config came from loadConfig. */
-  loaded?: Pick<LoadedConfig, "sections" | "hash" | "path"> & Partial<Pick<LoadedConfig, "exists">>;
+  loaded?: LoadedInfo;
   /** Extra startup steps, run after the built-in ones (a test holds one open). */
   steps?: StartupStep[];
   /** Clock for the crash-loop sentinel. */
@@ -49,6 +57,8 @@ export interface GatewayHandle {
   startup: StartupSteps;
   subsystems: Subsystems;
   secret: GatewaySecret;
+  /** The live config: `swap()` is what a reload does (tests swap it directly). */
+  config: LiveConfig;
   /** The services object handlers receive (events, connections, health, config, …). */
   context: GatewayContext;
   registry: MethodRegistry<GatewayContext>;
@@ -57,7 +67,7 @@ export interface GatewayHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Shutdown hooks run in reverse registration order, each bounded by the overall shutdown timeout. */
+/** Shutdown hooks run in list order, each bounded by the overall shutdown timeout. */
 type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
 
 /** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
@@ -65,114 +75,109 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   const { config, stateDir } = options;
   const logger = options.logger ?? silentLogger();
   const startedAt = Date.now();
+  const source = new LiveConfig(config);
   const startup = new StartupSteps();
   const subsystems = new Subsystems();
-  const hooks: ShutdownHook[] = [];
   const lifetime = new AbortController();
   let draining = false;
 
   // Pre-listen: these must hold before anything is served (a second gateway must not answer).
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireStateLock(stateDir);
-  let secret: GatewaySecret;
-  try {
-    secret = resolveSecret(config.gateway, stateDir);
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
-  if (secret.generated) {
-    logger.info(
-      { tokenFile: secret.tokenFile },
-      "generated a gateway token; clients read it from this file (keel CLI does so automatically) or pass --token",
-    );
-  }
-
+  const secret = secretOrRelease(config, stateDir, lock, logger);
   const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
-  const sleep = options.sleep ?? abortableSleep;
-  startup.add({
-    name: "restart-backoff",
-    run: async (signal) => {
-      const decision = sentinel.recordStart();
-      if (decision.note) logger.warn(decision.note);
-      if (decision.delayMs > 0) {
-        const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
-        startup.detail("restart-backoff", msg);
-        logger.warn({ rapidCount: decision.rapidCount, delayMs: decision.delayMs }, msg);
-        await sleep(decision.delayMs, signal);
-      }
-    },
-  });
-  startup.add({
-    name: "hooks",
-    run: () => {
-      const result = options.loaded?.sections.hooks;
-      if (result && !result.ok) {
-        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-        subsystems.set("hooks", "disabled", reason);
-        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
-      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
-      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
-    },
-  });
-  // Late-bound: run events go out through the socket layer built below.
-  let broadcast: EmitFn = () => {};
-  const runtime = new Runtime({
-    config,
-    stateDir,
-    logger,
-    subsystems,
-    emit: (e, p, o) => broadcast(e, p, o),
-  });
-  for (const step of runtime.steps()) startup.add(step);
-  for (const step of options.steps ?? []) startup.add(step);
 
-  const routes: HttpRoute[] = [
-    probeRoute({
-      phase: () =>
-        draining
-          ? "draining"
-          : startup.phase === "ready"
-            ? "started"
-            : startup.phase === "failed"
-              ? "failed"
-              : "starting",
-      ready: () => subsystems.allSettled(),
-    }),
-  ];
-  const server = createServer(httpHandler(routes, (err) => logger.error({ err }, "http handler failed")));
-  server.keepAliveTimeout = 5_000;
-  hooks.push({ name: "http", run: () => closeServer(server) });
-  // Runs after the sockets closed (hooks run in reverse): nothing can write to the store any more.
-  hooks.push({ name: "sessions", run: () => runtime.closeStore() });
-
-  const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
-  const { context, registry, sockets, health } = buildProtocol({
-    config,
-    stateDir,
-    loaded: options.loaded,
-    methods: options.methods ?? [],
-    events: options.events ?? [],
-    pingIntervalMs: options.pingIntervalMs,
-    server,
-    secret,
-    logger,
+  const health = new HealthMonitor({
     startedAt,
     startup,
     subsystems,
-    host,
+    defaultAgentId: () => source.current().agents.defaultId,
+    refreshMs: config.gateway.healthRefreshMs,
+  });
+  const connections = new Connections({
+    max: config.gateway.maxConnections,
+    healthVersion: () => health.version,
+    self: selfPresence(startedAt),
+  });
+  const runtime = new Runtime({
+    config: source,
+    stateDir,
+    logger,
+    subsystems,
+    runTaps: [broadcastRuns(connections)],
+  });
+  startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
+  startup.add(hooksStep(config, options.loaded, subsystems, logger));
+  for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
+
+  const server = createServer();
+  const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
+  const context = gatewayServices({
+    config: source,
+    loaded: options.loaded,
+    gateway: {
+      version: VERSION,
+      startedAt,
+      stateDir,
+      listener: {
+        host,
+        bind: config.gateway.bind,
+        get port() {
+          return boundPort(server);
+        },
+      },
+      authMode: secret.mode,
+    },
+    logger,
+    startup,
+    subsystems,
+    health,
+    connections,
     runtime,
   });
-  broadcast = (event, payload, opts) => context.events.broadcast(event, payload, opts);
-  // Registered after "http" so it runs first: clients get `shutdown` and 1012 before the listener goes.
-  hooks.push({ name: "health", run: () => health.close() });
-  hooks.push({
-    name: "websocket",
-    run: (reason) =>
-      sockets.close({ reason, drainMs: Math.min(2_000, config.gateway.shutdownTimeoutMs / 4) }),
+  const registry = methodRegistry(options.methods ?? [], options.events ?? []);
+  const phase = () =>
+    draining
+      ? "draining"
+      : startup.phase === "ready"
+        ? "started"
+        : startup.phase === "failed"
+          ? "failed"
+          : "starting";
+  const routes: HttpRoute[] = [probeRoute({ phase, ready: () => subsystems.allSettled() })];
+  server.on(
+    "request",
+    httpHandler(routes, (err) => logger.error({ err }, "http handler failed")),
+  );
+  server.keepAliveTimeout = 5_000;
+  const sockets = new SocketServer({
+    server,
+    ctx: context,
+    registry,
+    connections,
+    secret,
+    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    logger,
+    ready: () => startup.phase === "ready",
+    pingIntervalMs: options.pingIntervalMs ?? config.gateway.pingIntervalMs,
+    maxInFlight: config.gateway.maxInFlightPerConnection,
   });
-  // First of all: end every run, persisting partial text, while clients can still see its events.
-  hooks.push({ name: "runs", run: () => runtime.shutdownRuns() });
+  health.onRefresh(() => sockets.healthChanged());
+
+  // Run in this order at close: end every run (persisting partial text) while clients can still
+  // see its events; then `shutdown` and 1012 to every client; the health timer; the store, once
+  // no socket can write to it any more; last the listener.
+  const hooks: ShutdownHook[] = [
+    { name: "runs", run: () => runtime.shutdownRuns() },
+    {
+      name: "websocket",
+      run: (reason) =>
+        sockets.close({ reason, drainMs: Math.min(2_000, config.gateway.shutdownTimeoutMs / 4) }),
+    },
+    { name: "health", run: () => health.close() },
+    { name: "sessions", run: () => runtime.closeStore() },
+    { name: "http", run: () => closeServer(server) },
+  ];
 
   try {
     await listen(server, config.gateway.port, host);
@@ -182,8 +187,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     lock.release();
     throw err;
   }
-  const port = (server.address() as AddressInfo).port;
-  context.listener.port = port;
+  const port = boundPort(server);
   const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
 
@@ -207,7 +211,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       draining = true;
       clearTimeout(stableTimer);
       lifetime.abort(new Error(`gateway closing: ${reason}`));
-      for (const hook of [...hooks].reverse()) {
+      for (const hook of hooks) {
         try {
           await hook.run(reason);
         } catch (err) {
@@ -229,11 +233,91 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     startup,
     subsystems,
     secret,
+    config: source,
     context,
     registry,
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+}
+
+/** The gateway's secret; on failure the lock is released before the error leaves start(). */
+function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logger: Logger): GatewaySecret {
+  let secret: GatewaySecret;
+  try {
+    secret = resolveSecret(config.gateway, stateDir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  if (secret.generated) {
+    logger.info(
+      { tokenFile: secret.tokenFile },
+      "generated a gateway token; clients read it from this file (keel CLI does so automatically) or pass --token",
+    );
+  }
+  return secret;
+}
+
+/** The crash-loop wait: past the rapid-start threshold, sleep before any heavy startup work. */
+function restartBackoffStep(
+  sentinel: RestartSentinel,
+  startup: StartupSteps,
+  logger: Logger,
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+): StartupStep {
+  return {
+    name: "restart-backoff",
+    run: async (signal) => {
+      const decision = sentinel.recordStart();
+      if (decision.note) logger.warn(decision.note);
+      if (decision.delayMs > 0) {
+        const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
+        startup.detail("restart-backoff", msg);
+        logger.warn({ rapidCount: decision.rapidCount, delayMs: decision.delayMs }, msg);
+        await sleep(decision.delayMs, signal);
+      }
+    },
+  };
+}
+
+/** The hooks subsystem's state: an invalid section disables it with the reason (stability §3). */
+function hooksStep(
+  config: Config,
+  loaded: LoadedInfo | undefined,
+  subsystems: Subsystems,
+  logger: Logger,
+): StartupStep {
+  return {
+    name: "hooks",
+    run: () => {
+      const result = loaded?.sections.hooks;
+      if (result && !result.ok) {
+        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+        subsystems.set("hooks", "disabled", reason);
+        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
+      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
+      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
+    },
+  };
+}
+
+/** The gateway's own presence entry (first in every presence list). */
+function selfPresence(startedAt: number): () => PresenceEntry {
+  const entry = {
+    ts: startedAt,
+    host: hostname(),
+    version: VERSION,
+    platform: `${process.platform} ${release()}`,
+    mode: "gateway",
+    reason: "self",
+    instanceId: randomUUID(),
+  };
+  return () => entry;
+}
+
+function boundPort(server: Server): number {
+  return (server.address() as AddressInfo | null)?.port ?? 0;
 }
 
 /** Thrown when the port is taken: one line naming the port and what to do. */

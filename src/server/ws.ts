@@ -4,7 +4,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../lifecycle/logger.js";
-import type { GatewayContext } from "../methods/context.js";
+import type { GatewayContext } from "../methods/index.js";
 import type { MethodRegistry } from "../methods/registry.js";
 import { toGatewayError } from "../protocol/errors.js";
 import { CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";

@@ -32,6 +32,12 @@ export interface SessionEntry {
 /** Read-only view handed to callers: a cached or shared row can never be mutated through it. */
 export type SessionView = Readonly<SessionEntry>;
 
+/** The session's strict model override as a "provider/model" ref, when sessions.patch set one. */
+export function modelOverrideRef(entry: SessionView): string | undefined {
+  if (!entry.providerOverride || !entry.modelOverride) return undefined;
+  return `${entry.providerOverride}/${entry.modelOverride}`;
+}
+
 export type MessageRole = "user" | "assistant" | "system";
 
 /** One transcript row. `seq` starts at 1 and is contiguous within a sessionId. */

@@ -15,9 +15,10 @@ describe("README", () => {
     expect(inReadme).toBe(configTable());
   });
 
-  it("documents every key with a one-line doc", () => {
+  it("documents every key with a one-line doc and a reload mark", () => {
     for (const f of fields()) {
       expect(f.schema["description"], `${f.path} has no description`).toBeTruthy();
+      expect(["hot", "restart"], `${f.path} has no reload mark`).toContain(f.reload);
       expect(readme).toContain(`\`${f.path}\``);
     }
   });

@@ -35,7 +35,12 @@ export async function collect(
   onEvent?: (event: StreamEvent) => void,
 ): Promise<Collected> {
   const events: StreamEvent[] = [];
-  const request = { model: "gpt-test", messages: [{ role: "user" as const, content: "hi" }], signal };
+  const request = {
+    model: "gpt-test",
+    messages: [{ role: "user" as const, content: "hi" }],
+    ...(provider.credentials[0] ? { credential: provider.credentials[0] } : {}),
+    signal,
+  };
   try {
     for await (const event of provider.stream(request)) {
       events.push(event);

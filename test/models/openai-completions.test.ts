@@ -8,12 +8,15 @@ import { collect, modelProviderContract } from "./contract.js";
 modelProviderContract("openai-completions", {
   startFake: () => startFakeOpenAI(),
   makeProvider: (fake, options = {}) =>
-    new OpenAICompletionsProvider("fake", {
-      baseUrl: options.baseUrl ?? fake.url,
-      apiKey: "sk-test",
-      timeoutSeconds: options.timeoutSeconds ?? 30,
-      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-    }),
+    new OpenAICompletionsProvider(
+      "fake",
+      {
+        baseUrl: options.baseUrl ?? fake.url,
+        timeoutSeconds: options.timeoutSeconds ?? 30,
+        connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      },
+      [{ id: "fake:default", apiKey: "sk-test" }],
+    ),
 });
 
 describe("openai-completions wire details", () => {
@@ -25,13 +28,16 @@ describe("openai-completions wire details", () => {
   beforeEach(() => {
     fake.requests.length = 0;
   });
-  const make = (extra: Partial<ConstructorParameters<typeof OpenAICompletionsProvider>[1]> = {}) =>
-    new OpenAICompletionsProvider("fake", {
-      baseUrl: fake.url,
-      timeoutSeconds: 30,
-      connectTimeoutMs: 5_000,
-      ...extra,
-    });
+  const make = (
+    extra: Partial<ConstructorParameters<typeof OpenAICompletionsProvider>[1]> & { apiKey?: string } = {},
+  ) => {
+    const { apiKey, ...config } = extra;
+    return new OpenAICompletionsProvider(
+      "fake",
+      { baseUrl: fake.url, timeoutSeconds: 30, connectTimeoutMs: 5_000, ...config },
+      [{ id: "fake:default", apiKey }],
+    );
+  };
 
   it("posts to <baseUrl>/chat/completions with stream, usage, max_tokens, bearer key and configured headers", async () => {
     const provider = make({ baseUrl: `${fake.url}//`, apiKey: "sk-abc", headers: { "X-Team": "keel" } });
@@ -41,7 +47,8 @@ describe("openai-completions wire details", () => {
       { role: "system" as const, content: "be brief" },
       { role: "user" as const, content: "hello" },
     ];
-    for await (const _ of provider.stream({ model: "gpt-x", messages, maxTokens: 64, signal })) {
+    const credential = provider.credentials[0]!;
+    for await (const _ of provider.stream({ model: "gpt-x", messages, maxTokens: 64, credential, signal })) {
       // drain the stream: this test reads what the vendor received
     }
     const req = fake.requests[0]!;

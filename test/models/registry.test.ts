@@ -1,8 +1,9 @@
 // Providers from config, ref resolution, models.list, agents' model chains, and the kind tables.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { createProviders, ModelRegistry, parseModelRef } from "../../src/models/registry.js";
-import { errorKindForChat, KIND_POLICY, MODEL_ERROR_KINDS, ModelError } from "../../src/models/types.js";
+import { createProviders } from "../../src/models/providers.js";
+import { ModelRegistry, parseModelRef } from "../../src/models/registry.js";
+import { errorKindForChat, MODEL_ERROR_KINDS, ModelError } from "../../src/models/types.js";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
 import { collect } from "./contract.js";
 
@@ -129,20 +130,6 @@ describe("kind tables", () => {
       bad_request: "unknown",
       server_error: "unknown",
     });
-  });
-
-  it("has a policy for every kind; a 404 never cools a credential; timeouts and resets count as failures", () => {
-    expect(Object.keys(KIND_POLICY).sort()).toEqual([...MODEL_ERROR_KINDS].sort());
-    for (const k of ["model_not_found", "endpoint_not_found"] as const) {
-      expect(KIND_POLICY[k]).toMatchObject({ failover: "next_candidate", coolDownCredential: false });
-    }
-    expect(KIND_POLICY.endpoint_not_found.configError).toBe(true);
-    for (const k of ["timeout", "network", "auth", "rate_limit"] as const) {
-      expect(KIND_POLICY[k]).toMatchObject({ failover: "next_candidate", coolDownCredential: true });
-    }
-    for (const k of ["context_length", "content_policy", "bad_request"] as const) {
-      expect(KIND_POLICY[k].failover).toBe("stop");
-    }
   });
 
   it("ModelError carries its details for chat events and attempt records", () => {

@@ -136,7 +136,7 @@ describe("chat over WebSocket", () => {
     expect(final.payload.message.content[0].text).toBe("long answer here");
     const after = await second.request("chat.history", { sessionKey: "main" });
     expect(after.payload.messages.at(-1).content[0].text).toBe("long answer here");
-    expect(env.gw.handle.context.engine.registry.runs.size).toBe(0);
+    expect(env.gw.handle.context.runs.stats().active).toBe(0);
   });
 
   it("chat.abort stops the run, keeps the partial text, and needs the write scope", async () => {

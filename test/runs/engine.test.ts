@@ -9,7 +9,7 @@ describe("run engine over a fake vendor", () => {
     });
     const adm = await h.start("Say hello.", "run-1");
     expect(adm.kind).toBe("new");
-    const f = await ended(h.engine, "run-1");
+    const f = await ended(h.runs, "run-1");
     expect(f).toMatchObject({
       status: "ok",
       text: "Hello from the mock model.",
@@ -49,7 +49,7 @@ describe("run engine over a fake vendor", () => {
       ["assistant", "Hello from the mock model."],
     ]);
     expect(history.messages[1]?.meta).toMatchObject({ status: "ok", stopReason: "stop", provider: "fake" });
-    expect(h.engine.registry.runs.size).toBe(0);
+    expect(h.runs.stats().active).toBe(0);
   });
 
   it("a queued followup sees the first turn's reply in its prompt", async () => {
@@ -58,8 +58,8 @@ describe("run engine over a fake vendor", () => {
     });
     await h.start("one", "q1");
     await h.start("two", "q2");
-    expect(h.engine.registry.activeRunIds("agent:main:main")).toEqual(["q1", "q2"]);
-    await ended(h.engine, "q2");
+    expect(h.runs.activeRunIds("agent:main:main")).toEqual(["q1", "q2"]);
+    await ended(h.runs, "q2");
     expect(h.fake.requests[1]?.body.messages).toEqual([
       { role: "system", content: "be brief" },
       { role: "user", content: "one" },
@@ -76,8 +76,8 @@ describe("run engine over a fake vendor", () => {
     await waitUntil(() =>
       h.chat("ab-1").some((c) => c.state === "delta" && c.message.content[0].text === "partial text"),
     );
-    expect(h.engine.abort("agent:main:main")).toEqual(["ab-1"]);
-    const f = await ended(h.engine, "ab-1");
+    expect(h.runs.abort("agent:main:main")).toEqual(["ab-1"]);
+    const f = await ended(h.runs, "ab-1");
     expect(f.status).toBe("aborted");
     const last = h.chat("ab-1").at(-1);
     expect(last).toMatchObject({ state: "aborted", message: { content: [{ text: "partial text" }] } });
@@ -101,7 +101,7 @@ describe("run engine over a fake vendor", () => {
     async (status, kind, errorKind) => {
       await using h = await engineHarness({ script: [step.status(status, { error: { message: "nope" } })] });
       await h.start("go", "e-1");
-      const f = await ended(h.engine, "e-1");
+      const f = await ended(h.runs, "e-1");
       expect(f).toMatchObject({ status: "error", error: { kind } });
       expect(h.chat("e-1").at(-1)).toMatchObject({ state: "error", errorKind, details: { kind } });
     },
@@ -114,13 +114,13 @@ describe("run engine over a fake vendor", () => {
       script: [{ type: "model-not-found" }, step.reply("from m2")],
     });
     await h.start("go", "fo-1");
-    const f = await ended(h.engine, "fo-1");
+    const f = await ended(h.runs, "fo-1");
     expect(f).toMatchObject({ status: "ok", text: "from m2", model: "m2" });
     expect(h.fake.requests.map((r) => r.body.model)).toEqual(["m1", "m2"]);
 
     h.fake.setScript([{ type: "cut", chunks: ["half"] }, step.reply("should not be asked")]);
     await h.start("again", "fo-2");
-    const g = await ended(h.engine, "fo-2");
+    const g = await ended(h.runs, "fo-2");
     expect(g).toMatchObject({ status: "error", error: { kind: "network" }, text: "half" });
     expect(h.fake.requests).toHaveLength(3);
   });
@@ -128,7 +128,7 @@ describe("run engine over a fake vendor", () => {
   it("a run past its timeout ends as a timeout error with the partial text kept", async () => {
     await using h = await engineHarness({ script: [{ type: "hang-after-headers", chunks: ["slow"] }] });
     await h.start("go", "t-1", "agent:main:main", { timeoutMs: 300 });
-    const f = await ended(h.engine, "t-1");
+    const f = await ended(h.runs, "t-1");
     expect(f).toMatchObject({ status: "error", error: { kind: "timeout" }, text: "slow" });
     expect(h.chat("t-1").at(-1)).toMatchObject({ state: "error", errorKind: "timeout" });
   });
@@ -140,7 +140,7 @@ describe("run engine over a fake vendor", () => {
     };
     await using h = await engineHarness({ raw });
     await h.start("x".repeat(4_000), "c-1");
-    const f = await ended(h.engine, "c-1");
+    const f = await ended(h.runs, "c-1");
     expect(f.error?.kind).toBe("context_length");
     expect(f.error?.message).toMatch(/~\d+ tokens .* room for \d+/);
     expect(h.chat("c-1").at(-1)).toMatchObject({ errorKind: "context_length" });
@@ -153,7 +153,7 @@ describe("run engine over a fake vendor", () => {
     };
     await using h = await engineHarness({ raw, script: [step.reply("still here")] });
     await h.start("go", "dead-1");
-    const f = await ended(h.engine, "dead-1");
+    const f = await ended(h.runs, "dead-1");
     expect(f).toMatchObject({ status: "error", error: { kind: "network" } });
     expect(h.chat("dead-1").at(-1)).toMatchObject({
       state: "error",
@@ -161,7 +161,7 @@ describe("run engine over a fake vendor", () => {
       details: { kind: "network" },
     });
     const { entry } = await h.store.ensure("live", "agent:live:main");
-    await h.engine.start({
+    await h.runs.start({
       method: "chat",
       runId: "live-1",
       sessionKey: entry.key,
@@ -169,13 +169,13 @@ describe("run engine over a fake vendor", () => {
       sessionId: entry.sessionId,
       message: "go",
     });
-    expect((await ended(h.engine, "live-1")).text).toBe("still here");
+    expect((await ended(h.runs, "live-1")).text).toBe("still here");
   });
 
   it("an agent with no model fails the turn with a message naming the keys to set", async () => {
     await using h = await engineHarness({ raw: { agents: { defaults: {} } } });
     await h.start("go", "nm-1");
-    const f = await ended(h.engine, "nm-1");
+    const f = await ended(h.runs, "nm-1");
     expect(f.error?.message).toContain("agents.defaults.model");
   });
 });

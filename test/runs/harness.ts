@@ -3,11 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
+import { LiveConfig } from "../../src/config/source.js";
 import { silentLogger } from "../../src/lifecycle/logger.js";
+import { projectRunEvent } from "../../src/methods/run-events.js";
 import { ModelRegistry } from "../../src/models/registry.js";
 import { runModels } from "../../src/runs/candidates.js";
-import { RunEngine } from "../../src/runs/engine.js";
+import { RunService } from "../../src/runs/service.js";
 import { openSqliteStore } from "../../src/sessions/sqlite.js";
+import type { SessionStore } from "../../src/sessions/store.js";
 import { type FakeScript, startFakeOpenAI } from "../fixtures/fake-openai.js";
 
 export interface Emitted {
@@ -22,6 +25,8 @@ export interface HarnessOptions {
   /** Keep every event in `events` (default true); long soaks count instead. */
   record?: boolean;
   onEvent?: (event: string, payload: Emitted["payload"]) => void;
+  /** Wraps the real store (a test slows or gates its writes). */
+  wrapStore?: (store: SessionStore) => SessionStore;
 }
 
 export async function engineHarness(options: HarnessOptions = {}) {
@@ -49,23 +54,29 @@ export async function engineHarness(options: HarnessOptions = {}) {
     },
   });
   const config = loaded.config;
-  const store = await openSqliteStore({ stateDir: dir, config });
+  const sqlite = await openSqliteStore({ stateDir: dir, config });
+  const store = options.wrapStore ? options.wrapStore(sqlite) : sqlite;
   const events: Emitted[] = [];
   const record = options.record ?? true;
-  const models = new ModelRegistry(config);
-  const engine = new RunEngine({
-    config,
+  const source = new LiveConfig(config);
+  let models = new ModelRegistry(config);
+  source.subscribe((next) => (models = new ModelRegistry(next)));
+  const runs = new RunService({
+    config: source,
     store,
     models: runModels(() => models),
-    emit: (event, payload) => {
+    logger: silentLogger(),
+  });
+  // What operators would receive: the WebSocket surface's projection of every run event.
+  runs.onEvent((ev) => {
+    for (const { event, payload } of projectRunEvent(ev)) {
       if (record) events.push({ event, payload });
       options.onEvent?.(event, payload);
-    },
-    logger: silentLogger(),
+    }
   });
   const start = async (message: string, runId: string, key = "agent:main:main", extra: object = {}) => {
     const { entry } = await store.ensure("main", key);
-    return engine.start({
+    return runs.start({
       method: "chat",
       runId,
       sessionKey: entry.key,
@@ -79,7 +90,8 @@ export async function engineHarness(options: HarnessOptions = {}) {
     dir,
     fake,
     store,
-    engine,
+    runs,
+    source,
     events,
     config,
     start,
@@ -87,8 +99,8 @@ export async function engineHarness(options: HarnessOptions = {}) {
     chat: (runId: string) =>
       events.filter((e) => e.event === "chat" && e.payload.runId === runId).map((e) => e.payload),
     async [Symbol.asyncDispose]() {
-      await engine.shutdown();
-      await store.close();
+      await runs.shutdown();
+      await sqlite.close();
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -96,12 +108,12 @@ export async function engineHarness(options: HarnessOptions = {}) {
 }
 
 /** Resolves when the run has ended (its finished record exists). */
-export async function ended(engine: RunEngine, runId: string, timeoutMs = 10_000) {
+export async function ended(runs: RunService, runId: string, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const f = engine.registry.lookup(runId).finished;
+    const f = runs.get(runId).finished;
     if (f) return f;
-    const active = engine.registry.lookup(runId).active;
+    const active = runs.get(runId).active;
     if (active) {
       await Promise.race([active.waitEnd(), new Promise((r) => setTimeout(r, 200))]);
     } else await new Promise((r) => setTimeout(r, 5));

@@ -4,8 +4,11 @@ import type { GatewayError } from "../../src/protocol/errors.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "../../src/runs/run.js";
 
-const runsConfig = (over: object = {}) =>
-  loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000, ...over } } }).config.runs;
+const runsConfig = (over: object = {}) => {
+  const runs = loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000, ...over } } })
+    .config.runs;
+  return () => runs;
+};
 
 /** A registry whose turns finish when the test says so. */
 function harness(over: object = {}) {
@@ -180,8 +183,7 @@ describe("RunRegistry memory policy", () => {
     const registry = new RunRegistry(
       runsConfig(),
       { execute: () => new Promise(() => {}), onEnd: async () => {} },
-      () => {},
-      { underPressure: () => pressure, release: () => {} },
+      { memory: { underPressure: () => pressure, release: () => {} } },
     );
     const init: RunInit = {
       runId: "m1",
@@ -212,8 +214,7 @@ describe("RunRegistry memory policy", () => {
     const registry = new RunRegistry(
       runsConfig({ maxConcurrent: 2_000, maxFinished: 5_000 }),
       { execute: async () => ({ status: "ok", stopReason: "stop" }), onEnd: async () => {} },
-      () => {},
-      { underPressure: () => false, release: () => releases++ },
+      { memory: { underPressure: () => false, release: () => releases++ } },
     );
     for (let i = 0; i < 1_000; i++) {
       registry.admit({

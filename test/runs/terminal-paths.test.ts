@@ -9,18 +9,27 @@ import { ended, engineHarness } from "./harness.js";
 type Harness = Awaited<ReturnType<typeof engineHarness>>;
 
 async function assertNothingLeft(h: Harness, runId: string, ref: WeakRef<Run>) {
-  const reg = h.engine.registry;
-  expect(reg.runs.has(runId)).toBe(false);
-  expect(reg.hasActiveRun("agent:main:main")).toBe(false);
-  expect(reg.activeRunIds("agent:main:main")).toEqual([]);
+  const runs = h.runs;
+  expect(runs.get(runId).active).toBeUndefined();
+  expect(runs.hasActiveRun("agent:main:main")).toBe(false);
+  expect(runs.activeRunIds("agent:main:main")).toEqual([]);
   checkFreed(ref);
-  expect(reg.finished.get(runId)).toBeDefined();
+  expect(runs.get(runId).finished).toBeDefined();
   // After its TTL, the sweep drops the record too.
-  reg.sweep(Date.now() + h.config.runs.finishedTtlMs + 1);
-  expect(reg.finished.has(runId)).toBe(false);
-  expect(reg.lookup(runId)).toEqual({});
-  await fullGc();
-  expect(ref.deref()).toBeUndefined();
+  runs.sweep(Date.now() + h.config.runs.finishedTtlMs + 1);
+  expect(runs.get(runId)).toEqual({});
+  // A provider call still unwinding after the run ended (the stale path ends the run first) holds
+  // it for a few ticks; past that, anything still holding it is a leak.
+  for (let i = 0; i < 50 && !collected(ref); i++) {
+    await fullGc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(collected(ref)).toBe(true);
+}
+
+/** Sync on purpose: deref() keeps its target alive until the current job ends. */
+function collected(ref: WeakRef<Run>): boolean {
+  return ref.deref() === undefined;
 }
 
 /** Sync on purpose: a deref'd Run held in an async function's frame would outlive the GC below. */
@@ -60,14 +69,14 @@ describe("every terminal path frees the run (stability §8)", () => {
   it("finish", async () => {
     await using h = await engineHarness({ script: [step.reply("done text")] });
     const ref = await begin(h, "p-finish");
-    await ended(h.engine, "p-finish");
+    await ended(h.runs, "p-finish");
     await assertNothingLeft(h, "p-finish", ref);
   });
 
   it("error", async () => {
     await using h = await engineHarness({ script: [{ type: "cut", chunks: ["some"] }] });
     const ref = await begin(h, "p-error");
-    expect((await ended(h.engine, "p-error")).status).toBe("error");
+    expect((await ended(h.runs, "p-error")).status).toBe("error");
     await assertNothingLeft(h, "p-error", ref);
   });
 
@@ -75,15 +84,15 @@ describe("every terminal path frees the run (stability §8)", () => {
     await using h = await engineHarness({ script: [{ type: "hang-after-headers", chunks: ["x"] }] });
     const ref = await begin(h, "p-abort");
     await streamed(h, "p-abort");
-    h.engine.abort("agent:main:main", "p-abort");
-    expect((await ended(h.engine, "p-abort")).status).toBe("aborted");
+    h.runs.abort("agent:main:main", "p-abort");
+    expect((await ended(h.runs, "p-abort")).status).toBe("aborted");
     await assertNothingLeft(h, "p-abort", ref);
   });
 
   it("timeout", async () => {
     await using h = await engineHarness({ script: [{ type: "hang-after-headers", chunks: ["x"] }] });
     const ref = await begin(h, "p-timeout", { timeoutMs: 200 });
-    expect((await ended(h.engine, "p-timeout")).error?.kind).toBe("timeout");
+    expect((await ended(h.runs, "p-timeout")).error?.kind).toBe("timeout");
     await assertNothingLeft(h, "p-timeout", ref);
   });
 
@@ -91,8 +100,8 @@ describe("every terminal path frees the run (stability §8)", () => {
     await using h = await engineHarness({ script: [{ type: "hang-after-headers", chunks: ["x"] }] });
     const ref = await begin(h, "p-shutdown");
     await streamed(h, "p-shutdown");
-    await h.engine.shutdown();
-    expect(h.engine.registry.lookup("p-shutdown").finished?.status).toBe("aborted");
+    await h.runs.shutdown();
+    expect(h.runs.get("p-shutdown").finished?.status).toBe("aborted");
     await assertNothingLeft(h, "p-shutdown", ref);
   });
 
@@ -101,10 +110,10 @@ describe("every terminal path frees the run (stability §8)", () => {
     const ref = await begin(h, "p-stale");
     await streamed(h, "p-stale");
     // Not stale yet: a sweep never touches an active run.
-    expect(h.engine.registry.sweep(Date.now()).stale).toBe(0);
-    expect(h.engine.registry.runs.has("p-stale")).toBe(true);
-    expect(h.engine.registry.sweep(Date.now() + h.config.runs.staleAfterMs).stale).toBe(1);
-    expect((await ended(h.engine, "p-stale")).status).toBe("aborted");
+    expect(h.runs.sweep(Date.now()).stale).toBe(0);
+    expect(h.runs.activeRunIds("agent:main:main")).toEqual(["p-stale"]);
+    expect(h.runs.sweep(Date.now() + h.config.runs.staleAfterMs).stale).toBe(1);
+    expect((await ended(h.runs, "p-stale")).status).toBe("aborted");
     await assertNothingLeft(h, "p-stale", ref);
   });
 
@@ -115,7 +124,7 @@ describe("every terminal path frees the run (stability §8)", () => {
     });
     // The first chunk goes out at once (nothing was sent yet); hold the second back by the throttle.
     const ref = await begin(h, "p-raw");
-    const f = await ended(h.engine, "p-raw");
+    const f = await ended(h.runs, "p-raw");
     expect(f.text).toBe("raw only");
     const deltas = h.chat("p-raw").filter((c) => c.state === "delta");
     expect(deltas.at(-1)?.message.content[0].text).toBe("raw only");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
 import { REDACTED } from "../../src/config/walk.js";
-import type { GatewayContext } from "../../src/methods/context.js";
+import type { GatewayContext } from "../../src/methods/index.js";
 import { defineMethod, TwoResponses } from "../../src/methods/registry.js";
 import { GatewayError } from "../../src/protocol/errors.js";
 import { startGateway, TEST_TOKEN } from "../helpers/gateway.js";

@@ -50,7 +50,11 @@ describe("session methods", () => {
   beforeEach(async () => {
     ({ store, dispose } = await tempSqliteStore());
     active = new Map();
-    deps = { store, config, activeRuns: (k) => active.get(k) ?? [] };
+    deps = {
+      store,
+      config,
+      runs: { activeRunIds: (k) => active.get(k) ?? [], inFlight: () => undefined },
+    };
   });
   afterEach(() => dispose());
 

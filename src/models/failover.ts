@@ -1,0 +1,176 @@
+// Failover as a decorator: a candidate chain in, one ModelProvider out; KIND_POLICY is the policy.
+import { fitMessages } from "./context.js";
+import {
+  type AttemptRecord,
+  type Credential,
+  KIND_POLICY,
+  type KindPolicy,
+  ModelError,
+  type ModelErrorKind,
+  type ModelProvider,
+  type StreamEvent,
+  type StreamRequest,
+} from "./types.js";
+
+/** One model a turn may try, already resolved to its provider and limits. */
+export interface Candidate {
+  /** "provider/model" */
+  ref: string;
+  providerId: string;
+  modelId: string;
+  provider: ModelProvider;
+  contextWindow: number;
+  maxTokens?: number;
+}
+
+export interface FailoverOptions {
+  /** Total time the chain may spend before the first token, across every candidate (ms). */
+  deadlineMs: number;
+  /** What each error kind does; the default is KIND_POLICY. */
+  policy?: Readonly<Record<ModelErrorKind, KindPolicy>>;
+  /** Called when an attempt failed and the chain moves on to `next`. */
+  onFailover?: (failed: AttemptRecord, next: Candidate) => void;
+}
+
+/**
+ * Calls the candidates in order until one streams a reply. Each attempt gets the prompt fitted to
+ * that candidate's context window and a credential chosen from its provider's list, and yields an
+ * `attempt` event first. An attempt that fails before any text moves on when the policy of its
+ * kind says `next_candidate`, the chain has more candidates and the deadline has not passed;
+ * otherwise its error ends the stream, carrying every attempt. Once text was yielded a failure is
+ * final: the caller already showed that text and a second model would contradict it.
+ */
+export class FailoverProvider implements ModelProvider {
+  readonly id = "failover";
+  readonly credentials: readonly Credential[] = [];
+  readonly #candidates: readonly Candidate[];
+  readonly #options: FailoverOptions;
+
+  constructor(candidates: readonly Candidate[], options: FailoverOptions) {
+    if (candidates.length === 0) throw new Error("FailoverProvider needs at least one candidate");
+    this.#candidates = candidates;
+    this.#options = options;
+  }
+
+  async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
+    const policy = this.#options.policy ?? KIND_POLICY;
+    const deadline = Date.now() + this.#options.deadlineMs;
+    const attempts: AttemptRecord[] = [];
+    for (const [i, c] of this.#candidates.entries()) {
+      const credential = pickCredential(c.provider);
+      yield {
+        type: "attempt",
+        ref: c.ref,
+        provider: c.providerId,
+        model: c.modelId,
+        credential: credential.id,
+      };
+      const attempt = new Attempt(c, credential, request, deadline);
+      try {
+        yield* attempt.run();
+        return;
+      } catch (err) {
+        if (request.signal.aborted) throw err;
+        const failure = attempt.failure(err);
+        attempts.push(record(c, credential, failure));
+        const next = this.#candidates[i + 1];
+        const moves =
+          !attempt.streamed &&
+          policy[failure.kind].failover === "next_candidate" &&
+          next !== undefined &&
+          Date.now() < deadline;
+        if (!moves) throw withAttempts(failure, attempts);
+        this.#options.onFailover?.(attempts[attempts.length - 1]!, next);
+      } finally {
+        attempt.dispose();
+      }
+    }
+  }
+}
+
+/** One call to one candidate, with the chain's deadline armed until its first token. */
+class Attempt {
+  streamed = false;
+  readonly #beforeFirstToken = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly c: Candidate,
+    private readonly credential: Credential,
+    private readonly request: StreamRequest,
+    deadline: number,
+  ) {
+    this.#timer = setTimeout(() => this.#beforeFirstToken.abort(), Math.max(0, deadline - Date.now()));
+  }
+
+  async *run(): AsyncGenerator<StreamEvent> {
+    const { c, request } = this;
+    const limits = { contextWindow: c.contextWindow, provider: c.providerId, model: c.modelId };
+    const fit = fitMessages(request.messages, {
+      ...limits,
+      ...(c.maxTokens === undefined ? {} : { maxTokens: c.maxTokens }),
+    });
+    const maxTokens = request.maxTokens ?? c.maxTokens;
+    const stream = c.provider.stream({
+      model: c.modelId,
+      messages: fit.messages,
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      credential: this.credential,
+      signal: AbortSignal.any([request.signal, this.#beforeFirstToken.signal]),
+    });
+    for await (const ev of stream) {
+      if (ev.type === "text" && !this.streamed) {
+        this.streamed = true;
+        clearTimeout(this.#timer);
+      }
+      yield ev;
+    }
+  }
+
+  /** The ModelError an attempt failed with; the deadline firing first is a `timeout`. */
+  failure(err: unknown): ModelError {
+    if (this.#beforeFirstToken.signal.aborted && !this.streamed) {
+      return new ModelError("timeout", `no reply within the failover deadline from ${this.c.ref}`, {
+        provider: this.c.providerId,
+        model: this.c.modelId,
+      });
+    }
+    if (err instanceof ModelError) return err;
+    throw err;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** The credential an attempt sends. Rotation and cooldowns choose among several later. */
+function pickCredential(provider: ModelProvider): Credential {
+  return provider.credentials[0] ?? { id: `${provider.id}:none`, apiKey: undefined };
+}
+
+function record(c: Candidate, credential: Credential, err: ModelError): AttemptRecord {
+  return {
+    ref: c.ref,
+    provider: c.providerId,
+    model: c.modelId,
+    credential: credential.id,
+    kind: err.kind,
+    message: err.message,
+    ...(err.status === undefined ? {} : { status: err.status }),
+  };
+}
+
+/** The error that ends the turn, with the record of every attempt made. */
+function withAttempts(err: ModelError, attempts: AttemptRecord[]): ModelError {
+  return new ModelError(err.kind, err.message, {
+    provider: err.provider,
+    model: err.model,
+    ...(err.status === undefined ? {} : { status: err.status }),
+    ...(err.code === undefined ? {} : { code: err.code }),
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    ...(err.url === undefined ? {} : { url: err.url }),
+    attempts,
+    cause: err,
+  });
+}

@@ -1,0 +1,37 @@
+// Providers built from config: one factory per `api`, and each provider's credentials as data.
+import type { Config, ProviderConfig } from "../config/schema.js";
+import { OpenAICompletionsProvider } from "./openai-completions.js";
+import type { Credential, ModelProvider } from "./types.js";
+
+/** Builds the adapter for one `models.providers.<id>` entry. */
+export type ProviderFactory = (
+  id: string,
+  config: ProviderConfig,
+  credentials: readonly Credential[],
+) => ModelProvider;
+
+/**
+ * One row per `api` value the schema allows. A new wire format is a new adapter file plus one
+ * row here (and its literal in the schema's `api` union); nothing else changes.
+ */
+export const PROVIDER_FACTORIES: Readonly<Record<ProviderConfig["api"], ProviderFactory>> = {
+  "openai-completions": (id, config, credentials) => new OpenAICompletionsProvider(id, config, credentials),
+};
+
+/**
+ * A provider's credentials in rotation order. Today one per provider (`apiKey`, possibly none
+ * for a local server); several keys per provider add entries here, not a new provider.
+ */
+export function providerCredentials(id: string, config: ProviderConfig): Credential[] {
+  return [{ id: `${id}:default`, apiKey: config.apiKey }];
+}
+
+/** Builds one provider per `models.providers.<id>` through the factory its `api` names. */
+export function createProviders(config: Config): ReadonlyMap<string, ModelProvider> {
+  const providers = new Map<string, ModelProvider>();
+  for (const [id, provider] of Object.entries(config.models.providers)) {
+    const factory = PROVIDER_FACTORIES[provider.api];
+    providers.set(id, factory(id, provider, providerCredentials(id, provider)));
+  }
+  return providers;
+}

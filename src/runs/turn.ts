@@ -1,0 +1,221 @@
+// One model turn of a run: the prompt from the session's history, the failover chain, streamed
+// text as throttled deltas, and on its end the transcript entry, the terminal event and a log line.
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../lifecycle/logger.js";
+import { FailoverProvider } from "../models/failover.js";
+import { type ChatMessage, ModelError } from "../models/types.js";
+import type { SessionStore } from "../sessions/store.js";
+import type { RunModels } from "./ports.js";
+import type { FinishedRun, Run, RunOutcome } from "./run.js";
+
+export interface TurnDeps {
+  /** Read at use time: a reload's system prompts, throttle and history size apply to the next turn. */
+  config: () => Config;
+  store: SessionStore;
+  models: RunModels;
+  logger: Logger;
+  /** Run ids active in a session (their queued user messages stay out of this turn's history). */
+  activeRunIds: (sessionKey: string) => readonly string[];
+}
+
+/** Runs the turn; resolves with how it ended. Provider failures are outcomes, never throws. */
+export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome> {
+  const config = deps.config();
+  const userSeq = (await run.userWrite)?.seq;
+  run.publish({ type: "status", phase: "preparing_context" });
+  let chain: FailoverProvider;
+  try {
+    const candidates = deps.models.candidates(run.agentId, run.model);
+    chain = new FailoverProvider(candidates, {
+      deadlineMs: config.models.failoverDeadlineMs,
+      onFailover: (failed, next) =>
+        deps.logger.warn(
+          { runId: run.runId, kind: failed.kind, from: failed.ref, to: next.ref, status: failed.status },
+          `failing over: ${failed.message}`,
+        ),
+    });
+  } catch (err) {
+    return { status: "error", kind: "config", message: err instanceof Error ? err.message : String(err) };
+  }
+  const history = await readHistory(run, userSeq, deps);
+  if (run.signal.aborted) return abortedOutcome(run);
+  run.publish({ type: "status", phase: "starting_model" });
+  run.publish({ type: "started", startedAt: run.startedAt ?? Date.now() });
+  const agent = agentSettings(config, run.agentId);
+  const systemPrompt = [agent.systemPrompt, run.extraSystemPrompt].filter(Boolean).join("\n\n");
+  const messages: ChatMessage[] = [
+    ...(systemPrompt ? [{ role: "system" as const, content: systemPrompt }] : []),
+    ...history,
+    { role: "user", content: run.message },
+  ];
+  try {
+    for await (const ev of chain.stream({ model: run.model ?? "", messages, signal: run.signal })) {
+      if (ev.type === "attempt") {
+        run.provider = ev.provider;
+        run.modelId = ev.model;
+        run.publish({ ...ev, type: "model" });
+      } else if (ev.type === "text") {
+        run.appendText(ev.delta);
+        scheduleDelta(run, config.runs.deltaThrottleMs);
+      } else if (ev.type === "usage") {
+        run.usage = { input: ev.inputTokens, output: ev.outputTokens };
+        run.publish({ type: "usage", input: ev.inputTokens, output: ev.outputTokens });
+      } else {
+        return { status: "ok", stopReason: ev.stopReason };
+      }
+    }
+    return { status: "ok", stopReason: "stop" };
+  } catch (err) {
+    if (run.signal.aborted) return abortedOutcome(run);
+    if (!(err instanceof ModelError)) throw err;
+    return { status: "error", kind: err.kind, message: err.message, details: err.toDetails() };
+  }
+}
+
+/**
+ * The prompt's history: the newest messages of the session, without this run's own user message
+ * and without user messages of runs still queued behind it (they were written at admission, so
+ * they can sit before this run's reply in the transcript). For the same reason a reply is placed
+ * right after the user message of its own run: the model reads each question with its answer.
+ */
+async function readHistory(run: Run, userSeq: number | undefined, deps: TurnDeps): Promise<ChatMessage[]> {
+  const page = await deps.store.readHistory(run.sessionId, {
+    limit: deps.config().runs.historyMessages + 1,
+  });
+  const queued = new Set(deps.activeRunIds(run.sessionKey));
+  const kept = page.messages.filter(
+    (m) => m.seq !== userSeq && !(m.role === "user" && m.runId !== undefined && queued.has(m.runId)),
+  );
+  const asked = new Set(kept.flatMap((m) => (m.role === "user" && m.runId ? [m.runId] : [])));
+  const replies = new Map(
+    kept.flatMap((m) => (m.role === "assistant" && m.runId && asked.has(m.runId) ? [[m.runId, m]] : [])),
+  );
+  const out: ChatMessage[] = [];
+  for (const m of kept) {
+    if (m.role === "assistant" && m.runId && replies.has(m.runId)) continue;
+    out.push({ role: m.role, content: m.content });
+    const reply = m.role === "user" && m.runId ? replies.get(m.runId) : undefined;
+    if (reply) out.push({ role: reply.role, content: reply.content });
+  }
+  return out;
+}
+
+/** Throttles deltas: at most one per `throttleMs`, the rest merged into the next. */
+function scheduleDelta(run: Run, throttleMs: number): void {
+  const wait = run.lastDeltaAt + throttleMs - Date.now();
+  if (wait <= 0) {
+    clearTimeout(run.deltaTimer);
+    run.deltaTimer = undefined;
+    flushDelta(run);
+  } else if (!run.deltaTimer) {
+    run.deltaTimer = setTimeout(() => {
+      run.deltaTimer = undefined;
+      flushDelta(run);
+    }, wait);
+  }
+}
+
+/** Publishes the text not yet carried by a delta, if any. */
+function flushDelta(run: Run): void {
+  const delta = run.text.slice(run.sentLength);
+  if (!delta) return;
+  run.sentLength = run.text.length;
+  run.lastDeltaAt = Date.now();
+  run.publish({ type: "delta", delta, text: run.text });
+}
+
+/**
+ * The terminal hook (once per run): the last delta, the transcript entry, usage, the terminal
+ * event, then one log line — info for a finished run, warn for a failed one with its kind,
+ * provider, model, status and every failover attempt, so `keel logs` explains a failed turn.
+ */
+export async function finishTurn(
+  finished: FinishedRun,
+  outcome: RunOutcome,
+  run: Run,
+  deps: Pick<TurnDeps, "store" | "logger">,
+): Promise<void> {
+  if (run.startedAt !== undefined) flushDelta(run);
+  const text = finished.text;
+  if (text) await deps.store.appendMessage(assistantEntry(run, text, outcome));
+  if (run.usage) {
+    await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
+  }
+  const times = { text, startedAt: run.startedAt, endedAt: finished.endedAt };
+  if (outcome.status === "ok") {
+    run.publish({ type: "final", stopReason: outcome.stopReason, ...times });
+  } else if (outcome.status === "aborted") {
+    run.publish({ type: "aborted", reason: outcome.reason, message: outcome.message, ...times });
+  } else {
+    const details = { kind: outcome.kind, ...outcome.details };
+    run.publish({ type: "error", kind: outcome.kind, message: outcome.message, details, ...times });
+  }
+  logEnd(deps.logger, finished, outcome, run);
+}
+
+function assistantEntry(run: Run, text: string, outcome: RunOutcome) {
+  return {
+    sessionKey: run.sessionKey,
+    sessionId: run.sessionId,
+    role: "assistant" as const,
+    content: text,
+    runId: run.runId,
+    meta: {
+      status: outcome.status,
+      ...(outcome.status === "ok" ? { stopReason: outcome.stopReason } : {}),
+      ...(outcome.status === "aborted" ? { aborted: true, abortReason: outcome.reason } : {}),
+      ...(outcome.status === "error" ? { errorKind: outcome.kind } : {}),
+      ...(run.provider ? { provider: run.provider, model: run.modelId } : {}),
+      ...(run.usage ? { usage: run.usage } : {}),
+    },
+  };
+}
+
+function logEnd(logger: Logger, finished: FinishedRun, outcome: RunOutcome, run: Run): void {
+  const fields = {
+    runId: run.runId,
+    sessionKey: run.sessionKey,
+    agentId: run.agentId,
+    status: outcome.status,
+    provider: run.provider,
+    model: run.modelId,
+    durationMs: finished.endedAt - (run.startedAt ?? run.acceptedAt),
+    ...(run.usage ? { usage: run.usage } : {}),
+  };
+  if (outcome.status === "error") {
+    const d = outcome.details ?? {};
+    logger.warn(
+      { ...fields, kind: outcome.kind, httpStatus: d["status"], attempts: d["attempts"] },
+      `run failed (${outcome.kind}): ${outcome.message}`,
+    );
+  } else if (outcome.status === "aborted") {
+    logger.info({ ...fields, reason: outcome.reason }, `run aborted (${outcome.reason})`);
+  } else {
+    logger.info({ ...fields, stopReason: outcome.stopReason }, "run finished");
+  }
+}
+
+/** How a run that was aborted ends: a timeout is an error of kind timeout; the rest are aborts. */
+function abortedOutcome(run: Run): RunOutcome {
+  if (run.abortReason === "timeout") {
+    return {
+      status: "error",
+      kind: "timeout",
+      message: `run timed out after ${Math.round(run.timeoutMs / 1000)} s`,
+    };
+  }
+  const reason = run.abortReason ?? "user";
+  return { status: "aborted", reason, message: `aborted (${reason})` };
+}
+
+/**
+ * The settings of an agent a run needs (its entry over the defaults). Its model chain is the
+ * model registry's business (ModelRegistry.agentModel).
+ */
+export function agentSettings(config: Config, agentId: string) {
+  const entry = config.agents.entries[agentId];
+  return {
+    systemPrompt: entry?.systemPrompt ?? config.agents.defaults.systemPrompt,
+    timeoutSeconds: entry?.timeoutSeconds ?? config.agents.defaults.timeoutSeconds,
+  };
+}
