@@ -1,12 +1,14 @@
 // `health`: the cached snapshot (ok, uptime, memory, event loop, subsystems, startup steps).
 import { type TSchema, Type } from "@sinclair/typebox";
+import { configWarnings } from "../models/warnings.js";
 import type { GatewayContext } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{ok, ts, durationMs, uptimeMs, defaultAgentId, memory, eventLoop, subsystems:
- * {name: {state, reason?}}, startup: {phase, steps[]}}`. Served from the background-refreshed
- * cache; `probe: true` measures first.
+ * {name: {state, reason?}}, startup: {phase, steps[]}, warnings: string[]}`. Served from the
+ * background-refreshed cache; `probe: true` measures first. `warnings` (config problems that keep
+ * chats from working) never change `ok` or a subsystem's state.
  */
 export const health = defineMethod({
   name: "health",
@@ -15,7 +17,10 @@ export const health = defineMethod({
     { probe: Type.Optional(Type.Boolean({ description: "Measure now instead of serving the cache" })) },
     { additionalProperties: false },
   ),
-  handler: (ctx: GatewayContext, params) => ctx.health.snapshot(params.probe === true),
+  handler: (ctx: GatewayContext, params) => ({
+    ...ctx.health.snapshot(params.probe === true),
+    warnings: configWarnings(ctx.config),
+  }),
 });
 
 export const healthMethods: MethodDef<TSchema, GatewayContext>[] = [health];

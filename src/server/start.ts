@@ -12,6 +12,7 @@ import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/sta
 import { Subsystems } from "../lifecycle/subsystems.js";
 import type { GatewayContext } from "../methods/context.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
+import { configWarnings } from "../models/warnings.js";
 import type { EmitFn } from "../runs/events.js";
 import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
 import { Runtime } from "./runtime.js";
@@ -87,6 +88,9 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       "generated a gateway token; clients read it from this file (keel CLI does so automatically) or pass --token",
     );
   }
+
+  // Once per start; health and status carry the same lines for as long as the config holds.
+  for (const warning of configWarnings(config)) logger.warn(warning);
 
   const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
   const sleep = options.sleep ?? abortableSleep;
