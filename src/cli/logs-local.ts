@@ -2,10 +2,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { abortableSleep } from "../client/connect.js";
-import { ClientError } from "../client/errors.js";
 import { logDir } from "../lifecycle/logger.js";
 import { tailLog } from "../methods/logs.js";
-import { CliError } from "./errors.js";
+import { gatewayDown } from "./offline.js";
 import { type ClientFlags, resolveTarget } from "./target.js";
 
 /**
@@ -14,10 +13,7 @@ import { type ClientFlags, resolveTarget } from "./target.js";
  * file does not exist either, so the caller reports the original error.
  */
 export async function localLogFallback(flags: ClientFlags, err: unknown): Promise<string | undefined> {
-  const cause = err instanceof CliError ? err.cause : undefined;
-  if (!(cause instanceof ClientError) || cause.kind !== "unreachable" || cause.httpStatus !== undefined) {
-    return undefined;
-  }
+  if (!gatewayDown(err)) return undefined;
   const target = await resolveTarget(flags);
   if (!target.local || target.stateDir === undefined) return undefined;
   const file = join(logDir(target.stateDir), "keel.log");
