@@ -123,6 +123,26 @@ describe("keel doctor checks models and providers", () => {
 });
 
 describe("model refs at startup", () => {
+  it("doctor reports a ref to an unconfigured provider as the config failure, with its path", async () => {
+    using dir = tempDir("keel-refs-");
+    writeFileSync(
+      join(dir.path, "keel.json"),
+      JSON.stringify({
+        models: { providers: { fake: { baseUrl: fake.url } } },
+        agents: { entries: { ops: { model: "nope/m3" } } },
+      }),
+    );
+    const r = await keel(["doctor", "--json"], { KEEL_STATE_DIR: dir.path });
+    expect(r.code).toBe(1);
+    const config = (JSON.parse(r.stdout).checks as Check[]).find((c) => c.name === "config");
+    expect(config).toMatchObject({
+      status: "fail",
+      message: expect.stringContaining(
+        'agents.entries.ops.model: "nope/m3" names provider "nope", which is not configured (models.providers: fake)',
+      ),
+    });
+  });
+
   it("keel gateway run exits 78 on a ref to an unconfigured provider, naming its path and the providers", async () => {
     using dir = tempDir("keel-refs-");
     writeFileSync(

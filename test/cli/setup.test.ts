@@ -1,5 +1,5 @@
 // Setup commands with the built CLI: init, models, gateway install|uninstall, completion.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import JSON5 from "json5";
@@ -109,6 +109,39 @@ describe("keel init", () => {
     expect(anthropic.code).toBe(2);
     expect(anthropic.stderr).toMatch(/--anthropic is not available yet/);
     expect(existsSync(join(dir.path, "keel.json"))).toBe(false);
+  });
+});
+
+describe("keel init on a terminal", () => {
+  // script(1) allocates a pty, so init sees a TTY and asks.
+  const hasScript = spawnSync("script", ["--version"]).status === 0;
+  it.skipIf(!hasScript)("without flags it asks for the provider, URL, key variable and model", async () => {
+    using dir = tempDir("keel-init-tty-");
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} init --state-dir ${JSON.stringify(dir.path)}`;
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, NO_COLOR: "1" } });
+    let out = "";
+    const waiters: (() => void)[] = [];
+    child.stdout.on("data", (d) => {
+      out += d;
+      for (const w of waiters.splice(0)) w();
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const answer = async (prompt: string, text: string) => {
+      while (!out.includes(prompt)) await new Promise<void>((r) => waiters.push(r));
+      child.stdin.write(`${text}\r`);
+    };
+    await answer("Provider: 1) OpenAI  2) another OpenAI-compatible server [1]: ", "2");
+    await answer("Base URL", fake.url);
+    await answer("Environment variable holding its API key [LLM_API_KEY]: ", "");
+    await answer("Model id (empty: add one later): ", "m1");
+    expect(await exited).toBe(0);
+    const raw = JSON5.parse(readFileSync(join(dir.path, "keel.json"), "utf8"));
+    expect(raw).toEqual({
+      models: {
+        providers: { custom: { baseUrl: fake.url, apiKey: "${LLM_API_KEY}", models: [{ id: "m1" }] } },
+      },
+      agents: { defaults: { model: "custom/m1" } },
+    });
   });
 });
 
