@@ -108,7 +108,8 @@ function refChecks(config: Config, probes: ReadonlyMap<string, ProbeResult>): Ch
         hint: `add {id: "${site.model}", contextWindow: …} there so Keel knows its limits`,
       });
     } else {
-      out.push({ name: "model", status: "ok", message: `${site.path}: ${site.ref}` });
+      const confirmed = served ? " (the provider serves it)" : "";
+      out.push({ name: "model", status: "ok", message: `${site.path}: ${site.ref}${confirmed}` });
     }
   }
   return out;

@@ -104,7 +104,10 @@ describe("keel doctor checks models and providers", () => {
       }),
     ]);
     expect(by("model")).toEqual([
-      expect.objectContaining({ status: "ok", message: "agents.defaults.model.primary: good/m1" }),
+      expect.objectContaining({
+        status: "ok",
+        message: "agents.defaults.model.primary: good/m1 (the provider serves it)",
+      }),
       expect.objectContaining({
         status: "fail",
         message: expect.stringMatching(
