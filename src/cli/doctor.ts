@@ -1,9 +1,10 @@
-// `keel doctor`: checks the state dir, config, token, port and a running gateway, in plain words.
+// `keel doctor`: checks the state dir, config, token, models, port and a running gateway, in plain words.
 import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
 import type { LoadedConfig } from "../config/load.js";
 import { resolveConfigPath, resolveStateDir } from "../config/paths.js";
 import { tokenFilePath } from "../server/secret.js";
+import { modelChecks } from "./doctor-models.js";
 import { CliError, EXIT } from "./errors.js";
 import { Out } from "./output.js";
 import { connectTarget } from "./session.js";
@@ -27,6 +28,7 @@ export async function doctor(flags: ClientFlags): Promise<number> {
   add(checkStateDir(stateDir));
   const loaded = await checkConfig(stateDir, flags.config, add);
   if (loaded) add(checkToken(loaded, stateDir));
+  if (loaded) for (const c of await modelChecks(loaded.config, flags.timeout)) add(c);
   const explicit = flags.url !== undefined;
   let portUsed = explicit;
   if (loaded && !explicit && loaded.config.gateway.port !== 0) {

@@ -22,6 +22,8 @@ export interface HealthResult {
     phase?: string;
     steps?: { name: string; state: string; durationMs?: number; detail?: string }[];
   };
+  /** Config problems that keep chats from working (they never make `ok` false). */
+  warnings?: string[];
 }
 
 /** Prints health; exits 1 when the gateway reports itself not ok. */
@@ -60,6 +62,14 @@ export function printHealth(out: Out, h: HealthResult): void {
       "  ",
     );
   }
+  printWarnings(out, h.warnings);
+}
+
+/** A "Warnings" block, one line each, when the gateway sent any. */
+export function printWarnings(out: Out, warnings: readonly string[] | undefined): void {
+  if (!warnings || warnings.length === 0) return;
+  out.line(out.paint(`Warnings (${warnings.length})`, "yellow"));
+  for (const w of warnings) out.line(`  ${w}`);
 }
 
 /** "ready (restart-backoff 1 ms, hooks 0 ms)" or "starting: hooks running (detail)". */

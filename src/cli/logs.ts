@@ -1,9 +1,10 @@
-// `keel logs [--follow]`: the gateway's log through `logs.tail`, paged by byte cursor.
+// `keel logs [--follow]`: the gateway's log through `logs.tail`, paged by byte cursor (the local file when it is down).
 
 import type { ClientStatus, GatewayClient } from "../client/client.js";
 import { abortableSleep } from "../client/connect.js";
 import type { LogsTailResult } from "../protocol/results.js";
 import { EXIT } from "./errors.js";
+import { localLogFallback, readLocalLog } from "./logs-local.js";
 import { Out } from "./output.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
@@ -36,6 +37,18 @@ export async function logs(flags: LogsFlags): Promise<number> {
         if (flags.follow) await follow(client, first.cursor, flags, out, stop.signal);
       },
     );
+  } catch (err) {
+    const file = await localLogFallback(flags, err);
+    if (!file) throw err;
+    // stderr, so `keel logs > file` still captures only log lines.
+    process.stderr.write(`keel: the gateway is not running; reading ${file}\n`);
+    const options = {
+      limit: flags.limit ?? DEFAULT_LIMIT,
+      follow: flags.follow === true,
+      intervalMs: flags.interval ?? DEFAULT_INTERVAL_MS,
+      signal: stop.signal,
+    };
+    await readLocalLog(file, options, (lines) => print(out, lines, flags.json === true));
   } finally {
     process.off("SIGINT", onSigint);
   }

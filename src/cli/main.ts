@@ -2,6 +2,7 @@
 // The keel command: parses arguments, runs one command, prints its error, sets the exit code.
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CliError, EXIT } from "./errors.js";
+import { registerSetupCommands } from "./setup.js";
 import { VERSION } from "./version.js";
 
 /** Builds the command tree. Each command's action resolves with an exit code. */
@@ -157,11 +158,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   clientCommand(
     program.command("doctor"),
-    "check state dir, config, token, port and the running gateway",
+    "check state dir, config, token, models and providers (probed), port and the running gateway",
   ).action(async (opts) => {
     const { doctor } = await import("./doctor.js");
     setExit(await doctor(opts));
   });
+  registerSetupCommands({ program, gateway, setExit, clientCommand });
   return program;
 }
 

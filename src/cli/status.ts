@@ -1,7 +1,7 @@
 // `keel status`: what the running gateway is doing (status method + connected clients).
 import type { PresenceEntry } from "../protocol/frames.js";
 import { EXIT } from "./errors.js";
-import { type HealthResult, startupLine } from "./health.js";
+import { type HealthResult, printWarnings, startupLine } from "./health.js";
 import { bytes, duration, Out } from "./output.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
@@ -23,6 +23,7 @@ export interface StatusResult {
   memory?: { rss?: number; heapUsed?: number; heapTotal?: number };
   stateDir?: string;
   configPath?: string | null;
+  warnings?: string[];
 }
 
 /** Prints status and the presence list; `--json` prints `{status, presence}`. */
@@ -60,6 +61,7 @@ export async function status(flags: ClientFlags): Promise<number> {
       "  ",
     );
   }
+  printWarnings(out, st.warnings);
   const list = Array.isArray(presence) ? presence : [];
   out.line(`Presence (${list.length})`);
   out.table(

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import JSON5 from "json5";
+import { unknownProviderProblems } from "./refs.js";
 import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
 import { fields } from "./walk.js";
 
@@ -103,6 +104,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   fatal.push(
     ...problems.filter((p) => !SECTION_NAMES.some((n) => p.path === n || p.path.startsWith(`${n}.`))),
   );
+  fatal.push(...crossSectionProblems(built, sections));
   if (fatal.length > 0) throw new ConfigError(options.path, fatal);
 
   const warnings = applyEnv(built, env);
@@ -115,6 +117,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const config = deepFreeze(built as Config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
   return { config, sections, warnings, path: options.path, exists, hash };
+}
+
+/** Checks that span sections, run only when those sections are valid on their own. */
+function crossSectionProblems(
+  built: Record<string, unknown>,
+  sections: Record<SectionName, SectionResult>,
+): ConfigProblem[] {
+  if (!sections.agents.ok || !sections.models.ok) return [];
+  return unknownProviderProblems(built["agents"] as Config["agents"], built["models"] as Config["models"]);
 }
 
 function schemaProblems(schema: TSchema, value: unknown, prefix: string): ConfigProblem[] {

@@ -1,13 +1,13 @@
 // Where state and config live, and the client-side env vars: flag > env > default.
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 
 type Env = Record<string, string | undefined>;
 
 /** `--state-dir` → KEEL_STATE_DIR → ~/.keel */
 export function resolveStateDir(flag?: string, env: Env = process.env): string {
   const dir = flag ?? env["KEEL_STATE_DIR"];
-  return resolve(dir && dir.length > 0 ? dir : join(homedir(), ".keel"));
+  return resolve(dir && dir.length > 0 ? dir : defaultStateDir());
 }
 
 /** `--config` → KEEL_CONFIG_PATH → <state>/keel.json */
@@ -34,4 +34,16 @@ export function clientEnv(env: Env = process.env): ClientEnv {
 /** Whether stdout is a terminal and colour is wanted (NO_COLOR respected). */
 export function wantsColor(isTTY: boolean | undefined, env: Env = process.env): boolean {
   return Boolean(isTTY) && env["NO_COLOR"] === undefined && env["TERM"] !== "dumb";
+}
+
+/** `~/.keel`: the state dir when neither --state-dir nor KEEL_STATE_DIR is given. */
+export function defaultStateDir(): string {
+  return join(homedir(), ".keel");
+}
+
+/** Where `keel gateway install` writes its unit: $XDG_CONFIG_HOME/systemd/user, else ~/.config/systemd/user. */
+export function systemdUserUnitDir(env: Env = process.env): string {
+  const base = env["XDG_CONFIG_HOME"];
+  // The XDG spec says a relative value is invalid and to be ignored.
+  return resolve(base && isAbsolute(base) ? base : join(homedir(), ".config"), "systemd", "user");
 }

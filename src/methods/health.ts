@@ -1,16 +1,20 @@
 // `health`: the cached snapshot (ok, uptime, memory, event loop, subsystems, startup steps).
 import { type TSchema, Type } from "@sinclair/typebox";
+import type { Config } from "../config/schema.js";
+import { configWarnings } from "../models/warnings.js";
 import type { HealthSource } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{ok, ts, durationMs, uptimeMs, defaultAgentId, memory, eventLoop, subsystems:
- * {name: {state, reason?}}, startup: {phase, steps[]}}`. Served from the background-refreshed
- * cache; `probe: true` measures first.
+ * {name: {state, reason?}}, startup: {phase, steps[]}, warnings: string[]}`. Served from the
+ * background-refreshed cache; `probe: true` measures first. `warnings` (config problems that keep
+ * chats from working) never change `ok` or a subsystem's state.
  */
 /** What `health` needs. */
 export interface HealthDeps {
   health: HealthSource;
+  config: Config;
 }
 
 export const health = defineMethod({
@@ -20,7 +24,10 @@ export const health = defineMethod({
     { probe: Type.Optional(Type.Boolean({ description: "Measure now instead of serving the cache" })) },
     { additionalProperties: false },
   ),
-  handler: (ctx: HealthDeps, params) => ctx.health.snapshot(params.probe === true),
+  handler: (ctx: HealthDeps, params) => ({
+    ...ctx.health.snapshot(params.probe === true),
+    warnings: configWarnings(ctx.config),
+  }),
 });
 
 export const healthMethods: MethodDef<TSchema, HealthDeps>[] = [health];

@@ -1,5 +1,6 @@
 // `status`: Keel's own summary of the running gateway (documented shape below).
 import { type TSchema, Type } from "@sinclair/typebox";
+import { configWarnings } from "../models/warnings.js";
 import { hasScope } from "../protocol/scopes.js";
 import { sqliteDriverName } from "../sessions/driver.js";
 import type { Config } from "../config/schema.js";
@@ -12,7 +13,8 @@ import { defineMethod, type MethodDef } from "./registry.js";
 /**
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
  * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
- * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done); callers with
+ * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done), and
+ * `warnings: string[]` (as in `health`); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
 /** What `status` needs. */
@@ -46,6 +48,7 @@ export const status = defineMethod({
       subsystems: ctx.subsystems.snapshot(),
       startup: { phase: ctx.startup.phase, steps: ctx.startup.status.map((s) => ({ ...s })) },
       memory: { rss, heapUsed, heapTotal, external },
+      warnings: configWarnings(ctx.config),
     };
     if (ctx.startup.phase === "ready") {
       out["runs"] = { ...ctx.runs.stats(), limit: ctx.config.runs.maxConcurrent };

@@ -15,6 +15,7 @@ import { Subsystems } from "../lifecycle/subsystems.js";
 import type { GatewayContext } from "../methods/index.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
+import { configWarnings } from "../models/warnings.js";
 import type { PresenceEntry } from "../protocol/frames.js";
 import { VERSION } from "../version.js";
 import { AuthRateLimiter } from "./auth.js";
@@ -85,6 +86,8 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireStateLock(stateDir);
   const secret = secretOrRelease(config, stateDir, lock, logger);
+  // Once per start; health and status carry the same lines for as long as the config holds.
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
 
   const health = new HealthMonitor({

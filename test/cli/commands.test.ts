@@ -132,16 +132,18 @@ describe("keel client commands against a running gateway (local target: port fro
     expect(missing.stderr).toMatch(/^keel: no config key gateway\.nope/);
   });
 
-  it("doctor finds nothing wrong with a healthy local setup", async () => {
+  it("doctor: the local setup checks out, and a gateway without any provider is the one problem", async () => {
     const r = await keel(["doctor", "--json"], gw.env);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
-    expect(report.ok).toBe(true);
+    expect(report.ok).toBe(false);
     const byName = Object.fromEntries(report.checks.map((c: { name: string }) => [c.name, c]));
     expect(byName.gateway).toMatchObject({ status: "ok" });
     expect(byName.auth.message).toContain(join(gw.stateDir, "gateway-token"));
+    const fails = report.checks.filter((c: { status: string }) => c.status === "fail");
+    expect(fails.map((c: { name: string }) => c.name)).toEqual(["models"]);
     const human = await keel(["doctor"], gw.env);
-    expect(human.stdout).toMatch(/no problems found/);
+    expect(human.stdout).toMatch(/1 problem\(s\) found/);
   });
 
   it("explicit --url with --token works; --url never falls back to the local token file", async () => {

@@ -41,10 +41,11 @@ describe("keel with no gateway running", () => {
       expect(JSON.parse(probe.stdout)).toMatchObject({ reachable: false });
       const status = await keel(["gateway", "status", "--json"], env);
       expect(JSON.parse(status.stdout)).toMatchObject({ running: false, url: `ws://127.0.0.1:${port}` });
-      // Doctor: nothing is wrong with an unstarted setup, it only says so.
+      // Doctor: an unstarted gateway is only a warning; the missing provider is the one failure.
       const doc = await keel(["doctor", "--json"], env);
-      expect(doc.code).toBe(0);
+      expect(doc.code).toBe(1);
       const checks = JSON.parse(doc.stdout).checks as { name: string; status: string; message: string }[];
+      expect(checks.filter((c) => c.status === "fail").map((c) => c.name)).toEqual(["models"]);
       expect(checks.find((c) => c.name === "gateway")).toMatchObject({
         status: "warn",
         message: "not running",

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseDuration } from "../../src/config/load.js";
 import { resolveConfigPath, resolveStateDir } from "../../src/config/paths.js";
 import { REDACTED, redactConfig, secretValues } from "../../src/config/walk.js";
+import { configWarnings } from "../../src/models/warnings.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -44,6 +45,7 @@ describe("config loading", () => {
       // a comment
       gateway: { port: 19000, },
       agents: { entries: { ops: { name: "Ops", model: "local/llama", timeoutSeconds: 60 } } },
+      models: { providers: { local: { baseUrl: "http://127.0.0.1:1/v1" } } },
     }`);
     const r = loadConfig({ path, env: {} });
     expect(r.exists).toBe(true);
@@ -209,5 +211,60 @@ describe("config loading", () => {
     expect(resolveConfigPath("/s", undefined, {})).toBe("/s/keel.json");
     expect(resolveConfigPath("/s", undefined, { KEEL_CONFIG_PATH: "/c.json5" })).toBe("/c.json5");
     expect(resolveConfigPath("/s", "/f.json", { KEEL_CONFIG_PATH: "/c.json5" })).toBe("/f.json");
+  });
+
+  it("a model ref to an unconfigured provider is a config error naming its path and the providers", () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        path: "/x",
+        env: {},
+        raw: {
+          models: {
+            providers: { fake: { baseUrl: "http://127.0.0.1:1/v1" }, other: { baseUrl: "http://h/v1" } },
+          },
+          agents: {
+            defaults: { model: { primary: "fake/m1", fallbacks: ["fake/m2", "nope/m3"] } },
+            entries: { ops: { model: "gone/x/y" } },
+          },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      {
+        path: "agents.defaults.model.fallbacks.1",
+        message: '"nope/m3" names provider "nope", which is not configured (models.providers: fake, other)',
+      },
+      {
+        path: "agents.entries.ops.model",
+        message: '"gone/x/y" names provider "gone", which is not configured (models.providers: fake, other)',
+      },
+    ]);
+    const none = problemsOf(() =>
+      loadConfig({ path: "/x", env: {}, raw: { agents: { defaults: { model: "fake/m1" } } } }),
+    );
+    expect(none).toEqual([
+      {
+        path: "agents.defaults.model",
+        message: '"fake/m1" names provider "fake", which is not configured (models.providers: none)',
+      },
+    ]);
+  });
+
+  it("warnings: no provider, an agent without a model, a model id the provider does not list", () => {
+    expect(configWarnings(loadConfig({ path: "/nonexistent", env: {} }).config)).toEqual([
+      "no model provider configured (models.providers is empty): no chat can run",
+      'default agent "main" has no model configured (set agents.defaults.model or agents.entries.main.model)',
+    ]);
+    const { config } = loadConfig({
+      path: "/x",
+      env: {},
+      raw: {
+        models: { providers: { fake: { baseUrl: "http://127.0.0.1:1/v1", models: [{ id: "m1" }] } } },
+        agents: { defaults: { model: { primary: "fake/m1", fallbacks: ["fake/m9"] } } },
+      },
+    });
+    expect(configWarnings(config)).toEqual([
+      'agents.defaults.model.fallbacks.0: model id "m9" is not in models.providers.fake.models (listed: m1); it is called with default limits',
+    ]);
   });
 });

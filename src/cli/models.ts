@@ -1,0 +1,93 @@
+// `keel models`: configured models with provider, context window and whether their provider answers.
+import type { ModelListEntry } from "../models/registry.js";
+import { type ProbeResult, probeProvider } from "../models/probe.js";
+import { EXIT } from "./errors.js";
+import { gatewayDown } from "./offline.js";
+import { Out } from "./output.js";
+import { withGateway } from "./session.js";
+import { type ClientFlags, loadLocalConfig, resolveTarget } from "./target.js";
+
+export interface ModelsFlags extends ClientFlags {
+  /** False with --no-probe: list only, ask no provider. */
+  probe?: boolean;
+}
+
+/** One row of the listing: the gateway's (or the config's) entry plus what the probe found. */
+export interface ModelRow extends ModelListEntry {
+  /** ok, not served, provider unreachable, key rejected, provider error, unknown, or not probed. */
+  state: string;
+  detail?: string;
+}
+
+/** Lists models from the running gateway's models.list, else from the local config (saying so). */
+export async function models(flags: ModelsFlags): Promise<number> {
+  const out = new Out();
+  const target = await resolveTarget(flags);
+  // Only a local target's config describes the gateway's providers (URLs and keys to probe).
+  const local = target.local ? await loadLocalConfig(target.stateDir!, flags.config) : undefined;
+  let listed: ModelListEntry[];
+  let source: "gateway" | "config" = "gateway";
+  try {
+    const result = await withGateway(flags, { scopes: ["operator.read"] }, (client) =>
+      client.request<{ models: ModelListEntry[] }>("models.list", {}),
+    );
+    listed = result.models;
+  } catch (err) {
+    if (!local || !gatewayDown(err)) throw err;
+    process.stderr.write(`keel: the gateway is not running; listing the models in ${local.path}\n`);
+    const { ModelRegistry } = await import("../models/registry.js");
+    listed = new ModelRegistry(local.config).list().models;
+    source = "config";
+  }
+  const providers = local?.config.models.providers ?? {};
+  const wanted = [...new Set(listed.map((m) => m.provider))].filter((p) => Object.hasOwn(providers, p));
+  const probes = new Map<string, ProbeResult>();
+  if (flags.probe !== false) {
+    const results = await Promise.all(wanted.map((p) => probeProvider(providers[p]!, flags.timeout)));
+    wanted.forEach((p, i) => probes.set(p, results[i]!));
+  }
+  const rows = listed.map((m) => row(m, probes, flags.probe === false));
+  if (flags.json) {
+    out.json({ source, models: rows });
+    return EXIT.ok;
+  }
+  if (rows.length === 0) {
+    out.line("no models configured (add them under models.providers.<id>.models)");
+    return EXIT.ok;
+  }
+  out.table(
+    ["model", "provider", "context", "state"],
+    rows.map((r) => [
+      `${r.provider}/${r.id}`,
+      r.provider,
+      r.contextWindow.toLocaleString("en-US"),
+      paintState(out, r.state) + (r.detail ? out.paint(` (${r.detail})`, "dim") : ""),
+    ]),
+  );
+  return EXIT.ok;
+}
+
+function row(m: ModelListEntry, probes: ReadonlyMap<string, ProbeResult>, skipped: boolean): ModelRow {
+  const base = { id: m.id, name: m.name, provider: m.provider, contextWindow: m.contextWindow };
+  if (skipped) return { ...base, state: "not probed" };
+  const p = probes.get(m.provider);
+  if (!p) return { ...base, state: "unknown", detail: "provider not in the local config" };
+  switch (p.state) {
+    case "ok":
+      return p.models && !p.models.includes(m.id)
+        ? { ...base, state: "not served", detail: `the provider's list lacks "${m.id}"` }
+        : { ...base, state: "ok" };
+    case "auth":
+      return { ...base, state: "key rejected", detail: p.message };
+    case "http":
+      return { ...base, state: "provider error", detail: p.message };
+    default:
+      return { ...base, state: "provider unreachable", detail: p.message };
+  }
+}
+
+function paintState(out: Out, state: string): string {
+  if (state === "ok") return out.paint(state, "green");
+  if (state === "unknown" || state === "not probed") return state;
+  return out.paint(state, "red");
+}
