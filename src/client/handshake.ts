@@ -56,108 +56,141 @@ export function parseFrame(data: WebSocket.RawData): InboundFrame | undefined {
  * gateway refused `connect`, e.g. startup-sidecars or bad token) or a ClientError (transport).
  */
 export function connectOnce(options: AttemptOptions): Promise<OpenSocket> {
-  return new Promise((resolve, reject) => {
-    let stage: ConnectStage = "socket";
-    let settled = false;
-    let refusal: RequestError | undefined;
-    let socketError: Error | undefined;
-    const early: InboundFrame[] = [];
-    let owner: ((f: InboundFrame) => void) | undefined;
-    let ownerClose: ((code: number, reason: string) => void) | undefined;
-    let closedEarly: { code: number; reason: string } | undefined;
-    const connectId = `1:${randomUUID()}`;
+  return new Promise((resolve, reject) => new ConnectAttempt(options, resolve, reject));
+}
 
+/** One socket from open to hello-ok (or failure); after success it hands frames to the owner. */
+class ConnectAttempt {
+  private stage: ConnectStage = "socket";
+  private settled = false;
+  private refusal: RequestError | undefined;
+  private socketError: Error | undefined;
+  /** Frames and a close that arrive after hello-ok but before the owner attached. */
+  private readonly early: InboundFrame[] = [];
+  private closedEarly: { code: number; reason: string } | undefined;
+  private owner: ((f: InboundFrame) => void) | undefined;
+  private ownerClose: ((code: number, reason: string) => void) | undefined;
+  private readonly connectId = `1:${randomUUID()}`;
+  private readonly ws: WebSocket;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () =>
+    this.fail(new ClientError("closed", "client closed", { stage: this.stage }));
+
+  constructor(
+    private readonly options: AttemptOptions,
+    private readonly resolve: (s: OpenSocket) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
     const remaining = Math.max(1, options.deadline - Date.now());
-    const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: remaining });
+    this.ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: remaining });
+    this.timer = setTimeout(() => this.timedOut(), remaining);
+    options.signal?.addEventListener("abort", this.onAbort, { once: true });
+    if (options.signal?.aborted) {
+      this.onAbort();
+      return;
+    }
+    this.ws.on("open", () => {
+      this.stage = "challenge";
+    });
+    this.ws.on("error", (err) => {
+      this.socketError = err;
+    });
+    this.ws.on("message", (data) => this.onMessage(parseFrame(data)));
+    this.ws.on("close", (code, reason) => this.onClose(code, reason.toString()));
+  }
 
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      ws.removeAllListeners("message");
-      // Keep an error listener: ws emits late errors on a terminated socket.
-      ws.on("error", () => {});
-      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-      reject(err);
-    };
-    const timer = setTimeout(() => {
-      const what =
-        stage === "socket"
-          ? "the WebSocket did not open"
-          : stage === "challenge"
-            ? "the gateway sent no challenge"
-            : "the gateway did not answer connect";
-      fail(new ClientError("timeout", `timed out: ${what}`, { stage }));
-    }, remaining);
-    const onAbort = () => fail(new ClientError("closed", "client closed", { stage }));
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    const cleanup = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-    };
-    if (options.signal?.aborted) return onAbort();
+  private timedOut(): void {
+    const what =
+      this.stage === "socket"
+        ? "the WebSocket did not open"
+        : this.stage === "challenge"
+          ? "the gateway sent no challenge"
+          : "the gateway did not answer connect";
+    this.fail(new ClientError("timeout", `timed out: ${what}`, { stage: this.stage }));
+  }
 
-    ws.on("open", () => {
-      stage = "challenge";
+  private onMessage(frame: InboundFrame | undefined): void {
+    if (this.settled) {
+      if (frame) {
+        if (this.owner) this.owner(frame);
+        else this.early.push(frame);
+      }
+      return;
+    }
+    if (!frame) {
+      this.fail(
+        new ClientError("protocol", "the gateway sent a frame that is not JSON", { stage: this.stage }),
+      );
+      return;
+    }
+    if (this.stage === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
+      this.stage = "hello";
+      const req = { type: "req", id: this.connectId, method: "connect", params: this.options.params() };
+      this.ws.send(JSON.stringify(req));
+      return;
+    }
+    if (frame.type !== "res" || frame.id !== this.connectId) return;
+    if (!frame.ok) {
+      // The gateway closes right after a refusal; report the refusal, not the close.
+      this.refusal = new RequestError(
+        "connect",
+        frame.error ?? { code: "UNAVAILABLE", message: "connect refused" },
+      );
+      this.fail(this.refusal);
+      return;
+    }
+    const hello = frame.payload as HelloOk | undefined;
+    if (hello?.type !== "hello-ok") {
+      this.fail(new ClientError("protocol", "connect answered without hello-ok", { stage: this.stage }));
+      return;
+    }
+    this.succeed(hello);
+  }
+
+  private succeed(hello: HelloOk): void {
+    this.settled = true;
+    this.stage = "open";
+    this.cleanup();
+    this.resolve({
+      ws: this.ws,
+      hello,
+      attach: (onFrame, onClose) => {
+        this.owner = onFrame;
+        this.ownerClose = onClose;
+        for (const f of this.early.splice(0)) onFrame(f);
+        if (this.closedEarly) onClose(this.closedEarly.code, this.closedEarly.reason);
+      },
     });
-    ws.on("error", (err) => {
-      socketError = err;
-    });
-    ws.on("message", (data) => {
-      const frame = parseFrame(data);
-      if (settled) {
-        if (frame) {
-          if (owner) owner(frame);
-          else early.push(frame);
-        }
-        return;
-      }
-      if (!frame)
-        return fail(new ClientError("protocol", "the gateway sent a frame that is not JSON", { stage }));
-      if (stage === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
-        stage = "hello";
-        ws.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params: options.params() }));
-        return;
-      }
-      if (frame.type !== "res" || frame.id !== connectId) return;
-      if (!frame.ok) {
-        // The gateway closes right after a refusal; report the refusal, not the close.
-        refusal = new RequestError(
-          "connect",
-          frame.error ?? { code: "UNAVAILABLE", message: "connect refused" },
-        );
-        return fail(refusal);
-      }
-      const hello = frame.payload as HelloOk | undefined;
-      if (hello?.type !== "hello-ok") {
-        return fail(new ClientError("protocol", "connect answered without hello-ok", { stage }));
-      }
-      settled = true;
-      stage = "open";
-      cleanup();
-      resolve({
-        ws,
-        hello,
-        attach(onFrame, onClose) {
-          owner = onFrame;
-          ownerClose = onClose;
-          for (const f of early.splice(0)) onFrame(f);
-          if (closedEarly) onClose(closedEarly.code, closedEarly.reason);
-        },
-      });
-    });
-    ws.on("close", (code, reasonBuf) => {
-      const reason = reasonBuf.toString();
-      if (settled) {
-        if (ownerClose) ownerClose(code, reason);
-        else closedEarly = { code, reason };
-        return;
-      }
-      if (refusal) return fail(refusal);
-      if (stage === "socket" || socketError) return fail(transportError(socketError, stage, options.url));
-      fail(ClientError.closed(code, reason, stage));
-    });
-  });
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.settled) {
+      if (this.ownerClose) this.ownerClose(code, reason);
+      else this.closedEarly = { code, reason };
+      return;
+    }
+    if (this.refusal) return this.fail(this.refusal);
+    if (this.stage === "socket" || this.socketError) {
+      return this.fail(transportError(this.socketError, this.stage, this.options.url));
+    }
+    this.fail(ClientError.closed(code, reason, this.stage));
+  }
+
+  private fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    this.ws.removeAllListeners("message");
+    // Keep an error listener: ws emits late errors on a terminated socket.
+    this.ws.on("error", () => {});
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    this.reject(err);
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+  }
 }
 
 /** A socket error before the WebSocket opened, in words ("connection refused", "HTTP 503"). */
