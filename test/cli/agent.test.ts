@@ -1,16 +1,17 @@
 // `keel agent -m`: one turn end to end (built CLI → real gateway process → fake OpenAI vendor).
 import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { CLI } from "../gateway/spawn.js";
-import { keel, lastUser, mockModelConfig, spawnGateway } from "./run.js";
+import { type FakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { CLI } from "../helpers/process.js";
+import { gatewayWithFakeVendor, type ProcessVendorGateway } from "../helpers/vendor-gateway.js";
+import { keel, lastUser } from "./run.js";
 
 let fake: FakeOpenAI;
-let gw: Awaited<ReturnType<typeof spawnGateway>>;
+let gw: ProcessVendorGateway;
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI({
-    script: (req) => {
+  gw = await gatewayWithFakeVendor(
+    (req) => {
       const text = lastUser(req.body);
       if (text.includes("FAIL")) {
         return step.status(400, {
@@ -28,12 +29,12 @@ beforeAll(async () => {
       }
       return step.reply(`Reply to: ${text}`);
     },
-  });
-  gw = await spawnGateway([], mockModelConfig(fake.url));
+    { mode: "process" },
+  );
+  fake = gw.fake;
 }, 30_000);
 afterAll(async () => {
   await gw?.[Symbol.asyncDispose]();
-  await fake?.close();
 });
 
 describe("keel agent", () => {

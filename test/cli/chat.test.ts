@@ -1,34 +1,34 @@
 // `keel chat` end to end, driven through a pipe: replies in order, history on open, Ctrl-C abort, errors.
 import { spawn, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { CLI } from "../gateway/spawn.js";
-import { keel, lastUser, keelInteractive, mockModelConfig, spawnGateway } from "./run.js";
+import { type FakeOpenAI, type FakeScript, step } from "../fixtures/fake-openai.js";
+import { CLI } from "../helpers/process.js";
+import { gatewayWithFakeVendor, type ProcessVendorGateway } from "../helpers/vendor-gateway.js";
+import { keel, lastUser, keelInteractive } from "./run.js";
 
 let fake: FakeOpenAI;
-let gw: Awaited<ReturnType<typeof spawnGateway>>;
+let gw: ProcessVendorGateway;
+
+const script: FakeScript = (req) => {
+  const text = lastUser(req.body);
+  if (text.includes("HANG")) return { type: "hang-after-headers", chunks: ["partial ", "answer"] };
+  if (text.includes("FAIL")) {
+    return step.status(400, {
+      error: {
+        message: "unsupported parameter",
+        type: "invalid_request_error",
+      },
+    });
+  }
+  return step.reply(`echo: ${text}`, { delayMs: 5 });
+};
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI({
-    script: (req) => {
-      const text = lastUser(req.body);
-      if (text.includes("HANG")) return { type: "hang-after-headers", chunks: ["partial ", "answer"] };
-      if (text.includes("FAIL")) {
-        return step.status(400, {
-          error: {
-            message: "unsupported parameter",
-            type: "invalid_request_error",
-          },
-        });
-      }
-      return step.reply(`echo: ${text}`, { delayMs: 5 });
-    },
-  });
-  gw = await spawnGateway([], mockModelConfig(fake.url));
+  gw = await gatewayWithFakeVendor(script, { mode: "process" });
+  fake = gw.fake;
 }, 30_000);
 afterAll(async () => {
   await gw?.[Symbol.asyncDispose]();
-  await fake?.close();
 });
 
 describe("keel chat (stdin not a TTY)", () => {
@@ -96,7 +96,7 @@ describe("keel chat (stdin not a TTY)", () => {
   });
 
   it("a gateway that goes away ends the chat with exit 1 and one line saying so", async () => {
-    const own = await spawnGateway([], mockModelConfig(fake.url));
+    const own = await gatewayWithFakeVendor(script, { mode: "process" });
     try {
       expect((await keel(["agent", "-m", "hi", "--session-key", "chat-lost"], own.env)).code).toBe(0);
       await using chat = keelInteractive(["chat", "--session-key", "chat-lost"], own.env);

@@ -3,8 +3,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "../gateway/spawn.js";
-import { keel, spawnGateway } from "./run.js";
+import { CLI, spawnGateway } from "../helpers/process.js";
+import { keel } from "./run.js";
 
 let gw: Awaited<ReturnType<typeof spawnGateway>>;
 beforeAll(async () => {

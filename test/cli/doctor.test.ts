@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../client/fake-server.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../fixtures/fake-openai.js";
-import { runKeel, tempDir } from "../gateway/spawn.js";
-import { keel, spawnGateway } from "./run.js";
+import { runKeel, tempDir } from "../helpers/process.js";
+import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
+import { keel } from "./run.js";
 
 interface Check {
   name: string;
@@ -165,9 +166,12 @@ describe("model refs at startup", () => {
   });
 
   it("an unlisted model id starts anyway: health/status carry the warning, /readyz stays 200, the log has it once", async () => {
-    await using gw = await spawnGateway([], {
-      models: { providers: { fake: { baseUrl: fake.url, apiKey: "sk-good", models: [{ id: "m1" }] } } },
-      agents: { defaults: { model: { primary: "fake/m1", fallbacks: ["fake/m9"] } } },
+    await using gw = await gatewayWithFakeVendor([], {
+      mode: "process",
+      provider: "fake",
+      models: ["m1"],
+      fake: { apiKey: "sk-good", models: ["m1", "served-only"] },
+      config: { agents: { defaults: { model: { primary: "fake/m1", fallbacks: ["fake/m9"] } } } },
     });
     const warning =
       'agents.defaults.model.fallbacks.0: model id "m9" is not in models.providers.fake.models (listed: m1); it is called with default limits';

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../client/fake-server.js";
 import { startGateway, TEST_TOKEN } from "../helpers/gateway.js";
-import { keel, spawnGateway } from "./run.js";
+import { spawnGateway } from "../helpers/process.js";
+import { keel } from "./run.js";
 
 /** No stack trace: every stderr line is a `keel:` line or its indented hint. */
 function expectOneLine(stderr: string) {

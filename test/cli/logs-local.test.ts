@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { freePort } from "../client/fake-server.js";
-import { runKeel, tempDir } from "../gateway/spawn.js";
+import { runKeel, tempDir } from "../helpers/process.js";
 import { keel, keelInteractive } from "./run.js";
 
 describe("keel logs with the gateway down", () => {

@@ -1,8 +1,7 @@
 // Test helper: runs the built `keel` CLI once and captures stdout, stderr and the exit code.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { CLI, runKeel, tempDir, waitFor } from "../gateway/spawn.js";
+import { existsSync } from "node:fs";
+import { CLI } from "../helpers/process.js";
 
 export interface Result {
   code: number | null;
@@ -29,45 +28,6 @@ export function keel(args: string[], env: Record<string, string> = {}, timeoutMs
       },
     );
   });
-}
-
-/**
- * A real gateway process (`keel gateway run --port 0`) in a temp state dir, ready to serve.
- * `config` is written to `<stateDir>/keel.json` first (e.g. models pointing at a fake vendor).
- */
-export async function spawnGateway(extra: string[] = [], config?: Record<string, unknown>) {
-  const dir = tempDir("keel-cli-test-");
-  if (config) writeFileSync(join(dir.path, "keel.json"), JSON.stringify(config, null, 2));
-  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra]);
-  const port = await running.port;
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${port}/startupz`).catch(() => undefined))?.status === 200,
-    15_000,
-    "gateway startup",
-  );
-  return {
-    port,
-    stateDir: dir.path,
-    pid: running.child.pid,
-    /** The env that points the CLI's local resolution (port from config) at this gateway. */
-    env: { KEEL_GATEWAY_PORT: String(port), KEEL_STATE_DIR: dir.path },
-    output: running.output,
-    async [Symbol.asyncDispose]() {
-      running.child.kill("SIGTERM");
-      await running.exited;
-      dir[Symbol.dispose]();
-    },
-  };
-}
-
-/** Gateway config whose default agent runs `mock/mock-model` on the fake vendor at `baseUrl`. */
-export function mockModelConfig(baseUrl: string): Record<string, unknown> {
-  return {
-    models: {
-      providers: { mock: { baseUrl, models: [{ id: "mock-model" }] } },
-    },
-    agents: { defaults: { model: "mock/mock-model" } },
-  };
 }
 
 /** A `keel` child with stdin as a pipe: write lines, wait for output, signal it, await its exit. */

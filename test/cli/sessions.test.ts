@@ -1,10 +1,10 @@
 // `keel sessions` list/show/reset/delete end to end, over sessions made by real turns.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { keel, mockModelConfig, spawnGateway, lastUser } from "./run.js";
+import { step } from "../fixtures/fake-openai.js";
+import { gatewayWithFakeVendor, type ProcessVendorGateway } from "../helpers/vendor-gateway.js";
+import { keel, lastUser } from "./run.js";
 
-let fake: FakeOpenAI;
-let gw: Awaited<ReturnType<typeof spawnGateway>>;
+let gw: ProcessVendorGateway;
 
 interface Row {
   key: string;
@@ -22,14 +22,10 @@ const turn = async (key: string, text: string) => {
 };
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI({
-    script: (req) => step.reply(`re: ${lastUser(req.body)}`),
-  });
-  gw = await spawnGateway([], mockModelConfig(fake.url));
+  gw = await gatewayWithFakeVendor((req) => step.reply(`re: ${lastUser(req.body)}`), { mode: "process" });
 }, 30_000);
 afterAll(async () => {
   await gw?.[Symbol.asyncDispose]();
-  await fake?.close();
 });
 
 describe("keel sessions", () => {

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { freePort } from "../client/fake-server.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../fixtures/fake-openai.js";
-import { CLI, tempDir } from "../gateway/spawn.js";
-import { keel, spawnGateway } from "./run.js";
+import { CLI, tempDir } from "../helpers/process.js";
+import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
+import { keel } from "./run.js";
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
@@ -146,16 +147,14 @@ describe("keel init on a terminal", () => {
 });
 
 describe("keel models", () => {
+  const goodModels = [{ id: "m1", contextWindow: 8192 }, { id: "m2" }];
+  const dead = (refused: number) => ({ baseUrl: `http://127.0.0.1:${refused}/v1`, models: [{ id: "x" }] });
   function modelsConfig(refused: number) {
     return {
       models: {
         providers: {
-          good: {
-            baseUrl: fake.url,
-            apiKey: "sk-good",
-            models: [{ id: "m1", contextWindow: 8192 }, { id: "m2" }],
-          },
-          dead: { baseUrl: `http://127.0.0.1:${refused}/v1`, models: [{ id: "x" }] },
+          good: { baseUrl: fake.url, apiKey: "sk-good", models: goodModels },
+          dead: dead(refused),
         },
       },
       agents: { defaults: { model: "good/m1" } },
@@ -168,7 +167,12 @@ describe("keel models", () => {
   ];
 
   it("from the running gateway's models.list, each with its provider's state", async () => {
-    await using gw = await spawnGateway([], modelsConfig(await freePort()));
+    await using gw = await gatewayWithFakeVendor([], {
+      mode: "process",
+      provider: "good",
+      fake: { apiKey: "sk-good", models: ["m1", "other"] },
+      config: { models: { providers: { good: { models: goodModels }, dead: dead(await freePort()) } } },
+    });
     const r = await keel(["models", "--json"], gw.env);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -180,14 +184,14 @@ describe("keel models", () => {
     expect(human.stdout).toMatch(/^model +provider +context +state$/m);
     expect(human.stdout).toMatch(/^good\/m1 +good +8,192 +ok$/m);
     expect(human.stdout).toMatch(/^dead\/x +dead +128,000 +provider unreachable \(connection refused/m);
-    const before = fake.requestCount;
+    const before = gw.fake.requestCount;
     const quiet = await keel(["models", "--json", "--no-probe"], gw.env);
     expect(JSON.parse(quiet.stdout).models.map((m: { state: string }) => m.state)).toEqual([
       "not probed",
       "not probed",
       "not probed",
     ]);
-    expect(fake.requestCount).toBe(before);
+    expect(gw.fake.requestCount).toBe(before);
   });
 
   it("with the gateway down: from the local config, saying so on stderr", async () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/lifecycle/logger.js";
-import { tempDir } from "./spawn.js";
+import { tempDir } from "../helpers/process.js";
 
 describe("logger", () => {
   it("masks secret values wherever they appear, and secret keys by name", async () => {

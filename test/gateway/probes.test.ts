@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { start } from "../../src/server/start.js";
-import { tempDir, waitFor } from "./spawn.js";
+import { eventually } from "../helpers/eventually.js";
+import { tempDir } from "../helpers/process.js";
 
 function probe(url: string, method = "GET"): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -111,7 +112,7 @@ describe("probes and startup steps", () => {
         return gate.promise;
       },
     });
-    await waitFor(() => waits.length > 0, 5_000, "the backoff wait");
+    await eventually(() => waits.length > 0, { message: "the backoff wait" });
     expect(waits).toEqual([10_000]);
     expect(await probe(`${gw.url}/healthz`)).toMatchObject({ status: 200 });
     expect(await probe(`${gw.url}/startupz`)).toEqual({

@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runKeel, tempDir } from "./spawn.js";
+import { runKeel, tempDir } from "../helpers/process.js";
 
 describe("keel gateway run (process)", () => {
   it("an invalid config exits 78 and lists every problem with its path", async () => {

@@ -12,6 +12,8 @@ export interface TestGateway {
   /** ws://127.0.0.1:PORT */
   url: string;
   stateDir: string;
+  /** The raw config handed to loadConfig (the test's `config` merged over port 0 and TEST_TOKEN). */
+  raw: Record<string, unknown>;
   loaded: LoadedConfig;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
     handle,
     url: handle.wsUrl,
     stateDir,
+    raw,
     loaded,
     [Symbol.asyncDispose]: async () => {
       await handle.close("test done");
