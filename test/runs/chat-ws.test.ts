@@ -1,27 +1,8 @@
 // Streamed chat end to end: a raw protocol-v4 client, a real gateway, a fake vendor on loopback.
 import { describe, expect, it } from "vitest";
-import { startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { startGateway } from "../helpers/gateway.js";
+import { step } from "../fixtures/fake-openai.js";
 import { type Frame, openClient } from "../helpers/ws.js";
-
-async function setup(script: Parameters<typeof startFakeOpenAI>[0] = {}) {
-  const fake = await startFakeOpenAI(script);
-  const gw = await startGateway({
-    config: {
-      models: { providers: { mock: { baseUrl: fake.url, models: [{ id: "mock-model" }] } } },
-      agents: { defaults: { model: "mock/mock-model" } },
-      runs: { deltaThrottleMs: 0 },
-    },
-  });
-  return {
-    fake,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw[Symbol.asyncDispose]();
-      await fake.close();
-    },
-  };
-}
+import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 
 const isChat = (runId: string, state?: string) => (f: Frame) =>
   f.type === "event" &&
@@ -31,10 +12,10 @@ const isChat = (runId: string, state?: string) => (f: Frame) =>
 
 describe("chat over WebSocket", () => {
   it("chat.send acks at once, streams chat/agent events in order, and chat.history shows both turns", async () => {
-    await using env = await setup({
-      script: [step.reply("Hello from the mock model.", { chunks: ["Hello", " from the mock model."] })],
-    });
-    await using s = await openClient(env.gw.url, { scopes: ["operator.read", "operator.write"] });
+    await using env = await gatewayWithFakeVendor([
+      step.reply("Hello from the mock model.", { chunks: ["Hello", " from the mock model."] }),
+    ]);
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
     const ack = await s.request("chat.send", {
       sessionKey: "main",
       message: "Say hello.",
@@ -81,8 +62,8 @@ describe("chat over WebSocket", () => {
   });
 
   it("agent answers twice on one id: accepted, then the final result", async () => {
-    await using env = await setup({ script: [step.reply("Hello via agent.")] });
-    await using s = await openClient(env.gw.url, { scopes: ["operator.read", "operator.write"] });
+    await using env = await gatewayWithFakeVendor([step.reply("Hello via agent.")]);
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
     s.send({
       type: "req",
       id: "a-1",
@@ -120,15 +101,15 @@ describe("chat over WebSocket", () => {
   });
 
   it("a socket closed mid-run does not end the run: it completes, is stored, and another client re-attaches", async () => {
-    await using env = await setup({
-      script: [step.reply("long answer here", { chunks: ["long ", "answer ", "here"], delayMs: 150 })],
-    });
-    const first = await openClient(env.gw.url, { scopes: ["operator.read", "operator.write"] });
+    await using env = await gatewayWithFakeVendor([
+      step.reply("long answer here", { chunks: ["long ", "answer ", "here"], delayMs: 150 }),
+    ]);
+    const first = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
     await first.request("chat.send", { sessionKey: "main", message: "go", idempotencyKey: "gone-1" });
     await first.next(isChat("gone-1", "delta"));
     first.close();
     await first.closed;
-    await using second = await openClient(env.gw.url, { scopes: ["operator.read"] });
+    await using second = await openClient(env.url, { scopes: ["operator.read"] });
     const mid = await second.request("chat.history", { sessionKey: "main" });
     expect(mid.payload.sessionInfo).toEqual({ hasActiveRun: true, activeRunIds: ["gone-1"] });
     expect(mid.payload.inFlightRun).toMatchObject({ runId: "gone-1", text: expect.stringContaining("long") });
@@ -136,15 +117,15 @@ describe("chat over WebSocket", () => {
     expect(final.payload.message.content[0].text).toBe("long answer here");
     const after = await second.request("chat.history", { sessionKey: "main" });
     expect(after.payload.messages.at(-1).content[0].text).toBe("long answer here");
-    expect(env.gw.handle.context.runs.stats().active).toBe(0);
+    expect(env.handle.context.runs.stats().active).toBe(0);
   });
 
   it("chat.abort stops the run, keeps the partial text, and needs the write scope", async () => {
-    await using env = await setup({ script: [{ type: "hang-after-headers", chunks: ["partial"] }] });
-    await using s = await openClient(env.gw.url, { scopes: ["operator.read", "operator.write"] });
+    await using env = await gatewayWithFakeVendor([{ type: "hang-after-headers", chunks: ["partial"] }]);
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
     await s.request("chat.send", { sessionKey: "main", message: "go", idempotencyKey: "ab-1" });
     await s.next(isChat("ab-1", "delta"));
-    await using reader = await openClient(env.gw.url, { scopes: ["operator.read"] });
+    await using reader = await openClient(env.url, { scopes: ["operator.read"] });
     const denied = await reader.request("chat.abort", { sessionKey: "main" });
     expect(denied.error).toMatchObject({
       code: "FORBIDDEN",
@@ -157,10 +138,10 @@ describe("chat over WebSocket", () => {
   });
 
   it("a provider failure reaches the client as a chat error with errorKind, and the gateway stays up", async () => {
-    await using env = await setup({
-      script: [step.status(429, { error: { message: "slow down" } }, { "retry-after": "3" })],
-    });
-    await using s = await openClient(env.gw.url, { scopes: ["operator.read", "operator.write"] });
+    await using env = await gatewayWithFakeVendor([
+      step.status(429, { error: { message: "slow down" } }, { "retry-after": "3" }),
+    ]);
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
     await s.request("chat.send", { sessionKey: "main", message: "go", idempotencyKey: "err-1" });
     const err = await s.next(isChat("err-1", "error"));
     expect(err.payload).toMatchObject({
@@ -172,32 +153,22 @@ describe("chat over WebSocket", () => {
   });
 
   it("past the per-session queue cap a chat.send gets a retryable overloaded error", async () => {
-    const fake = await startFakeOpenAI({ script: () => ({ type: "hang-after-headers" }) });
-    await using gw = await startGateway({
-      config: {
-        models: { providers: { mock: { baseUrl: fake.url, models: [{ id: "m" }] } } },
-        agents: { defaults: { model: "mock/m" } },
-        runs: { maxQueuePerSession: 1 },
-      },
+    await using gw = await gatewayWithFakeVendor(() => ({ type: "hang-after-headers" }), {
+      config: { runs: { maxQueuePerSession: 1 } },
     });
-    try {
-      await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
-      expect((await s.request("chat.send", { sessionKey: "q", message: "1", idempotencyKey: "q1" })).ok).toBe(
-        true,
-      );
-      expect((await s.request("chat.send", { sessionKey: "q", message: "2", idempotencyKey: "q2" })).ok).toBe(
-        true,
-      );
-      const third = await s.request("chat.send", { sessionKey: "q", message: "3", idempotencyKey: "q3" });
-      expect(third.error).toMatchObject({
-        code: "UNAVAILABLE",
-        retryable: true,
-        retryAfterMs: expect.any(Number),
-        details: { reason: "overloaded" },
-      });
-    } finally {
-      await gw.handle.close();
-      await fake.close();
-    }
+    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
+    expect((await s.request("chat.send", { sessionKey: "q", message: "1", idempotencyKey: "q1" })).ok).toBe(
+      true,
+    );
+    expect((await s.request("chat.send", { sessionKey: "q", message: "2", idempotencyKey: "q2" })).ok).toBe(
+      true,
+    );
+    const third = await s.request("chat.send", { sessionKey: "q", message: "3", idempotencyKey: "q3" });
+    expect(third.error).toMatchObject({
+      code: "UNAVAILABLE",
+      retryable: true,
+      retryAfterMs: expect.any(Number),
+      details: { reason: "overloaded" },
+    });
   });
 });

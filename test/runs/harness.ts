@@ -12,6 +12,7 @@ import { RunService } from "../../src/runs/service.js";
 import { openSqliteStore } from "../../src/sessions/sqlite.js";
 import type { SessionStore } from "../../src/sessions/store.js";
 import { type FakeScript, startFakeOpenAI } from "../fixtures/fake-openai.js";
+import { fakeVendorConfig } from "../helpers/vendor-gateway.js";
 
 export interface Emitted {
   event: string;
@@ -36,21 +37,20 @@ export async function engineHarness(options: HarnessOptions = {}) {
     maxRecorded: 100,
   });
   const raw = options.raw ?? {};
+  // The fixtures' vendor wiring (default agent on fake/m1, deltas unthrottled); `raw` adds providers,
+  // replaces `agents` keys whole (so `{agents: {defaults: {}}}` leaves the agent without a model)
+  // and merges `runs`.
+  const vendor = fakeVendorConfig(fake.url, { provider: "fake", models: ["m1", "m2"], apiKey: "sk-test" });
   const loaded = loadConfig({
     path: "/nonexistent",
     env: {},
     raw: {
-      models: {
-        providers: {
-          fake: { baseUrl: fake.url, apiKey: "sk-test", models: [{ id: "m1" }, { id: "m2" }] },
-          ...((raw["providers"] as object) ?? {}),
-        },
-      },
+      models: { providers: { ...vendor.models.providers, ...((raw["providers"] as object) ?? {}) } },
       agents: {
-        defaults: { model: "fake/m1", systemPrompt: "be brief" },
+        defaults: { ...vendor.agents.defaults, systemPrompt: "be brief" },
         ...((raw["agents"] as object) ?? {}),
       },
-      runs: { deltaThrottleMs: 0, ...((raw["runs"] as object) ?? {}) },
+      runs: { ...vendor.runs, ...((raw["runs"] as object) ?? {}) },
     },
   });
   const config = loaded.config;
@@ -107,16 +107,10 @@ export async function engineHarness(options: HarnessOptions = {}) {
   };
 }
 
-/** Resolves when the run has ended (its finished record exists). */
+/** Resolves with the run's finished record once it has ended (and persisted what it had). */
 export async function ended(runs: RunService, runId: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const f = runs.get(runId).finished;
-    if (f) return f;
-    const active = runs.get(runId).active;
-    if (active) {
-      await Promise.race([active.waitEnd(), new Promise((r) => setTimeout(r, 200))]);
-    } else await new Promise((r) => setTimeout(r, 5));
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not end`);
-  }
+  const result = await runs.wait(runId, { timeoutMs });
+  if (!result) throw new Error(`run ${runId} is unknown`);
+  if ("timeout" in result) throw new Error(`run ${runId} did not end within ${timeoutMs} ms`);
+  return result.finished;
 }

@@ -2,20 +2,17 @@
 // admission and the method handlers without a restart (what a reload will do).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { startFakeOpenAI, step } from "../fixtures/fake-openai.js";
-import { merge, startGateway, TEST_TOKEN } from "../helpers/gateway.js";
+import { step } from "../fixtures/fake-openai.js";
+import { merge } from "../helpers/gateway.js";
+import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { openClient } from "../helpers/ws.js";
 
 describe("live config", () => {
   it("a swapped config changes the system prompt of the next turn, the run limit and models.list", async () => {
-    await using fake = await startFakeOpenAI({ script: () => step.reply("ok") });
-    const base = {
-      gateway: { port: 0, auth: { mode: "token", token: TEST_TOKEN } },
-      models: { providers: { mock: { baseUrl: fake.url, models: [{ id: "mock-model" }] } } },
-      agents: { defaults: { model: "mock/mock-model", systemPrompt: "before" } },
-      runs: { deltaThrottleMs: 0 },
-    };
-    await using gw = await startGateway({ config: base });
+    await using gw = await gatewayWithFakeVendor(() => step.reply("ok"), {
+      config: { agents: { defaults: { systemPrompt: "before" } } },
+    });
+    const fake = gw.fake;
     await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
     const final = (runId: string) =>
       s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
@@ -24,7 +21,7 @@ describe("live config", () => {
     await final("lc-1");
     expect(fake.requests[0]?.body.messages[0]).toEqual({ role: "system", content: "before" });
 
-    const next = merge(base, {
+    const next = merge(gw.config, {
       models: { providers: { mock: { models: [{ id: "mock-model" }, { id: "added" }] } } },
       agents: { defaults: { systemPrompt: "after" } },
       runs: { maxConcurrent: 1 },
