@@ -1,13 +1,18 @@
 // GatewayClient against a real in-process gateway: connect, scopes, requests, errors, events, startup, close.
 import { Type } from "@sinclair/typebox";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CLIENT_PROTOCOL, type ClientStatus, connectParams, GatewayClient } from "../../src/client/client.js";
 import { ClientError, RequestError } from "../../src/client/errors.js";
 import { defineMethod } from "../../src/methods/registry.js";
 import { PROTOCOL_VERSION } from "../../src/protocol/frames.js";
-import { startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { step } from "../fixtures/fake-openai.js";
+import { eventually } from "../helpers/eventually.js";
 import { startGateway, TEST_TOKEN } from "../helpers/gateway.js";
+import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { freePort } from "./fake-server.js";
+
+/** The `ms` of each test.slow call that has answered, in order. */
+const answered: number[] = [];
 
 /** A method that answers after `ms` (for request timeouts), registered through start()'s `methods`. */
 const slow = defineMethod({
@@ -15,7 +20,9 @@ const slow = defineMethod({
   scope: "operator.read",
   params: Type.Object({ ms: Type.Integer() }, { additionalProperties: false }),
   handler: async (_ctx: unknown, p) => {
+    // The wait is the method's behaviour: a request that outlives the client's timeout.
     await new Promise((r) => setTimeout(r, p.ms));
+    answered.push(p.ms);
     return { waited: p.ms };
   },
 });
@@ -87,49 +94,42 @@ describe("GatewayClient against the real gateway", () => {
   it("times a request out on its own timeout and ignores the late answer", async () => {
     await using gw = await startGateway({ methods: [slow] as never });
     await using client = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
-    const t0 = Date.now();
     const err = await client.request("test.slow", { ms: 600 }, { timeoutMs: 150 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err).toMatchObject({ kind: "timeout" });
-    expect(Date.now() - t0).toBeLessThan(500);
-    await new Promise((r) => setTimeout(r, 600));
-    // The late res for the timed-out id arrived and was dropped; the next request still works.
+    // The client gave up before the gateway answered.
+    expect(answered).not.toContain(600);
+    await eventually(() => answered.includes(600), {
+      message: "the gateway to answer the timed-out request",
+    });
+    // The late res for the timed-out id arrived (it precedes the next answer on the socket) and was
+    // dropped; the next request still works.
     await expect(client.request("test.slow", { ms: 1 })).resolves.toEqual({ waited: 1 });
   });
 
   it("expectFinal skips the `accepted` answer of `agent` and resolves with the final one", async () => {
-    const fake = await startFakeOpenAI({ script: [step.reply("Hello from the mock model.")] });
-    try {
-      await using gw = await startGateway({
-        config: {
-          models: { providers: { mock: { baseUrl: fake.url, models: [{ id: "mock-model" }] } } },
-          agents: { defaults: { model: "mock/mock-model" } },
-        },
-      });
-      await using client = await GatewayClient.connect({
-        url: gw.url,
-        token: TEST_TOKEN,
-        scopes: ["operator.read", "operator.write"],
-      });
-      const accepted: unknown[] = [];
-      const final = await client.request<{ status: string; result: { payloads: { text: string }[] } }>(
-        "agent",
-        { message: "Say hello.", sessionKey: "client-test", idempotencyKey: "client-expect-final-1" },
-        { expectFinal: true, onAccepted: (p) => accepted.push(p), timeoutMs: 20_000 },
-      );
-      expect(accepted).toMatchObject([{ runId: "client-expect-final-1", status: "accepted" }]);
-      expect(final.status).toBe("ok");
-      expect(final.result.payloads[0]?.text).toBe("Hello from the mock model.");
-      // Without expectFinal the same method resolves on the ack.
-      const ack = await client.request<{ status: string }>("agent", {
-        message: "again",
-        sessionKey: "client-test",
-        idempotencyKey: "client-expect-final-2",
-      });
-      expect(ack.status).toBe("accepted");
-    } finally {
-      await fake.close();
-    }
+    await using gw = await gatewayWithFakeVendor([step.reply("Hello from the mock model.")]);
+    await using client = await GatewayClient.connect({
+      url: gw.url,
+      token: TEST_TOKEN,
+      scopes: ["operator.read", "operator.write"],
+    });
+    const accepted: unknown[] = [];
+    const final = await client.request<{ status: string; result: { payloads: { text: string }[] } }>(
+      "agent",
+      { message: "Say hello.", sessionKey: "client-test", idempotencyKey: "client-expect-final-1" },
+      { expectFinal: true, onAccepted: (p) => accepted.push(p), timeoutMs: 20_000 },
+    );
+    expect(accepted).toMatchObject([{ runId: "client-expect-final-1", status: "accepted" }]);
+    expect(final.status).toBe("ok");
+    expect(final.result.payloads[0]?.text).toBe("Hello from the mock model.");
+    // Without expectFinal the same method resolves on the ack.
+    const ack = await client.request<{ status: string }>("agent", {
+      message: "again",
+      sessionKey: "client-test",
+      idempotencyKey: "client-expect-final-2",
+    });
+    expect(ack.status).toBe("accepted");
   });
 
   it("delivers events to named and `*` listeners, and unsubscribes", async () => {
@@ -139,13 +139,15 @@ describe("GatewayClient against the real gateway", () => {
     const all: string[] = [];
     const off = client.on("tick", (p) => named.push(p));
     client.on("*", (_p, f) => all.push(f.event));
-    await new Promise((r) => setTimeout(r, 1_300));
-    expect(named.length).toBeGreaterThanOrEqual(1);
+    const ticks = () => all.filter((e) => e === "tick").length;
+    await eventually(() => named.length >= 1, { timeoutMs: 3_000, message: "a tick" });
     expect(named[0]).toMatchObject({ ts: expect.any(Number) });
     expect(all).toContain("tick");
     off();
     const before = named.length;
-    await new Promise((r) => setTimeout(r, 1_100));
+    // The `*` listener sees the next tick; the named one, unsubscribed, must not.
+    const seen = ticks();
+    await eventually(() => ticks() > seen, { timeoutMs: 3_000, message: "the next tick" });
     expect(named.length).toBe(before);
   });
 
@@ -155,14 +157,19 @@ describe("GatewayClient against the real gateway", () => {
       release = r;
     });
     await using gw = await startGateway({ waitReady: false, steps: [{ name: "held", run: () => held }] });
-    const t0 = Date.now();
-    setTimeout(release, 700);
+    let released = false;
+    // The step stays held for a while: the client's first connects are refused with startup-sidecars.
+    setTimeout(() => {
+      released = true;
+      release();
+    }, 700);
     await using client = await GatewayClient.connect({
       url: gw.url,
       token: TEST_TOKEN,
       connectTimeoutMs: 5_000,
     });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
+    // Connected only once the step was let go: it waited the startup out instead of failing.
+    expect(released).toBe(true);
     await expect(client.request("health")).resolves.toMatchObject({ ok: true });
   });
 
@@ -208,9 +215,9 @@ describe("GatewayClient against the real gateway", () => {
     const statuses: ClientStatus[] = [];
     client.onStatus((s) => statuses.push(s));
     await first[Symbol.asyncDispose]();
-    await vi.waitFor(() => expect(statuses.some((s) => s.type === "reconnecting")).toBe(true));
+    await eventually(() => expect(statuses.some((s) => s.type === "reconnecting")).toBe(true));
     await using second = await startGateway({ config: { gateway: { port } } });
-    await vi.waitFor(() => expect(statuses.at(-1)?.type).toBe("connected"), { timeout: 5_000 });
+    await eventually(() => expect(statuses.at(-1)?.type).toBe("connected"));
     expect(statuses[0]).toMatchObject({ type: "disconnected", code: 1012, willReconnect: true });
     await expect(client.request("status")).resolves.toMatchObject({ port: second.handle.port });
   });
@@ -226,8 +233,7 @@ describe("GatewayClient against the real gateway", () => {
       await using c2 = await GatewayClient.connect({ url: gw.url, token: TEST_TOKEN });
       expect(c2.connected).toBe(true);
     }
-    // Only the gateway's own presence entry remains once both clients are gone.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(gw.handle.context.connections.count()).toBe(0);
+    // No connection is left once both clients are gone (the gateway sees each close a moment later).
+    await eventually(() => expect(gw.handle.context.connections.count()).toBe(0));
   });
 });

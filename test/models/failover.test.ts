@@ -5,6 +5,7 @@ import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
 import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
 import { KIND_POLICY, type ModelError, type StreamEvent } from "../../src/models/types.js";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { eventually } from "../helpers/eventually.js";
 
 let first: FakeOpenAI;
 let second: FakeOpenAI;
@@ -140,7 +141,7 @@ describe("FailoverProvider", () => {
       deadlineMs: 10_000,
     });
     const pending = run(chain, controller.signal);
-    while (first.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => first.requests.length > 0, { message: "the first vendor to get the request" });
     controller.abort(reason);
     expect((await pending).error).toBe(reason);
     expect(second.requests).toHaveLength(0);

@@ -139,6 +139,7 @@ describe("openai-completions wire details", () => {
         "still open",
       );
       expect(await own.requests[0]!.outcome).toBe("complete");
+      // As above: the next turn starts after undici has put the socket back in its pool.
       await new Promise((resolve) => setTimeout(resolve, 10));
       await collect(provider);
       expect(own.requests[1]!.remotePort).toBe(own.requests[0]!.remotePort);

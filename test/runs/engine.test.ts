@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { step } from "../fixtures/fake-openai.js";
+import { eventually } from "../helpers/eventually.js";
 import { ended, engineHarness } from "./harness.js";
 
 describe("run engine over a fake vendor", () => {
@@ -73,8 +74,9 @@ describe("run engine over a fake vendor", () => {
       script: [{ type: "hang-after-headers", chunks: ["partial ", "text"] }],
     });
     await h.start("go", "ab-1");
-    await waitUntil(() =>
-      h.chat("ab-1").some((c) => c.state === "delta" && c.message.content[0].text === "partial text"),
+    await eventually(
+      () => h.chat("ab-1").some((c) => c.state === "delta" && c.message.content[0].text === "partial text"),
+      { message: "the partial text to stream" },
     );
     expect(h.runs.abort("agent:main:main")).toEqual(["ab-1"]);
     const f = await ended(h.runs, "ab-1");
@@ -179,11 +181,3 @@ describe("run engine over a fake vendor", () => {
     expect(f.error?.message).toContain("agents.defaults.model");
   });
 });
-
-async function waitUntil(fn: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { Run } from "../../src/runs/run.js";
 import { step } from "../fixtures/fake-openai.js";
+import { eventually } from "../helpers/eventually.js";
 import { fullGc } from "./gc.js";
 import { ended, engineHarness } from "./harness.js";
 
@@ -20,11 +21,13 @@ async function assertNothingLeft(h: Harness, runId: string, ref: WeakRef<Run>) {
   expect(runs.get(runId)).toEqual({});
   // A provider call still unwinding after the run ended (the stale path ends the run first) holds
   // it for a few ticks; past that, anything still holding it is a leak.
-  for (let i = 0; i < 50 && !collected(ref); i++) {
-    await fullGc();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(collected(ref)).toBe(true);
+  await eventually(
+    async () => {
+      await fullGc();
+      return collected(ref);
+    },
+    { timeoutMs: 2_000, intervalMs: 20, message: "the ended Run to be garbage-collected" },
+  );
 }
 
 /** Sync on purpose: deref() keeps its target alive until the current job ends. */
@@ -48,21 +51,21 @@ async function begin(h: Harness, runId: string, extra: object = {}): Promise<Wea
   return new WeakRef(adm.run);
 }
 
+/** Resolves once the run is inside its provider call: the model phase began and the vendor has the request. */
 async function streamed(h: Harness, runId: string) {
-  const deadline = Date.now() + 5_000;
-  while (
-    !h.events.some(
-      (e) =>
-        e.event === "agent" &&
-        e.payload.runId === runId &&
-        e.payload.stream === "lifecycle" &&
-        e.payload.data.phase === "model",
-    )
-  ) {
-    if (Date.now() > deadline) throw new Error("run never reached the model");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await new Promise((r) => setTimeout(r, 30));
+  await eventually(
+    () =>
+      h.events.some(
+        (e) =>
+          e.event === "agent" &&
+          e.payload.runId === runId &&
+          e.payload.stream === "lifecycle" &&
+          e.payload.data.phase === "model",
+      ),
+    { message: `run ${runId} to reach the model` },
+  );
+  // Each test here runs one turn on a fresh vendor: any request is this run's.
+  await eventually(() => h.fake.requestCount > 0, { message: "the vendor to get the request" });
 }
 
 describe("every terminal path frees the run (stability §8)", () => {

@@ -2,14 +2,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
 import { defineMethod } from "../../src/methods/registry.js";
+import { eventually } from "../helpers/eventually.js";
 import { startGateway } from "../helpers/gateway.js";
 import { type Frame, openClient, TestSocket } from "../helpers/ws.js";
+
+/** test.slow calls the gateway has begun handling. */
+let slowStarted = 0;
 
 const slow = defineMethod({
   name: "test.slow",
   scope: "operator.read",
   params: Type.Object({ ms: Type.Integer() }, { additionalProperties: false }),
   handler: async (_ctx: unknown, p) => {
+    slowStarted++;
+    // The wait is the method's behaviour: a request still in flight when the gateway closes.
     await sleep(p.ms);
     return { slept: p.ms };
   },
@@ -66,10 +72,11 @@ describe("events", () => {
       expect(bus.broadcast("test.blob", { blob }, { droppable: true }).dropped).toBe(1);
     rawSocket(s).resume();
     // Once drained, the next event arrives with a seq past the skipped ones.
-    for (;;) {
-      if (bus.broadcast("test.marker", {}, { droppable: true }).sent === 1) break;
-      await sleep(20);
-    }
+    await eventually(() => bus.broadcast("test.marker", {}, { droppable: true }).sent === 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      message: "the send buffer to drain",
+    });
     const marker: Frame = await s.event("test.marker", 10_000);
     const seqs = s.frames.filter((f) => f.seq !== undefined).map((f) => f.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
@@ -90,17 +97,19 @@ describe("events", () => {
     const r = gw.handle.context.events.broadcast("chat", { hello: 1 });
     expect(r.sent).toBe(1);
     await reader.event("chat");
-    await sleep(50);
-    expect(talker.frames.some((f) => f.event === "chat")).toBe(false);
     expect(gw.handle.context.events.broadcast("tick", { ts: 1 }).sent).toBe(2);
+    // Frames keep their order on a socket: had the chat event reached the talker, it came before this tick.
+    await talker.event("tick");
+    expect(talker.frames.some((f) => f.event === "chat")).toBe(false);
   });
 
   it("gateway close: in-flight requests finish, new ones get gateway-closing, then shutdown and 1012", async () => {
     const gw = await startGateway({ methods: [slow] });
     try {
       await using s = await openClient(gw.url);
+      const before = slowStarted;
       s.send({ type: "req", id: "slow", method: "test.slow", params: { ms: 400 } });
-      await sleep(50);
+      await eventually(() => slowStarted > before, { message: "the gateway to start the slow request" });
       const closing = gw.handle.close("maintenance");
       const shutdown = await s.event("shutdown");
       expect(shutdown.payload).toEqual({ reason: "maintenance" });
@@ -129,6 +138,7 @@ describe("events", () => {
     const closed = await mute.closed;
     expect([1001, 1006]).toContain(closed.code);
     expect(Date.now() - t0).toBeLessThan(2_000);
+    // The behaviour under test: the answering client survives more ping rounds (200 ms each).
     await sleep(500);
     expect((await good.request("health")).ok).toBe(true);
   });

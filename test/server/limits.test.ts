@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { connect as netConnect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
 import { startGateway } from "../helpers/gateway.js";
 import { openClient, TestSocket } from "../helpers/ws.js";
 
@@ -16,8 +17,7 @@ async function rawUpgrade(port: number): Promise<{ socket: Socket; received: () 
   socket.write(
     `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
-  const deadline = Date.now() + 5_000;
-  while (!data.includes("\r\n\r\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => data.includes("\r\n\r\n"), { message: "the upgrade response" });
   expect(data.toString()).toMatch(/^HTTP\/1.1 101/);
   return { socket, received: () => data };
 }
@@ -63,12 +63,11 @@ describe("frame size and handshake limits", () => {
       header.writeBigUInt64BE(BigInt(1024 * 1024), 2);
       randomBytes(4).copy(header, 10);
       socket.write(header);
-      const deadline = Date.now() + 3_000;
-      while (closeCode(received()) === undefined && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
       // Had the server waited to buffer the 1 MiB payload, no close frame could have come.
-      expect(closeCode(received())).toBe(1009);
+      await eventually(() => expect(closeCode(received())).toBe(1009), {
+        timeoutMs: 3_000,
+        message: "a close frame",
+      });
     } finally {
       socket.destroy();
     }
@@ -110,6 +109,7 @@ describe("frame size and handshake limits", () => {
   it("a connected client is not affected by the handshake timeout", async () => {
     await using gw = await startGateway({ config: { gateway: { handshakeTimeoutMs: 1_000 } } });
     await using s = await openClient(gw.url);
+    // The behaviour under test: nothing closes it while it outlives the 1 s handshake window.
     await new Promise((r) => setTimeout(r, 1_300));
     expect((await s.request("health")).ok).toBe(true);
   });
@@ -121,8 +121,8 @@ describe("frame size and handshake limits", () => {
     await expect(TestSocket.open(gw.url)).rejects.toThrow(/503/);
     a.close();
     await a.closed;
-    await new Promise((r) => setTimeout(r, 50));
-    await using c = await openClient(gw.url);
+    // The gateway frees the slot when it sees the close, a moment after the client does.
+    await using c = await eventually(() => openClient(gw.url), { message: "a slot to free up" });
     expect((await c.request("health")).ok).toBe(true);
     expect(b.frames[0].event).toBe("connect.challenge");
   });
