@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
 import { CLI, spawnGateway } from "../helpers/process.js";
 import { keel } from "./run.js";
 
@@ -106,7 +107,8 @@ describe("keel client commands against a running gateway (local target: port fro
     child.stdout.on("data", (d) => (out += d));
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     try {
-      await new Promise((r) => setTimeout(r, 800));
+      // The tail is printed: from here the follower polls from the cursor that page returned.
+      await eventually(() => out.length > 0, { message: "the follower's first page" });
       // A refused connect is logged by the gateway: a fresh line for the follower to pick up.
       await keel(["health", "--token", "wrong-token-for-follow"], gw.env);
       await expect.poll(() => out, { timeout: 5_000 }).toMatch(/connect refused: unauthorized/);

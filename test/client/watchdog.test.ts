@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { RECONNECT, reconnectDelay, startupRetryDelay } from "../../src/client/backoff.js";
 import { type ClientStatus, GatewayClient } from "../../src/client/client.js";
 import { describeClose } from "../../src/client/close-codes.js";
+import { eventually } from "../helpers/eventually.js";
 import { helloOk, startFakeGateway } from "./fake-server.js";
 
 describe("backoff math", () => {
@@ -35,11 +36,11 @@ describe("backoff math", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
       fake.sockets[0]!.close(1012, "service restart");
-      await vi.waitFor(() => expect(delays).toEqual([1_000]));
+      await eventually(() => expect(delays).toEqual([1_000]));
       for (const want of [2_000, 4_000]) {
         await vi.advanceTimersByTimeAsync(delays.at(-1)!);
         // The attempt runs on real sockets; wait for its failure to schedule the next one.
-        await vi.waitFor(() => expect(delays.at(-1)).toBe(want), { timeout: 3_000 });
+        await eventually(() => expect(delays.at(-1)).toBe(want), { timeoutMs: 3_000 });
       }
     } finally {
       vi.useRealTimers();
@@ -57,7 +58,7 @@ describe("tick watchdog and reconnect (scripted fake gateway)", () => {
     const statuses: ClientStatus[] = [];
     client.onStatus((s) => statuses.push(s));
     const t0 = Date.now();
-    await vi.waitFor(() => expect(statuses[0]).toBeDefined(), { timeout: 2_000 });
+    await eventually(() => expect(statuses[0]).toBeDefined(), { timeoutMs: 2_000 });
     const elapsed = Date.now() - t0;
     expect(statuses[0]).toMatchObject({ type: "disconnected", code: 4000, reason: "tick timeout" });
     expect(elapsed).toBeGreaterThanOrEqual(190);
@@ -73,6 +74,7 @@ describe("tick watchdog and reconnect (scripted fake gateway)", () => {
       ws.on("close", () => clearInterval(t));
     });
     await using client = await GatewayClient.connect({ url: fake.url, token: "t" });
+    // The behaviour under test: no close across six tick intervals (100 ms) of frames every 80 ms.
     await new Promise((r) => setTimeout(r, 600));
     expect(client.connected).toBe(true);
   });
@@ -89,7 +91,7 @@ describe("tick watchdog and reconnect (scripted fake gateway)", () => {
     const statuses: ClientStatus[] = [];
     client.onStatus((s) => statuses.push(s));
     fake.sockets[0]!.close(1012, "service restart");
-    await vi.waitFor(() => expect(statuses.map((s) => s.type)).toContain("connected"), { timeout: 3_000 });
+    await eventually(() => expect(statuses.map((s) => s.type)).toContain("connected"), { timeoutMs: 3_000 });
     expect(statuses.slice(0, 3)).toMatchObject([
       { type: "disconnected", code: 1012, willReconnect: true },
       { type: "reconnecting", attempt: 1, delayMs: 50 },
@@ -99,7 +101,7 @@ describe("tick watchdog and reconnect (scripted fake gateway)", () => {
     const event = (seq: number) => JSON.stringify({ type: "event", event: "presence", payload: {}, seq });
     fake.sockets[1]!.send(event(1));
     fake.sockets[1]!.send(event(4));
-    await vi.waitFor(() => expect(statuses.at(-1)).toMatchObject({ type: "gap", expected: 2, received: 4 }));
+    await eventually(() => expect(statuses.at(-1)).toMatchObject({ type: "gap", expected: 2, received: 4 }));
   });
 
   it("stops reconnecting when the gateway refuses the credentials", async () => {
@@ -119,8 +121,9 @@ describe("tick watchdog and reconnect (scripted fake gateway)", () => {
     const statuses: ClientStatus[] = [];
     client.onStatus((s) => statuses.push(s));
     fake.sockets[0]!.close(1012, "service restart");
-    await vi.waitFor(() => expect(statuses.at(-1)?.type).toBe("closed"), { timeout: 3_000 });
+    await eventually(() => expect(statuses.at(-1)?.type).toBe("closed"), { timeoutMs: 3_000 });
     expect(statuses.at(-1)).toMatchObject({ error: { detailCode: "AUTH_TOKEN_MISMATCH" } });
+    // Nothing more happens: ten reconnect delays (20 ms) pass without another attempt.
     await new Promise((r) => setTimeout(r, 200));
     expect(fake.sockets).toHaveLength(2);
     await client.close();

@@ -56,6 +56,9 @@ export interface GatewayProcess {
   url: string;
   stateDir: string;
   pid: number | undefined;
+  /** The child itself (send it a signal) and its exit. */
+  child: ChildProcess;
+  exited: Running["exited"];
   /** The env that points the CLI's local resolution (port from config) at this gateway. */
   env: Record<string, string>;
   /** Everything it printed so far (stdout and stderr). */
@@ -90,6 +93,8 @@ export async function spawnGateway(
       url: `ws://127.0.0.1:${port}`,
       stateDir: dir.path,
       pid: running.child.pid,
+      child: running.child,
+      exited: running.exited,
       env: { KEEL_GATEWAY_PORT: String(port), KEEL_STATE_DIR: dir.path },
       output: running.output,
       [Symbol.asyncDispose]: stop,

@@ -3,6 +3,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { GatewayError } from "../../src/protocol/errors.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "../../src/runs/run.js";
+import { eventually } from "../helpers/eventually.js";
 
 const runsConfig = (over: object = {}) => {
   const runs = loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000, ...over } } })
@@ -229,7 +230,10 @@ describe("RunRegistry memory policy", () => {
     }
     registry.sweep(Date.now() + 3_600_000);
     expect(releases).toBe(0); // still running: nothing is released mid-burst
-    while (registry.runs.size > 0) await new Promise((r) => setImmediate(r));
+    await eventually(() => registry.runs.size === 0, {
+      intervalMs: 1,
+      message: "every run of the burst to end",
+    });
     registry.sweep(Date.now() + 3_600_000);
     expect(releases).toBe(1);
     registry.sweep(Date.now() + 3_600_000);

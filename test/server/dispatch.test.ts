@@ -114,6 +114,7 @@ describe("core methods", () => {
     ]);
     const again = (await s.request("health")).payload;
     expect(again.ts).toBe(h.ts); // served from the cache
+    // Lets the millisecond clock move, so a fresh snapshot's ts is later than the cached one's.
     await new Promise((r) => setTimeout(r, 5));
     const probed = (await s.request("health", { probe: true })).payload;
     expect(probed.ts).toBeGreaterThan(h.ts);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startMaintenance, writeBatch } from "../../src/sessions/maintenance.js";
 import type { PruneResult } from "../../src/sessions/store.js";
+import { eventually } from "../helpers/eventually.js";
 import { tempSqliteStore } from "./helpers.js";
 
 const fixtures: Array<() => Promise<void>> = [];
@@ -12,15 +13,6 @@ async function setup(maintenance: Record<string, unknown>) {
   const fx = await tempSqliteStore({ session: { maintenance } });
   fixtures.push(fx.dispose);
   return fx;
-}
-
-/** Waits until `check` holds (polling), failing after `ms`. */
-async function until(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("session maintenance", () => {
@@ -35,7 +27,7 @@ describe("session maintenance", () => {
     await store.ensure("main", "hook:h1");
     await store.ensure("main", "agent:main:subagent:1");
     const live = async () => (await store.list({ limit: 100, agentId: "main" })).rows.map((r) => r.key);
-    await until(async () => (await live()).length === 11);
+    await eventually(async () => (await live()).length === 11, { message: "the cap to prune down to 11" });
     const keys = await live();
     expect(keys).toContain("agent:main:s0");
     expect(keys).toEqual(expect.arrayContaining(["cron:job", "hook:h1", "agent:main:subagent:1"]));
@@ -54,10 +46,13 @@ describe("session maintenance", () => {
       await new Promise((r) => setImmediate(r));
     };
     for (let i = 0; i < 105; i++) await create(i);
+    // The behaviour under test is that nothing happens: 5 over the cap is less than a batch.
     await new Promise((r) => setTimeout(r, 50));
     expect((await store.list({ limit: 1 })).total).toBe(105);
     for (let i = 105; i < 110; i++) await create(i);
-    await until(async () => (await store.list({ limit: 1 })).total === 100);
+    await eventually(async () => (await store.list({ limit: 1 })).total === 100, {
+      message: "one batch to be pruned",
+    });
     expect(pruned.reduce((n, r) => n + r.pruned, 0)).toBe(10);
     expect(pruned).toHaveLength(1);
   });
@@ -83,11 +78,15 @@ describe("session maintenance", () => {
     });
     await store.ensure("main", "agent:main:idle");
     await store.ensure("main", "agent:main:busy");
-    await until(async () => (await store.list({ limit: 10 })).total === 1, 4_000);
+    await eventually(async () => (await store.list({ limit: 10 })).total === 1, {
+      timeoutMs: 4_000,
+      message: "the timer to prune the idle session",
+    });
     expect((await store.list({ limit: 10 })).rows[0]?.key).toBe("agent:main:busy");
     m.dispose();
     const after = passes.length;
     await store.ensure("main", "agent:main:late");
+    // Past two 1 s intervals with the timer disposed: no pass may run.
     await new Promise((r) => setTimeout(r, 2_300));
     expect(passes.length).toBe(after);
     expect(await store.get("agent:main:late")).toBeDefined();
