@@ -83,12 +83,8 @@ export interface InProcessVendorGateway extends Common {
   loaded: TestGateway["loaded"];
 }
 
-/** A gateway process: `env` points the CLI at it, `output` is what it printed. */
-export interface ProcessVendorGateway extends Common {
-  pid: number | undefined;
-  env: Record<string, string>;
-  output: () => string;
-}
+/** A gateway process: `env` points the CLI at it, `output` is what it printed, `child` and `exited`. */
+export interface ProcessVendorGateway extends Common, Omit<GatewayProcess, keyof Common> {}
 
 /**
  * Starts the fake vendor with `script`, then a gateway whose default agent runs on it (provider
