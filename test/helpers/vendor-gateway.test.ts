@@ -1,8 +1,8 @@
 // gatewayWithFakeVendor: a turn reaches the fake in both modes, config merges over the wiring, dispose frees all.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { step } from "../fixtures/fake-openai.js";
-import { keel } from "../cli/run.js";
 import { gatewayWithFakeVendor } from "./vendor-gateway.js";
 import { openClient, TestSocket } from "./ws.js";
 
@@ -42,15 +42,22 @@ describe("gatewayWithFakeVendor", () => {
     expect(existsSync(gw.stateDir)).toBe(false);
   });
 
-  it("process mode: a real gateway process the CLI reaches through `env`, with the fake's apiKey wired in", async () => {
+  it("process mode: a real gateway process on the fake, with the fake's apiKey wired in", async () => {
     const gw = await gatewayWithFakeVendor([step.reply("from the process")], {
       mode: "process",
       fake: { apiKey: "sk-fixture" },
     });
     try {
-      const r = await keel(["agent", "-m", "hi"], gw.env);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe("from the process\n");
+      // No secret configured: the gateway process generated its token into the state dir.
+      const token = readFileSync(join(gw.stateDir, "gateway-token"), "utf8").trim();
+      await using s = await openClient(gw.url, {
+        auth: { token },
+        scopes: ["operator.read", "operator.write"],
+      });
+      await s.request("chat.send", { sessionKey: "main", message: "hi", idempotencyKey: "vg-2" });
+      const final = await s.next((f) => f.event === "chat" && f.payload.state === "final");
+      expect(final.payload.message.content[0].text).toBe("from the process");
+      expect(gw.env).toEqual({ KEEL_GATEWAY_PORT: String(gw.port), KEEL_STATE_DIR: gw.stateDir });
       expect(gw.fake.requests[0]?.headers.authorization).toBe("Bearer sk-fixture");
     } finally {
       await gw[Symbol.asyncDispose]();
