@@ -4,6 +4,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { CliError, EXIT } from "./errors.js";
 import { VERSION } from "./version.js";
 
+/** Set by `gateway run`: a closed stdout must not stop a gateway. */
+let keepRunningOnClosedPipe = false;
+
 /** Builds the command tree. Each command's action resolves with an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("keel")
@@ -28,6 +31,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
     .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
     .action(async (opts) => {
+      keepRunningOnClosedPipe = true;
       const { gatewayRun } = await import("./gateway-run.js");
       setExit(await gatewayRun(opts));
     });
@@ -236,6 +240,16 @@ async function main(argv: string[]): Promise<number> {
     );
     return EXIT.error;
   }
+}
+
+// A reader that went away (`keel status | head -1`) ends a command quietly, as git and ls do;
+// without this the write's EPIPE is an uncaught error with a stack trace. The gateway runs on:
+// its log file still gets every line.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    if (!keepRunningOnClosedPipe) process.exit(EXIT.ok);
+  });
 }
 
 main(process.argv).then((code) => {
