@@ -40,6 +40,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument("<method>", "method name, e.g. health, status, chat.history")
     .option("--params <json>", "method params as a JSON object", "{}")
     .option("--expect-final", "for methods that answer twice (agent): wait for the final answer")
+    .option("--verbose", "say on stderr what was added to the params (a generated idempotencyKey)")
     .action(async (method: string, opts) => {
       const { gatewayCall } = await import("./gateway-call.js");
       setExit(await gatewayCall(method, opts));
