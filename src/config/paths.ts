@@ -35,3 +35,8 @@ export function clientEnv(env: Env = process.env): ClientEnv {
 export function wantsColor(isTTY: boolean | undefined, env: Env = process.env): boolean {
   return Boolean(isTTY) && env["NO_COLOR"] === undefined && env["TERM"] !== "dumb";
 }
+
+/** Whether a terminal can show an animation redrawn in place (a spinner): a TTY that is not "dumb". */
+export function wantsAnimation(isTTY: boolean | undefined, env: Env = process.env): boolean {
+  return Boolean(isTTY) && env["TERM"] !== "dumb";
+}
