@@ -59,11 +59,11 @@ describe("keel agent: Ctrl-C", () => {
         gw.env,
       );
       // Mid-stream: the model already sent text, and it will send no more.
-      const delta = await waitFor(
+      const delta = (await waitFor(
         () => events.find((e) => e.sessionKey === "agent:main:sigint-1" && e.state === "delta"),
         20_000,
         "a streamed delta",
-      );
+      ))!;
       cli.child.kill("SIGINT");
       const { code } = await cli.exited;
       expect(code).toBe(130);
