@@ -174,7 +174,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 function clientCommand(cmd: Command, description: string, { json = true } = {}): Command {
   cmd
     .description(description)
-    .option("--url <url>", "gateway URL (default KEEL_GATEWAY_URL, else ws://127.0.0.1:<port from config>)")
+    .option(
+      "--url <url>",
+      "gateway URL (default KEEL_GATEWAY_URL, else the running local gateway's port, else the config's)",
+    )
     .option("--token <token>", "gateway token (default KEEL_GATEWAY_TOKEN, else the local config/token file)")
     .option(
       "--password <password>",
