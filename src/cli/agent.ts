@@ -117,6 +117,8 @@ function hintFor(kind: string | undefined): string {
       return "the provider is busy or limiting requests; try again shortly";
     case "timeout":
       return "the model did not answer in time; raise --timeout or agents.defaults.timeoutSeconds";
+    case "network":
+      return "the provider could not be reached: check its baseUrl in the config and that it is running";
     case "model_not_found":
     case "endpoint_not_found":
       return "check the model id and the provider's baseUrl in the config";

@@ -80,6 +80,7 @@ export class Turn {
       });
     } catch (err) {
       // Already ended (the send failed, or the run finished first): its own terminal event tells.
+      this.spinner.stop();
       this.options.write(`(abort failed: ${describe(err)})\n`);
     }
   }

@@ -137,6 +137,7 @@ describe("keel agent and keel chat off a terminal", () => {
     expect(a.code).toBe(1);
     const agentKind = /^keel: the agent run failed \(([a-z_]+)\)/.exec(a.stderr)?.[1];
     expect(agentKind).toBe("network");
+    expect(a.stderr).toContain("the provider could not be reached: check its baseUrl");
     await using chat = keelInteractive(["chat", "--agent", "broken", "--session-key", "dead-chat"], gw.env);
     chat.line("to a dead provider");
     chat.child.stdin!.end();
