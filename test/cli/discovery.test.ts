@@ -118,4 +118,20 @@ describe("local gateway discovery", () => {
       expect(await gw.exited).toEqual({ code: 0, signal: null });
     }
   });
+
+  it("a live lock whose port does not answer says so, instead of 'start it'", async () => {
+    using dir = tempDir("keel-discovery-");
+    const port = await closedPort();
+    // This test process is alive: the lock looks like a running gateway's.
+    writeFileSync(
+      join(dir.path, "gateway.lock"),
+      JSON.stringify({ pid: process.pid, port, host: "127.0.0.1" }),
+    );
+    const r = await keel(["health"], { KEEL_STATE_DIR: dir.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `keel: cannot reach the gateway at ws://127.0.0.1:${port} (connection refused)\n` +
+        `      the gateway of ${dir.path} recorded this port in its lock file but does not answer; \`keel logs\` shows what it did\n`,
+    );
+  });
 });
