@@ -82,7 +82,7 @@ describe("keel agent: Ctrl-C", () => {
     }
   });
 
-  it("SIGINT before the gateway answered still aborts that run once it is accepted", async () => {
+  it("SIGINT right as the model is asked (the ack may still be on its way) aborts the run all the same", async () => {
     const { client, events } = await observer();
     try {
       await using cli = keelInteractive(["agent", "-m", "HANG early", "--session-key", "sigint-2"], gw.env);
