@@ -5,6 +5,9 @@ import { CliError, EXIT } from "./errors.js";
 import { registerSetupCommands } from "./setup.js";
 import { VERSION } from "./version.js";
 
+/** Set by `gateway run`: a closed stdout must not stop a gateway. */
+let keepRunningOnClosedPipe = false;
+
 /** Builds the command tree. Each command's action resolves with an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("keel")
@@ -29,6 +32,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
     .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
     .action(async (opts) => {
+      keepRunningOnClosedPipe = true;
       const { gatewayRun } = await import("./gateway-run.js");
       setExit(await gatewayRun(opts));
     });
@@ -37,6 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument("<method>", "method name, e.g. health, status, chat.history")
     .option("--params <json>", "method params as a JSON object", "{}")
     .option("--expect-final", "for methods that answer twice (agent): wait for the final answer")
+    .option("--verbose", "say on stderr what was added to the params (a generated idempotencyKey)")
     .action(async (method: string, opts) => {
       const { gatewayCall } = await import("./gateway-call.js");
       setExit(await gatewayCall(method, opts));
@@ -171,7 +176,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 function clientCommand(cmd: Command, description: string, { json = true } = {}): Command {
   cmd
     .description(description)
-    .option("--url <url>", "gateway URL (default KEEL_GATEWAY_URL, else ws://127.0.0.1:<port from config>)")
+    .option(
+      "--url <url>",
+      "gateway URL (default KEEL_GATEWAY_URL, else the running local gateway's port, else the config's)",
+    )
     .option("--token <token>", "gateway token (default KEEL_GATEWAY_TOKEN, else the local config/token file)")
     .option(
       "--password <password>",
@@ -238,6 +246,16 @@ async function main(argv: string[]): Promise<number> {
     );
     return EXIT.error;
   }
+}
+
+// A reader that went away (`keel status | head -1`) ends a command quietly, as git and ls do;
+// without this the write's EPIPE is an uncaught error with a stack trace. The gateway runs on:
+// its log file still gets every line.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    if (!keepRunningOnClosedPipe) process.exit(EXIT.ok);
+  });
 }
 
 main(process.argv).then((code) => {

@@ -50,7 +50,7 @@ const rateLimit = obj(
 
 export const GatewaySchema = obj(
   {
-    port: int(18789, 0, 65535, "Port for WebSocket, HTTP probes and HTTP APIs (0 = any free port)", {
+    port: int(18789, 0, 65535, "Port for WebSocket and HTTP health probes (0 = any free port)", {
       env: "KEEL_GATEWAY_PORT",
     }),
     bind: Type.Union([Type.Literal("loopback"), Type.Literal("lan")], {

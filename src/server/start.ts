@@ -191,6 +191,12 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     throw err;
   }
   const port = boundPort(server);
+  // Local CLI commands look here first: `gateway run --port N` need not match the config.
+  try {
+    lock.recordListener({ port, host });
+  } catch (err) {
+    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
+  }
   const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
 
