@@ -4,6 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TSchema } from "@sinclair/typebox";
 import type { LoadedConfig } from "../config/load.js";
+import { type Mount, Router } from "../http/router.js";
+import type { Route } from "../http/types.js";
 import type { Config } from "../config/schema.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock } from "../lifecycle/lock.js";
@@ -13,7 +15,8 @@ import { Subsystems } from "../lifecycle/subsystems.js";
 import type { GatewayContext } from "../methods/context.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import type { EmitFn } from "../runs/events.js";
-import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
+import { HttpSurface, isWebSocketPath } from "./http.js";
+import { probeRoutes } from "./probes.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { buildProtocol } from "./services.js";
@@ -36,6 +39,10 @@ export interface StartOptions {
   events?: readonly string[];
   /** WebSocket keepalive ping interval (default 20 s); a client missing one pong round is dropped. */
   pingIntervalMs?: number;
+  /** HTTP route families served besides the probes, each with its mount (prefix, error body). */
+  routes?: readonly { routes: readonly Route[]; mount?: Mount }[];
+  /** Extra shutdown hooks; they run first, each bounded like the built-in ones (a test hangs one). */
+  shutdownHooks?: readonly ShutdownHook[];
 }
 
 export interface GatewayHandle {
@@ -58,7 +65,7 @@ export interface GatewayHandle {
 }
 
 /** Shutdown hooks run in reverse registration order, each bounded by the overall shutdown timeout. */
-type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
+export type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
 
 /** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
 export async function start(options: StartOptions): Promise<GatewayHandle> {
@@ -127,8 +134,8 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   for (const step of runtime.steps()) startup.add(step);
   for (const step of options.steps ?? []) startup.add(step);
 
-  const routes: HttpRoute[] = [
-    probeRoute({
+  const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") }).add(
+    probeRoutes({
       phase: () =>
         draining
           ? "draining"
@@ -139,8 +146,18 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
               : "starting",
       ready: () => subsystems.allSettled(),
     }),
-  ];
-  const server = createServer(httpHandler(routes, (err) => logger.error({ err }, "http handler failed")));
+  );
+  for (const family of options.routes ?? []) router.add(family.routes, family.mount);
+  const http = new HttpSurface(router, logger);
+  // Node 24.9+ reads shouldUpgradeCallback and sends other Upgrade requests to the request
+  // listener, body and all; Node 20 ignores it and the `upgrade` listener below answers them.
+  const server = createServer(
+    { shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url) } as object,
+    http.onRequest,
+  );
+  server.on("upgrade", (req, socket) => {
+    if (!isWebSocketPath(req.url)) http.answerUpgrade(req, socket);
+  });
   server.keepAliveTimeout = 5_000;
   hooks.push({ name: "http", run: () => closeServer(server) });
   // Runs after the sockets closed (hooks run in reverse): nothing can write to the store any more.
@@ -173,6 +190,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   });
   // First of all: end every run, persisting partial text, while clients can still see its events.
   hooks.push({ name: "runs", run: () => runtime.shutdownRuns() });
+  hooks.push(...(options.shutdownHooks ?? []));
 
   try {
     await listen(server, config.gateway.port, host);
@@ -207,13 +225,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       draining = true;
       clearTimeout(stableTimer);
       lifetime.abort(new Error(`gateway closing: ${reason}`));
-      for (const hook of [...hooks].reverse()) {
-        try {
-          await hook.run(reason);
-        } catch (err) {
-          logger.warn({ err, hook: hook.name }, "shutdown hook failed");
-        }
-      }
+      await runHooks([...hooks].reverse(), reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
       sentinel.markCleanExit();
       lock.release();
       logger.info({ reason }, "gateway stopped");
@@ -257,6 +269,29 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Runs the hooks in order within one deadline: each gets what is left of it. A hook that never
+ * settles is left behind with a warning; the later ones (the store, the listener) still run, and
+ * once the deadline has passed each is still started (its synchronous part runs) but not awaited.
+ */
+async function runHooks(hooks: readonly ShutdownHook[], reason: string, deadline: number, logger: Logger) {
+  for (const hook of hooks) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      const outcome = await Promise.race([Promise.resolve().then(() => hook.run(reason)), timedOut]);
+      if (outcome === "timeout")
+        logger.warn({ hook: hook.name }, "shutdown hook timed out; going on without it");
+    } catch (err) {
+      logger.warn({ err, hook: hook.name }, "shutdown hook failed");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 function closeServer(server: Server): Promise<void> {
