@@ -66,7 +66,8 @@ export class Connection {
   readonly browserOrigin: boolean;
   readonly origin: string | undefined;
   readonly originAllowed: boolean;
-  private readonly socket: Socket;
+  /** The upgrade's TCP socket (the one ws writes to). */
+  readonly socket: Socket;
 
   constructor(
     readonly ws: WebSocket,

@@ -41,7 +41,7 @@ export interface StartOptions {
   pingIntervalMs?: number;
   /** HTTP route families served besides the probes, each with its mount (prefix, error body). */
   routes?: readonly { routes: readonly Route[]; mount?: Mount }[];
-  /** Extra shutdown hooks; they run first, each bounded like the built-in ones (a test hangs one). */
+  /** Extra shutdown hooks: they run before the built-in ones (the last listed first), each bounded alike. */
   shutdownHooks?: readonly ShutdownHook[];
 }
 
