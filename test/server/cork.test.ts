@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Connections } from "../../src/server/connections.js";
 import { startGateway } from "../helpers/gateway.js";
 import { openClient } from "../helpers/ws.js";
 
@@ -6,7 +7,9 @@ describe("send path", () => {
   it("frames sent in one tick are corked on the upgrade's socket and leave together on the next", async () => {
     await using gw = await startGateway();
     await using s = await openClient(gw.url);
-    const [conn] = [...gw.handle.context.connections.all()];
+    // The context exposes a read-only view; the object behind it is the server's Connections.
+    const connections = gw.handle.context.connections as unknown as Connections;
+    const [conn] = [...connections.all()];
     if (!conn) throw new Error("no connection");
     expect(conn.socket.writableCorked).toBe(0);
     conn.sendEvent("test.one", { n: 1 });
