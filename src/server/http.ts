@@ -15,6 +15,9 @@ export function isWebSocketPath(url: string | undefined): boolean {
   return (q === -1 ? target : target.slice(0, q)) === WEBSOCKET_PATH;
 }
 
+/** How long a peer answered on an Upgrade socket gets to close it before it is destroyed. */
+const UPGRADE_LINGER_MS = 2_000;
+
 /** Serves the router on a Node HTTP server. */
 export class HttpSurface {
   constructor(
@@ -51,7 +54,13 @@ export class HttpSurface {
       incoming(req, controller.signal, null),
       (reply) => writeRawReply(socket, reply, req.method === "HEAD"),
       () => socket.destroy(),
-    );
+    ).then(() => {
+      // Node stopped reading this socket when it handed it over. Discard what the peer still
+      // sends so its FIN is seen, and give it a moment to close: a lingering half-open socket
+      // would otherwise hold server.close() at shutdown.
+      socket.resume();
+      setTimeout(() => socket.destroy(), UPGRADE_LINGER_MS).unref();
+    });
   }
 
   private async serve(

@@ -9,37 +9,48 @@ export interface RawResponse {
   raw: string;
 }
 
+function parse(data: string): RawResponse & { headEnd: number } {
+  const headEnd = data.indexOf("\r\n\r\n");
+  const head = headEnd === -1 ? data : data.slice(0, headEnd);
+  const [statusLine = "", ...headerLines] = head.split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const l of headerLines) {
+    const i = l.indexOf(":");
+    if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  const body = headEnd === -1 ? "" : data.slice(headEnd + 4);
+  return { status: Number(statusLine.split(" ")[1]), headers, body, raw: data, headEnd };
+}
+
 /**
- * Writes `request` (CRLF line ends added) and reads until the server closes the connection, or
- * until the header block is complete when `headOnly` (a 101 never closes on its own).
+ * Writes the request head (`lines`, CRLF-joined) and `body`, and resolves with the first
+ * response: complete once its content-length is in (or the header block, for HEAD and 101), or
+ * when the server closes. Whether the server keeps the connection open does not matter.
  */
-export function rawRequest(
-  port: number,
-  lines: string[],
-  options: { headOnly?: boolean } = {},
-): Promise<RawResponse> {
+export function rawRequest(port: number, lines: string[], body = ""): Promise<RawResponse> {
+  const headOnly = (lines[0] ?? "").startsWith("HEAD ");
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     let data = "";
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       socket.destroy();
-      const [head = "", ...rest] = data.split("\r\n\r\n");
-      const [statusLine = "", ...headerLines] = head.split("\r\n");
-      const headers: Record<string, string> = {};
-      for (const l of headerLines) {
-        const i = l.indexOf(":");
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(" ")[1]), headers, body: rest.join("\r\n\r\n"), raw: data });
+      const { headEnd: _, ...res } = parse(data);
+      resolve(res);
     };
     socket.setEncoding("utf8");
     socket.on("data", (d: string) => {
       data += d;
-      if (options.headOnly && data.includes("\r\n\r\n")) finish();
+      const res = parse(data);
+      if (res.headEnd === -1) return;
+      const length = Number(res.headers["content-length"] ?? Number.NaN);
+      if (headOnly || res.status === 101 || Buffer.byteLength(res.body) >= length) finish();
     });
     socket.on("end", finish);
     socket.on("error", reject);
-    socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+    socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
   });
 }
 

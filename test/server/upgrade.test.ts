@@ -39,17 +39,34 @@ describe("WebSocket upgrades only on the WebSocket path", () => {
     ]);
     expect([h2c.status, h2c.body]).toEqual([200, "completion"]);
     // A query string does not make the WebSocket path another path.
-    const ws = await rawRequest(port, ["GET /?x=1 HTTP/1.1", ...upgradeHeaders()], { headOnly: true });
+    const ws = await rawRequest(port, ["GET /?x=1 HTTP/1.1", ...upgradeHeaders()]);
     expect(ws.status).toBe(101);
   });
 
   it("the WebSocket path still upgrades and serves the protocol", async () => {
     await using gw = await startGateway();
-    const upgraded = await rawRequest(gw.handle.port, ["GET / HTTP/1.1", ...upgradeHeaders()], {
-      headOnly: true,
-    });
+    const upgraded = await rawRequest(gw.handle.port, ["GET / HTTP/1.1", ...upgradeHeaders()]);
     expect(upgraded.status).toBe(101);
     await using s = await openClient(gw.url);
     expect((await s.request("health")).ok).toBe(true);
+  });
+});
+
+describe("an Upgrade request with a body on another path", () => {
+  it("is answered (never 101, never hung): served on Node 24.9+, a 400 where Node parsed no body", async () => {
+    const echo: Route[] = [
+      { method: "POST", path: "/v1/echo", handler: async (ctx) => ({ status: 200, body: await ctx.body() }) },
+    ];
+    await using gw = await startGateway({ routes: [{ routes: echo }] });
+    const res = await rawRequest(
+      gw.handle.port,
+      ["POST /v1/echo HTTP/1.1", ...upgradeHeaders(), "Content-Length: 5"],
+      "hello",
+    );
+    if (res.status === 200) expect(res.body).toBe("hello");
+    else {
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).error.code).toBe("UPGRADE_WITH_BODY");
+    }
   });
 });
