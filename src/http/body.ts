@@ -12,25 +12,49 @@ export function bodyTooLarge(maxBytes: number): GatewayError {
 /**
  * Reads a body of at most `maxBytes`. A declared `content-length` over the cap fails before a
  * byte is read; a body that grows past it (chunked, or lying about its length) fails as soon as
- * it crosses, and the stream is not read further — the caller closes the connection.
+ * it crosses, and the stream is paused, not destroyed: the socket must stay up for the 413,
+ * which closes the connection itself (errorReply sets `connection: close`).
  */
-export async function readBody(
-  stream: Readable,
-  declared: string | undefined,
-  maxBytes: number,
-): Promise<Buffer> {
-  if (declared !== undefined && Number(declared) > maxBytes) throw bodyTooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > maxBytes) {
-      // Without this pause the rest of the body would keep arriving into a stream nobody reads.
-      stream.pause();
-      throw bodyTooLarge(maxBytes);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
+export function readBody(stream: Readable, declared: string | undefined, maxBytes: number): Promise<Buffer> {
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(bodyTooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > maxBytes) {
+        stop();
+        stream.pause();
+        reject(bodyTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(buf);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    // 'close' without 'end': the caller went away mid-body (not a handler bug, so no 500 log).
+    const onClose = () => {
+      stop();
+      reject(
+        new GatewayError("INVALID_REQUEST", "request body aborted", { details: { code: "BODY_ABORTED" } }),
+      );
+    };
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("error", onError);
+    stream.once("close", onClose);
+  });
 }

@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
 import { readBody } from "./body.js";
 import { defaultErrorBody, type ErrorBody, errorReply } from "./errors.js";
-import type { HttpMethod, Reply, RequestContext, Route } from "./types.js";
+import type { Reply, RequestContext, Route } from "./types.js";
 
 /** A request as the listener hands it over (from a normal request or an Upgrade one). */
 export interface IncomingRequest {
@@ -214,5 +214,3 @@ function decode(segment: string): string {
     return segment;
   }
 }
-
-export type { HttpMethod };
