@@ -130,6 +130,20 @@ export const GatewaySchema = obj(
       },
       "Crash-loop backoff before heavy startup work",
     ),
+    controlUi: obj(
+      {
+        allowedOrigins: Type.Array(
+          Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }),
+          {
+            default: [],
+            maxItems: 1_000,
+            description:
+              "Browser origins (scheme://host[:port]) allowed to connect besides the gateway's own; others are refused before auth",
+          },
+        ),
+      },
+      "Browser clients",
+    ),
   },
   "The gateway process and its one port",
   RESTART,

@@ -1,12 +1,12 @@
-// The one wiring point: builds every service, listens first, then runs the startup steps.
-import { randomUUID } from "node:crypto";
+// The one wiring point: builds every service in order, listens first, then runs the startup steps.
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { hostname, release } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
 import { LiveConfig } from "../config/source.js";
+import { type Mount, Router } from "../http/router.js";
+import type { Route } from "../http/types.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock, type StateLock } from "../lifecycle/lock.js";
 import { type Logger, silentLogger } from "../lifecycle/logger.js";
@@ -16,16 +16,20 @@ import type { GatewayContext } from "../methods/index.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
 import { configWarnings } from "../models/warnings.js";
-import type { PresenceEntry } from "../protocol/frames.js";
 import { VERSION } from "../version.js";
 import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
-import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
+import { HttpSurface, isWebSocketPath } from "./http.js";
+import { type ProbeState, probeRoutes } from "./probes.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
+import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
+import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
 import { SocketServer } from "./ws.js";
+
+export type { ShutdownHook };
 
 export interface StartOptions {
   config: Config;
@@ -45,6 +49,10 @@ export interface StartOptions {
   events?: readonly string[];
   /** WebSocket keepalive ping interval (default 20 s); a client missing one pong round is dropped. */
   pingIntervalMs?: number;
+  /** HTTP route families served besides the probes, each with its mount (prefix, error body). */
+  routes?: readonly { routes: readonly Route[]; mount?: Mount }[];
+  /** Extra shutdown hooks: they run before the built-in ones (the last listed first), each bounded alike. */
+  shutdownHooks?: readonly ShutdownHook[];
 }
 
 export interface GatewayHandle {
@@ -68,9 +76,6 @@ export interface GatewayHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Shutdown hooks run in list order, each bounded by the overall shutdown timeout. */
-type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
-
 /** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
 export async function start(options: StartOptions): Promise<GatewayHandle> {
   const { config, stateDir } = options;
@@ -79,7 +84,6 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   const source = new LiveConfig(config);
   const startup = new StartupSteps();
   const subsystems = new Subsystems();
-  const lifetime = new AbortController();
   let draining = false;
 
   // Pre-listen: these must hold before anything is served (a second gateway must not answer).
@@ -113,7 +117,10 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
   for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
 
-  const server = createServer();
+  const server = httpServer(options, logger, {
+    phase: () => probePhase(draining, startup),
+    ready: () => subsystems.allSettled(),
+  });
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
@@ -139,20 +146,6 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     runtime,
   });
   const registry = methodRegistry(options.methods ?? [], options.events ?? []);
-  const phase = () =>
-    draining
-      ? "draining"
-      : startup.phase === "ready"
-        ? "started"
-        : startup.phase === "failed"
-          ? "failed"
-          : "starting";
-  const routes: HttpRoute[] = [probeRoute({ phase, ready: () => subsystems.allSettled() })];
-  server.on(
-    "request",
-    httpHandler(routes, (err) => logger.error({ err }, "http handler failed")),
-  );
-  server.keepAliveTimeout = 5_000;
   const sockets = new SocketServer({
     server,
     ctx: context,
@@ -167,10 +160,11 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   });
   health.onRefresh(() => sockets.healthChanged());
 
-  // Run in this order at close: end every run (persisting partial text) while clients can still
-  // see its events; then `shutdown` and 1012 to every client; the health timer; the store, once
-  // no socket can write to it any more; last the listener.
+  // Run in this order at close, all under one deadline: end every run (persisting partial text)
+  // while clients can still see its events; then `shutdown` and 1012 to every client; the health
+  // timer; the store, once no socket can write to it any more; last the listener.
   const hooks: ShutdownHook[] = [
+    ...[...(options.shutdownHooks ?? [])].reverse(),
     { name: "runs", run: () => runtime.shutdownRuns() },
     {
       name: "websocket",
@@ -191,28 +185,15 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     throw err;
   }
   const port = boundPort(server);
-  // Local CLI commands look here first: `gateway run --port N` need not match the config.
-  try {
-    lock.recordListener({ port, host });
-  } catch (err) {
-    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
-  }
+  recordListener(lock, port, host, logger);
   const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
   logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
 
+  const lifetime = new AbortController();
   // Uptime long enough to count as stable: the next start is not part of a crash loop.
   const stableTimer = setTimeout(() => sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
   stableTimer.unref();
-
-  const ready = startup.run(lifetime.signal).then(
-    () => logger.info({ ms: Date.now() - startedAt }, "startup complete"),
-    (err: Error) => {
-      if (!lifetime.signal.aborted) logger.error({ err }, `startup failed: ${err.message}`);
-      throw err;
-    },
-  );
-  // Nobody may be awaiting `ready`; the failure is logged above and the caller decides.
-  ready.catch(() => {});
+  const ready = runStartup(startup, lifetime.signal, logger, startedAt);
 
   let closing: Promise<void> | undefined;
   const close = (reason = "shutdown"): Promise<void> => {
@@ -220,13 +201,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       draining = true;
       clearTimeout(stableTimer);
       lifetime.abort(new Error(`gateway closing: ${reason}`));
-      for (const hook of hooks) {
-        try {
-          await hook.run(reason);
-        } catch (err) {
-          logger.warn({ err, hook: hook.name }, "shutdown hook failed");
-        }
-      }
+      await runHooks(hooks, reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
       sentinel.markCleanExit();
       lock.release();
       logger.info({ reason }, "gateway stopped");
@@ -250,6 +225,47 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   };
 }
 
+/**
+ * The HTTP server: the probes and every route family on one router. Upgrades are only for the
+ * WebSocket path; Node 24.9+ reads shouldUpgradeCallback and sends other Upgrade requests to the
+ * request listener, body and all; Node 20 ignores it and the `upgrade` listener answers them.
+ */
+function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): Server {
+  const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
+  router.add(probeRoutes(probes));
+  for (const family of options.routes ?? []) router.add(family.routes, family.mount);
+  const http = new HttpSurface(router, logger);
+  const server = createServer(
+    { shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url) } as object,
+    http.onRequest,
+  );
+  server.on("upgrade", (req, socket) => {
+    if (!isWebSocketPath(req.url)) http.answerUpgrade(req, socket);
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+function probePhase(draining: boolean, startup: StartupSteps): ReturnType<ProbeState["phase"]> {
+  if (draining) return "draining";
+  if (startup.phase === "ready") return "started";
+  return startup.phase === "failed" ? "failed" : "starting";
+}
+
+/** Runs the startup steps in the background; `ready` settles with them (and is never unhandled). */
+function runStartup(startup: StartupSteps, signal: AbortSignal, logger: Logger, startedAt: number) {
+  const ready = startup.run(signal).then(
+    () => logger.info({ ms: Date.now() - startedAt }, "startup complete"),
+    (err: Error) => {
+      if (!signal.aborted) logger.error({ err }, `startup failed: ${err.message}`);
+      throw err;
+    },
+  );
+  // Nobody may be awaiting `ready`; the failure is logged above and the caller decides.
+  ready.catch(() => {});
+  return ready;
+}
+
 /** The gateway's secret; on failure the lock is released before the error leaves start(). */
 function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logger: Logger): GatewaySecret {
   let secret: GatewaySecret;
@@ -268,61 +284,13 @@ function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logg
   return secret;
 }
 
-/** The crash-loop wait: past the rapid-start threshold, sleep before any heavy startup work. */
-function restartBackoffStep(
-  sentinel: RestartSentinel,
-  startup: StartupSteps,
-  logger: Logger,
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
-): StartupStep {
-  return {
-    name: "restart-backoff",
-    run: async (signal) => {
-      const decision = sentinel.recordStart();
-      if (decision.note) logger.warn(decision.note);
-      if (decision.delayMs > 0) {
-        const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
-        startup.detail("restart-backoff", msg);
-        logger.warn({ rapidCount: decision.rapidCount, delayMs: decision.delayMs }, msg);
-        await sleep(decision.delayMs, signal);
-      }
-    },
-  };
-}
-
-/** The hooks subsystem's state: an invalid section disables it with the reason (stability §3). */
-function hooksStep(
-  config: Config,
-  loaded: LoadedInfo | undefined,
-  subsystems: Subsystems,
-  logger: Logger,
-): StartupStep {
-  return {
-    name: "hooks",
-    run: () => {
-      const result = loaded?.sections.hooks;
-      if (result && !result.ok) {
-        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-        subsystems.set("hooks", "disabled", reason);
-        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
-      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
-      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
-    },
-  };
-}
-
-/** The gateway's own presence entry (first in every presence list). */
-function selfPresence(startedAt: number): () => PresenceEntry {
-  const entry = {
-    ts: startedAt,
-    host: hostname(),
-    version: VERSION,
-    platform: `${process.platform} ${release()}`,
-    mode: "gateway",
-    reason: "self",
-    instanceId: randomUUID(),
-  };
-  return () => entry;
+/** Local CLI commands look in the lock first: `gateway run --port N` need not match the config. */
+function recordListener(lock: StateLock, port: number, host: string, logger: Logger): void {
+  try {
+    lock.recordListener({ port, host });
+  } catch (err) {
+    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
+  }
 }
 
 function boundPort(server: Server): number {
@@ -349,14 +317,5 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off("error", onError);
       resolve();
     });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    // Keep-alive sockets with a request in flight get a moment, then go.
-    setTimeout(() => server.closeAllConnections(), 1_000).unref();
   });
 }
