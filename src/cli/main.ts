@@ -16,6 +16,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
+  const gateway = registerGatewayCommands(program, setExit);
+  registerInspectCommands(program, setExit);
+  registerTurnCommands(program, setExit);
+  registerSessionCommands(program, setExit);
+  registerSetupCommands({ program, gateway, setExit, clientCommand });
+  return program;
+}
+
+type SetExit = (code: number) => void;
+
+/** `gateway run|call|status|probe`; returns the `gateway` command for setup's install/uninstall. */
+function registerGatewayCommands(program: Command, setExit: SetExit): Command {
   const gateway = program.command("gateway").description("run and inspect the gateway");
   gateway
     .command("run")
@@ -60,6 +72,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(await gatewayProbe(opts));
   });
 
+  return gateway;
+}
+
+/** `health`, `status`, `logs`, `config get`, `doctor`: what the gateway and this machine look like. */
+function registerInspectCommands(program: Command, setExit: SetExit): void {
   clientCommand(program.command("health"), "the gateway's health: startup, subsystems, memory, event loop")
     .option("--probe", "measure now instead of reading the cached snapshot")
     .action(async (opts) => {
@@ -89,6 +106,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await configGet(path, opts));
     });
 
+  clientCommand(
+    program.command("doctor"),
+    "check state dir, config, token, models and providers (probed), port and the running gateway",
+  ).action(async (opts) => {
+    const { doctor } = await import("./doctor.js");
+    setExit(await doctor(opts));
+  });
+}
+
+/** `agent` (one turn) and `chat` (a terminal chat). */
+function registerTurnCommands(program: Command, setExit: SetExit): void {
   clientCommand(program.command("agent"), "run one agent turn and print the reply (exit 1 if the turn fails)")
     .requiredOption("-m, --message <text>", "the message to send")
     .option("--agent <id>", "agent id (default: the configured default agent)")
@@ -120,7 +148,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { chat } = await import("./chat.js");
       setExit(await chat(opts));
     });
+}
 
+/** `sessions` and its `show|reset|delete`. */
+function registerSessionCommands(program: Command, setExit: SetExit): void {
   const sessions = clientCommand(
     program.command("sessions"),
     "list sessions (most recent first); show, reset or delete one",
@@ -160,16 +191,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { sessionsDelete } = await import("./sessions.js");
       setExit(await sessionsDelete(key, cmd.optsWithGlobals()));
     });
-
-  clientCommand(
-    program.command("doctor"),
-    "check state dir, config, token, models and providers (probed), port and the running gateway",
-  ).action(async (opts) => {
-    const { doctor } = await import("./doctor.js");
-    setExit(await doctor(opts));
-  });
-  registerSetupCommands({ program, gateway, setExit, clientCommand });
-  return program;
 }
 
 /** Adds the flags every client command shares (target, credentials, budget, output). */

@@ -137,6 +137,7 @@ export const GatewaySchema = obj(
           {
             default: [],
             maxItems: 1_000,
+            reload: "hot",
             description:
               "Browser origins (scheme://host[:port]) allowed to connect besides the gateway's own; others are refused before auth",
           },

@@ -78,22 +78,84 @@ export interface GatewayHandle {
 
 /** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
 export async function start(options: StartOptions): Promise<GatewayHandle> {
-  const { config, stateDir } = options;
+  const { config } = options;
   const logger = options.logger ?? silentLogger();
+  const g = assemble(options, logger);
+  try {
+    await listen(g.server, config.gateway.port, g.host);
+  } catch (err) {
+    g.health.close();
+    await g.sockets.close({ reason: "listen failed", drainMs: 0 });
+    g.lock.release();
+    throw err;
+  }
+  const port = boundPort(g.server);
+  recordListener(g.lock, port, g.host, logger);
+  const shownHost = g.host === "0.0.0.0" ? "127.0.0.1" : g.host;
+  logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
+
+  const lifetime = new AbortController();
+  // Uptime long enough to count as stable: the next start is not part of a crash loop.
+  const stableTimer = setTimeout(() => g.sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
+  stableTimer.unref();
+  const ready = runStartup(g.startup, lifetime.signal, logger, g.startedAt);
+
+  let closing: Promise<void> | undefined;
+  const close = (reason = "shutdown"): Promise<void> => {
+    closing ??= (async () => {
+      g.state.draining = true;
+      clearTimeout(stableTimer);
+      lifetime.abort(new Error(`gateway closing: ${reason}`));
+      await runHooks(g.hooks, reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
+      g.sentinel.markCleanExit();
+      g.lock.release();
+      logger.info({ reason }, "gateway stopped");
+    })();
+    return closing;
+  };
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    wsUrl: `ws://${shownHost}:${port}`,
+    port,
+    ready,
+    startup: g.startup,
+    subsystems: g.subsystems,
+    secret: g.secret,
+    config: g.source,
+    context: g.context,
+    registry: g.registry,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/**
+ * Every service of one gateway, built in order, each handed what it needs; nothing is patched in
+ * afterwards: first the process-level parts, then the surfaces over them.
+ */
+function assemble(options: StartOptions, logger: Logger) {
+  const core = buildCore(options, logger);
+  return { ...core, ...buildSurfaces(core, options, logger) };
+}
+
+/**
+ * The lock, secret and sentinel (a second gateway must not get past these), health, the
+ * connection set, and the runtime whose startup steps build the store, models and runs.
+ */
+function buildCore(options: StartOptions, logger: Logger) {
+  const { config, stateDir } = options;
   const startedAt = Date.now();
+  const state = { draining: false };
   const source = new LiveConfig(config);
   const startup = new StartupSteps();
   const subsystems = new Subsystems();
-  let draining = false;
-
-  // Pre-listen: these must hold before anything is served (a second gateway must not answer).
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireStateLock(stateDir);
   const secret = secretOrRelease(config, stateDir, lock, logger);
   // Once per start; health and status carry the same lines for as long as the config holds.
   for (const warning of configWarnings(config)) logger.warn(warning);
   const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
-
   const health = new HealthMonitor({
     startedAt,
     startup,
@@ -116,9 +178,27 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
   for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
+  return {
+    startedAt,
+    state,
+    source,
+    startup,
+    subsystems,
+    lock,
+    secret,
+    sentinel,
+    health,
+    connections,
+    runtime,
+  };
+}
 
+/** The HTTP server, the handlers' services, the method registry, the WebSocket layer, the shutdown order. */
+function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
+  const { config, stateDir } = options;
+  const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
   const server = httpServer(options, logger, {
-    phase: () => probePhase(draining, startup),
+    phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
   });
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
@@ -129,13 +209,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       version: VERSION,
       startedAt,
       stateDir,
-      listener: {
-        host,
-        bind: config.gateway.bind,
-        get port() {
-          return boundPort(server);
-        },
-      },
+      listener: listenerInfo(server, host, config),
       authMode: secret.mode,
     },
     logger,
@@ -159,7 +233,6 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     maxInFlight: config.gateway.maxInFlightPerConnection,
   });
   health.onRefresh(() => sockets.healthChanged());
-
   // Run in this order at close, all under one deadline: end every run (persisting partial text)
   // while clients can still see its events; then `shutdown` and 1012 to every client; the health
   // timer; the store, once no socket can write to it any more; last the listener.
@@ -175,53 +248,17 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     { name: "sessions", run: () => runtime.closeStore() },
     { name: "http", run: () => closeServer(server) },
   ];
+  return { server, host, context, registry, sockets, hooks };
+}
 
-  try {
-    await listen(server, config.gateway.port, host);
-  } catch (err) {
-    health.close();
-    await sockets.close({ reason: "listen failed", drainMs: 0 });
-    lock.release();
-    throw err;
-  }
-  const port = boundPort(server);
-  recordListener(lock, port, host, logger);
-  const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
-  logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
-
-  const lifetime = new AbortController();
-  // Uptime long enough to count as stable: the next start is not part of a crash loop.
-  const stableTimer = setTimeout(() => sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
-  stableTimer.unref();
-  const ready = runStartup(startup, lifetime.signal, logger, startedAt);
-
-  let closing: Promise<void> | undefined;
-  const close = (reason = "shutdown"): Promise<void> => {
-    closing ??= (async () => {
-      draining = true;
-      clearTimeout(stableTimer);
-      lifetime.abort(new Error(`gateway closing: ${reason}`));
-      await runHooks(hooks, reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
-      sentinel.markCleanExit();
-      lock.release();
-      logger.info({ reason }, "gateway stopped");
-    })();
-    return closing;
-  };
-
+/** Where the gateway listens; the port is read from the bound socket (0 until it listens). */
+function listenerInfo(server: Server, host: string, config: Config) {
   return {
-    url: `http://${shownHost}:${port}`,
-    wsUrl: `ws://${shownHost}:${port}`,
-    port,
-    ready,
-    startup,
-    subsystems,
-    secret,
-    config: source,
-    context,
-    registry,
-    close,
-    [Symbol.asyncDispose]: () => close(),
+    host,
+    bind: config.gateway.bind,
+    get port() {
+      return boundPort(server);
+    },
   };
 }
 
