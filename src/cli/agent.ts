@@ -1,10 +1,12 @@
 // `keel agent -m <text>`: one agent turn through the `agent` method, waiting for its final answer.
 import { randomUUID } from "node:crypto";
+import type { GatewayClient } from "../client/client.js";
+import { runAgentTurn } from "./agent-turn.js";
 import { CliError, EXIT } from "./errors.js";
 import { Out } from "./output.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
-import { type ChatEvent, StreamPrinter } from "./transcript.js";
+import { StreamPrinter } from "./transcript.js";
 
 export interface AgentFlags extends ClientFlags {
   message: string;
@@ -34,23 +36,10 @@ export async function agent(flags: AgentFlags): Promise<number> {
   // Streaming is for a person watching; a pipe or a file gets the final text once, whole.
   const stream = flags.json !== true && process.stdout.isTTY === true;
   const printer = new StreamPrinter((t) => process.stdout.write(t));
+  const timeoutMs = flags.timeout === undefined ? DEFAULT_WAIT_MS : flags.timeout + ANSWER_GRACE_MS;
   const final = await withGateway(flags, { scopes: ["operator.read", "operator.write"] }, async (client) => {
-    // runId equals the idempotencyKey, so events can be matched before the ack arrives.
-    const off = stream
-      ? client.on("chat", (payload) => {
-          const e = payload as ChatEvent;
-          if (e.runId === params.idempotencyKey && e.state === "delta") printer.event(e);
-        })
-      : () => {};
-    try {
-      const timeoutMs = flags.timeout === undefined ? DEFAULT_WAIT_MS : flags.timeout + ANSWER_GRACE_MS;
-      return await client.request<AgentFinal>("agent", params, {
-        expectFinal: true,
-        timeoutMs,
-      });
-    } finally {
-      off();
-    }
+    if (flags.model !== undefined) await assertConfiguredModel(client, flags.model);
+    return runAgentTurn(client, { params, timeoutMs, printer: stream ? printer : undefined });
   });
   const text = replyText(final);
   if (final.status !== "ok") {
@@ -68,7 +57,27 @@ export function replyText(final: AgentFinal): string {
   return (final.result?.payloads ?? []).map((p) => p.text ?? "").join("\n");
 }
 
-function agentParams(flags: AgentFlags): Record<string, unknown> {
+/**
+ * Refuses a `--model` the gateway has not configured before anything is sent: the turn would only
+ * fail later, and the configured refs are what the user can pick from.
+ */
+async function assertConfiguredModel(client: GatewayClient, ref: string): Promise<void> {
+  const { models = [] } = await client.request<{ models?: { id: string; provider: string }[] }>(
+    "models.list",
+    {},
+  );
+  const refs = models.map((m) => `${m.provider}/${m.id}`);
+  if (refs.includes(ref)) return;
+  throw new CliError(
+    `--model ${ref} is not configured on the gateway; ${refs.length > 0 ? `configured: ${refs.join(", ")}` : "no models are configured"}`,
+    EXIT.usage,
+    refs.length > 0
+      ? `use one of those, or add it under models.providers.<id>.models in the config`
+      : "add a provider with its models under models.providers in the config",
+  );
+}
+
+function agentParams(flags: AgentFlags): Record<string, unknown> & { idempotencyKey: string } {
   if (flags.message.trim() === "") {
     throw new CliError("the message is empty", EXIT.usage, 'example: keel agent -m "Summarize the news"');
   }
@@ -108,6 +117,8 @@ function hintFor(kind: string | undefined): string {
       return "the provider is busy or limiting requests; try again shortly";
     case "timeout":
       return "the model did not answer in time; raise --timeout or agents.defaults.timeoutSeconds";
+    case "network":
+      return "the provider could not be reached: check its baseUrl in the config and that it is running";
     case "model_not_found":
     case "endpoint_not_found":
       return "check the model id and the provider's baseUrl in the config";

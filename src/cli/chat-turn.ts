@@ -1,6 +1,7 @@
 // One turn of `keel chat`: chat.send, the reply streamed from `chat` events of its runId, abort on request.
 import { randomUUID } from "node:crypto";
 import type { GatewayClient } from "../client/client.js";
+import { Spinner } from "./spinner.js";
 import { type ChatEvent, messageText, StreamPrinter } from "./transcript.js";
 
 /** How a turn ended. `cancelled`: the chat stopped waiting (quit, or the connection was lost). */
@@ -25,6 +26,8 @@ export class Turn {
   readonly done: Promise<TurnEnd>;
   private settle!: (end: TurnEnd) => void;
   private readonly printer: StreamPrinter;
+  /** Until the first token; draws only when stderr is a terminal. */
+  private readonly spinner = new Spinner();
   private sent: Promise<unknown> | undefined;
   private aborting = false;
   private finished = false;
@@ -56,6 +59,7 @@ export class Turn {
       ...(agentId ? { agentId } : {}),
     });
     this.sent.catch((err: unknown) => this.end({ state: "error", errorMessage: describe(err) }));
+    this.spinner.start();
     return this.done;
   }
 
@@ -76,6 +80,7 @@ export class Turn {
       });
     } catch (err) {
       // Already ended (the send failed, or the run finished first): its own terminal event tells.
+      this.spinner.stop();
       this.options.write(`(abort failed: ${describe(err)})\n`);
     }
   }
@@ -87,6 +92,8 @@ export class Turn {
 
   private onEvent(e: ChatEvent): void {
     if (e.runId !== this.runId) return;
+    // Erased before any text, so the reply starts on a clean line.
+    if (e.state !== "status") this.spinner.stop();
     switch (e.state) {
       case "delta":
         this.printer.event(e);
@@ -102,11 +109,10 @@ export class Turn {
       case "error": {
         const errorMessage = e.errorMessage ?? "the run failed";
         if (this.printer.active) this.printer.finish(messageText(e.message));
-        this.end({
-          state: "error",
-          errorMessage,
-          ...(e.errorKind ? { errorKind: e.errorKind } : {}),
-        });
+        // `errorKind` is the protocol's closed set (a dead provider is `unknown` there); Keel's
+        // full kind is in details, and it is what `keel agent` shows too.
+        const errorKind = e.details?.kind ?? e.errorKind;
+        this.end({ state: "error", errorMessage, ...(errorKind ? { errorKind } : {}) });
         return;
       }
     }
@@ -116,6 +122,7 @@ export class Turn {
     // Later events or a late rejection of this turn must not print again.
     if (this.finished) return;
     this.finished = true;
+    this.spinner.stop();
     if (end.state === "error") {
       this.options.write(`error${end.errorKind ? ` (${end.errorKind})` : ""}: ${end.errorMessage}\n`);
     }

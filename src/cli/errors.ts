@@ -1,7 +1,7 @@
 // Errors the CLI turns into one line and an exit code (only main.ts prints and exits).
 
-/** Exit codes: 0 ok, 1 error, 2 usage, 78 config. */
-export const EXIT = { ok: 0, error: 1, usage: 2, config: 78 } as const;
+/** Exit codes: 0 ok, 1 error, 2 usage, 78 config, 130 interrupted (Ctrl-C, as shells report SIGINT). */
+export const EXIT = { ok: 0, error: 1, usage: 2, config: 78, interrupted: 130 } as const;
 
 export class CliError extends Error {
   readonly exitCode: number;

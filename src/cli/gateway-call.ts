@@ -1,6 +1,8 @@
 // `keel gateway call <method>`: one raw RPC, the payload printed as JSON.
+import { randomUUID } from "node:crypto";
 import type { Scope } from "../protocol/scopes.js";
 import { CliError, EXIT } from "./errors.js";
+import { methodsRequiringIdempotencyKey } from "./idempotency.js";
 import { Out } from "./output.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
@@ -8,6 +10,8 @@ import type { ClientFlags } from "./target.js";
 export interface CallFlags extends ClientFlags {
   params?: string;
   expectFinal?: boolean;
+  /** Says on stderr what the CLI added to the params. */
+  verbose?: boolean;
 }
 
 /** Request timeout of `--expect-final` calls without --timeout: an agent run may take minutes. */
@@ -15,7 +19,7 @@ const EXPECT_FINAL_TIMEOUT_MS = 600_000;
 
 /** Calls `method` with `--params` (a JSON object) and prints the result. */
 export async function gatewayCall(method: string, flags: CallFlags): Promise<number> {
-  const params = parseParams(flags.params);
+  const params = withIdempotencyKey(method, parseParams(flags.params), flags.verbose === true);
   const out = new Out();
   const payload = await withGateway(flags, { scopes: scopesFor(method) }, (client) =>
     client.request(method, params, {
@@ -59,7 +63,22 @@ export function scopesFor(method: string): Scope[] {
   return ["operator.read", "operator.write", "operator.admin"];
 }
 
-function parseParams(text: string | undefined): unknown {
+/**
+ * Adds a fresh idempotencyKey when the method's schema requires one and the params lack it, as
+ * `keel agent` and `keel chat` do: the key is what makes a retried call not start a second run.
+ */
+export function withIdempotencyKey(
+  method: string,
+  params: Record<string, unknown>,
+  verbose: boolean,
+): Record<string, unknown> {
+  if (params["idempotencyKey"] !== undefined || !methodsRequiringIdempotencyKey().has(method)) return params;
+  const idempotencyKey = randomUUID();
+  if (verbose) process.stderr.write(`keel: ${method} requires an idempotencyKey; using ${idempotencyKey}\n`);
+  return { ...params, idempotencyKey };
+}
+
+function parseParams(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   let value: unknown;
   try {
@@ -74,5 +93,5 @@ function parseParams(text: string | undefined): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new CliError("--params must be a JSON object", EXIT.usage, `example: --params '{"probe":true}'`);
   }
-  return value;
+  return value as Record<string, unknown>;
 }

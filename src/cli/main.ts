@@ -5,6 +5,9 @@ import { CliError, EXIT } from "./errors.js";
 import { registerSetupCommands } from "./setup.js";
 import { VERSION } from "./version.js";
 
+/** Set by `gateway run`: a closed stdout must not stop a gateway. */
+let keepRunningOnClosedPipe = false;
+
 /** Builds the command tree. Each command's action resolves with an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command("keel")
@@ -13,6 +16,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
+  const gateway = registerGatewayCommands(program, setExit);
+  registerInspectCommands(program, setExit);
+  registerTurnCommands(program, setExit);
+  registerSessionCommands(program, setExit);
+  registerSetupCommands({ program, gateway, setExit, clientCommand });
+  return program;
+}
+
+type SetExit = (code: number) => void;
+
+/** `gateway run|call|status|probe`; returns the `gateway` command for setup's install/uninstall. */
+function registerGatewayCommands(program: Command, setExit: SetExit): Command {
   const gateway = program.command("gateway").description("run and inspect the gateway");
   gateway
     .command("run")
@@ -29,6 +44,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
     .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
     .action(async (opts) => {
+      keepRunningOnClosedPipe = true;
       const { gatewayRun } = await import("./gateway-run.js");
       setExit(await gatewayRun(opts));
     });
@@ -37,6 +53,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument("<method>", "method name, e.g. health, status, chat.history")
     .option("--params <json>", "method params as a JSON object", "{}")
     .option("--expect-final", "for methods that answer twice (agent): wait for the final answer")
+    .option("--verbose", "say on stderr what was added to the params (a generated idempotencyKey)")
     .action(async (method: string, opts) => {
       const { gatewayCall } = await import("./gateway-call.js");
       setExit(await gatewayCall(method, opts));
@@ -55,6 +72,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(await gatewayProbe(opts));
   });
 
+  return gateway;
+}
+
+/** `health`, `status`, `logs`, `config get`, `doctor`: what the gateway and this machine look like. */
+function registerInspectCommands(program: Command, setExit: SetExit): void {
   clientCommand(program.command("health"), "the gateway's health: startup, subsystems, memory, event loop")
     .option("--probe", "measure now instead of reading the cached snapshot")
     .action(async (opts) => {
@@ -84,6 +106,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await configGet(path, opts));
     });
 
+  clientCommand(
+    program.command("doctor"),
+    "check state dir, config, token, models and providers (probed), port and the running gateway",
+  ).action(async (opts) => {
+    const { doctor } = await import("./doctor.js");
+    setExit(await doctor(opts));
+  });
+}
+
+/** `agent` (one turn) and `chat` (a terminal chat). */
+function registerTurnCommands(program: Command, setExit: SetExit): void {
   clientCommand(program.command("agent"), "run one agent turn and print the reply (exit 1 if the turn fails)")
     .requiredOption("-m, --message <text>", "the message to send")
     .option("--agent <id>", "agent id (default: the configured default agent)")
@@ -115,7 +148,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { chat } = await import("./chat.js");
       setExit(await chat(opts));
     });
+}
 
+/** `sessions` and its `show|reset|delete`. */
+function registerSessionCommands(program: Command, setExit: SetExit): void {
   const sessions = clientCommand(
     program.command("sessions"),
     "list sessions (most recent first); show, reset or delete one",
@@ -155,23 +191,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { sessionsDelete } = await import("./sessions.js");
       setExit(await sessionsDelete(key, cmd.optsWithGlobals()));
     });
-
-  clientCommand(
-    program.command("doctor"),
-    "check state dir, config, token, models and providers (probed), port and the running gateway",
-  ).action(async (opts) => {
-    const { doctor } = await import("./doctor.js");
-    setExit(await doctor(opts));
-  });
-  registerSetupCommands({ program, gateway, setExit, clientCommand });
-  return program;
 }
 
 /** Adds the flags every client command shares (target, credentials, budget, output). */
 function clientCommand(cmd: Command, description: string, { json = true } = {}): Command {
   cmd
     .description(description)
-    .option("--url <url>", "gateway URL (default KEEL_GATEWAY_URL, else ws://127.0.0.1:<port from config>)")
+    .option(
+      "--url <url>",
+      "gateway URL (default KEEL_GATEWAY_URL, else the running local gateway's port, else the config's)",
+    )
     .option("--token <token>", "gateway token (default KEEL_GATEWAY_TOKEN, else the local config/token file)")
     .option(
       "--password <password>",
@@ -238,6 +267,16 @@ async function main(argv: string[]): Promise<number> {
     );
     return EXIT.error;
   }
+}
+
+// A reader that went away (`keel status | head -1`) ends a command quietly, as git and ls do;
+// without this the write's EPIPE is an uncaught error with a stack trace. The gateway runs on:
+// its log file still gets every line.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    if (!keepRunningOnClosedPipe) process.exit(EXIT.ok);
+  });
 }
 
 main(process.argv).then((code) => {

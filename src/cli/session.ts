@@ -68,7 +68,12 @@ function explainTransport(err: ClientError, target: Target): CliError {
   switch (err.kind) {
     case "unreachable": {
       const why = err.httpStatus ? `HTTP ${err.httpStatus}` : describeErrno(err.errno);
-      return new CliError(`cannot reach ${at} (${why})`, EXIT.error, startIt);
+      // A live process holds the lock and named this port, yet nothing answers there.
+      const hint =
+        target.portSource === "lock"
+          ? `the gateway of ${target.stateDir} recorded this port in its lock file but does not answer; \`keel logs\` shows what it did`
+          : startIt;
+      return new CliError(`cannot reach ${at} (${why})`, EXIT.error, hint);
     }
     case "timeout":
       if (err.stage === "open") {

@@ -1,7 +1,9 @@
 // `keel sessions` (list), `sessions show <key>` (paged history), `sessions reset|delete <key>`.
-import { CliError, EXIT } from "./errors.js";
+import { RequestError } from "../client/errors.js";
+import { EXIT } from "./errors.js";
 import { ago, Out } from "./output.js";
 import { withGateway } from "./session.js";
+import { noSession } from "./session-owners.js";
 import type { ClientFlags } from "./target.js";
 import { formatMessage, type HistoryResult } from "./transcript.js";
 
@@ -86,20 +88,21 @@ export async function sessionsShow(key: string, flags: SessionsShowFlags): Promi
   const out = new Out();
   const limit = flags.limit ?? DEFAULT_SHOW_LIMIT;
   const offset = flags.offset ?? 0;
-  const h = await withGateway(flags, { scopes: ["operator.read"] }, (client) =>
-    client.request<HistoryResult>("chat.history", {
+  const h = await withGateway(flags, { scopes: ["operator.read"] }, async (client) => {
+    const h = await client.request<HistoryResult>("chat.history", {
       sessionKey: key,
       limit,
       offset,
       ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
-    }),
-  );
-  if (h.sessionId === undefined) {
-    throw new CliError(`no session ${key}`, EXIT.error, "`keel sessions` lists the sessions", {
-      ok: false,
-      error: { code: "NOT_FOUND", key },
     });
-  }
+    if (h.sessionId === undefined) {
+      throw await noSession(client, "show", key, flags.agent, {
+        ok: false,
+        error: { code: "NOT_FOUND", key },
+      });
+    }
+    return h;
+  });
   if (flags.json) {
     out.json(h);
     return EXIT.ok;
@@ -138,16 +141,19 @@ export async function sessionsReset(key: string, flags: SessionKeyFlags): Promis
 export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promise<number> {
   const out = new Out();
   const r = await withGateway(flags, { scopes: ["operator.read", "operator.write"] }, (client) =>
-    client.request<{ key: string; sessionId: string; archived: boolean }>("sessions.delete", {
-      key,
-      ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
-    }),
-  ).catch((err: unknown) => {
-    if (err instanceof CliError && /session not found/.test(err.message)) {
-      throw new CliError(`no session ${key}`, EXIT.error, "`keel sessions` lists the sessions", err.data);
-    }
-    throw err;
-  });
+    client
+      .request<{ key: string; sessionId: string; archived: boolean }>("sessions.delete", {
+        key,
+        ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
+      })
+      .catch(async (err: unknown) => {
+        if (err instanceof RequestError && err.detailCode === "SESSION_NOT_FOUND") {
+          const data = { ok: false, error: { method: err.method, ...err.toShape() } };
+          throw await noSession(client, "delete", key, flags.agent, data);
+        }
+        throw err;
+      }),
+  );
   if (flags.json) out.json(r);
   else out.line(`deleted ${r.key}${r.archived ? ` (transcript ${r.sessionId} archived)` : ""}`);
   return EXIT.ok;

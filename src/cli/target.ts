@@ -1,7 +1,9 @@
 // Which gateway the CLI talks to, with which credentials and connect budget (flag > env > config).
 import { readFileSync } from "node:fs";
+import type { ClientConfig } from "../config/client.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type ClientEnv, clientEnv, resolveConfigPath, resolveStateDir } from "../config/paths.js";
+import { readStateLock } from "../lifecycle/lock.js";
 import { tokenFilePath } from "../server/secret.js";
 import { CliError, EXIT } from "./errors.js";
 
@@ -22,8 +24,10 @@ export type CredentialSource = "flag" | "env" | "config" | "token-file" | "none"
 
 export interface Target {
   url: string;
-  /** True when the URL was derived from the local config (no --url, no KEEL_GATEWAY_URL). */
+  /** True when the URL was derived locally (no --url, no KEEL_GATEWAY_URL): the lock file or the config. */
   local: boolean;
+  /** For a local target: the running gateway's lock file gave the port, or the config did. */
+  portSource?: "lock" | "config";
   token?: string;
   password?: string;
   credentialSource: CredentialSource;
@@ -38,7 +42,8 @@ export interface Target {
 export const DEFAULT_BUDGET_MS = 15_000;
 
 /**
- * Resolves the target. URL: `--url` → KEEL_GATEWAY_URL → ws://127.0.0.1:<gateway.port>.
+ * Resolves the target. URL: `--url` → KEEL_GATEWAY_URL → the port a live gateway of this state dir
+ * recorded in `<state>/gateway.lock` → ws://127.0.0.1:<gateway.port>.
  * Credentials: `--token`/`--password` → KEEL_GATEWAY_TOKEN/PASSWORD → (local only) the config's
  * gateway.auth.* → <state>/gateway-token. An explicit URL never falls back to configured
  * credentials: they belong to the local gateway and must not be sent to another host.
@@ -59,19 +64,23 @@ export async function resolveTarget(flags: ClientFlags, env: ClientEnv = clientE
     };
   }
   const stateDir = resolveStateDir(flags.stateDir);
-  const { config } = await loadLocalConfig(stateDir, flags.config);
-  const { port, auth, handshakeTimeoutMs } = config.gateway;
+  const { gateway } = await loadClientGateway(stateDir, flags.config);
+  const { auth, handshakeTimeoutMs } = gateway;
+  // The running gateway knows best where it listens (`gateway run --port N` need not match the config).
+  const running = readStateLock(stateDir)?.port;
+  const port = running ?? gateway.port;
   if (port === 0) {
     throw new CliError(
-      "the config sets gateway.port to 0 (any free port), so the CLI cannot know where the gateway listens",
-      EXIT.usage,
-      "pass --url ws://127.0.0.1:<port> (the port is in the gateway's `listening on` log line)",
+      `no gateway is running for ${stateDir}, and the config sets gateway.port to 0 (any free port)`,
+      EXIT.error,
+      "start it with `keel gateway run`, or pass --url ws://127.0.0.1:<port> for a gateway elsewhere",
     );
   }
   const tokenFile = tokenFilePath(stateDir);
   const target: Target = {
     url: `ws://127.0.0.1:${port}`,
     local: true,
+    portSource: running !== undefined ? "lock" : "config",
     credentialSource: "none",
     budgetMs: flags.timeout ?? handshakeTimeoutMs ?? DEFAULT_BUDGET_MS,
     stateDir,
@@ -89,6 +98,24 @@ export async function resolveTarget(flags: ClientFlags, env: ClientEnv = clientE
     if (token) return { ...target, token, credentialSource: "token-file" };
   }
   return target;
+}
+
+/** The local config's gateway section (all a client needs); a broken one is exit 78 with its problems. */
+async function loadClientGateway(stateDir: string, configFlag?: string): Promise<ClientConfig> {
+  const { ConfigError } = await import("../config/load.js");
+  const { loadClientConfig } = await import("../config/client.js");
+  try {
+    return loadClientConfig({ path: resolveConfigPath(stateDir, configFlag) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CliError(
+        err.message,
+        EXIT.config,
+        "fix the config, or pass --url to talk to a gateway directly",
+      );
+    }
+    throw err;
+  }
 }
 
 /** Loads the local config the way the gateway does; a broken config is exit 78 with its problems. */

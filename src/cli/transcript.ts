@@ -19,7 +19,10 @@ export interface ChatEvent {
   replace?: boolean;
   message?: WireMessage;
   errorMessage?: string;
+  /** The protocol's closed set (`refusal`, `timeout`, `rate_limit`, `context_length`, `unknown`). */
   errorKind?: string;
+  /** Keel adds the full error kind here (`network`, `auth`, `model_not_found`, …). */
+  details?: { kind?: string };
   stopReason?: string;
 }
 
@@ -70,6 +73,11 @@ export class StreamPrinter {
     /** Written once before the first text (e.g. "assistant: "). */
     private readonly prefix = "",
   ) {}
+
+  /** The reply text printed so far. */
+  get text(): string {
+    return this.printed;
+  }
 
   /** True once any text (or the prefix) was written. */
   get active(): boolean {

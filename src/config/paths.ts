@@ -47,3 +47,8 @@ export function systemdUserUnitDir(env: Env = process.env): string {
   // The XDG spec says a relative value is invalid and to be ignored.
   return resolve(base && isAbsolute(base) ? base : join(homedir(), ".config"), "systemd", "user");
 }
+
+/** Whether a terminal can show an animation redrawn in place (a spinner): a TTY that is not "dumb". */
+export function wantsAnimation(isTTY: boolean | undefined, env: Env = process.env): boolean {
+  return Boolean(isTTY) && env["TERM"] !== "dumb";
+}

@@ -50,7 +50,7 @@ const rateLimit = obj(
 
 export const GatewaySchema = obj(
   {
-    port: int(18789, 0, 65535, "Port for WebSocket, HTTP probes and HTTP APIs (0 = any free port)", {
+    port: int(18789, 0, 65535, "Port for WebSocket and HTTP health probes (0 = any free port)", {
       env: "KEEL_GATEWAY_PORT",
     }),
     bind: Type.Union([Type.Literal("loopback"), Type.Literal("lan")], {
@@ -129,6 +129,21 @@ export const GatewaySchema = obj(
         ),
       },
       "Crash-loop backoff before heavy startup work",
+    ),
+    controlUi: obj(
+      {
+        allowedOrigins: Type.Array(
+          Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }),
+          {
+            default: [],
+            maxItems: 1_000,
+            reload: "hot",
+            description:
+              "Browser origins (scheme://host[:port]) allowed to connect besides the gateway's own; others are refused before auth",
+          },
+        ),
+      },
+      "Browser clients",
     ),
   },
   "The gateway process and its one port",

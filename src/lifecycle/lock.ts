@@ -1,5 +1,5 @@
-// One gateway per state dir: a lock file holding the owner's pid.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+// One gateway per state dir: a lock file holding the owner's pid and, once it listens, where.
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export class LockError extends Error {
@@ -13,7 +13,18 @@ export class LockError extends Error {
 
 export interface StateLock {
   path: string;
+  /** Adds where the gateway listens, so local CLI commands find it whatever port it was given. */
+  recordListener(listener: { port: number; host: string }): void;
   release(): void;
+}
+
+/** What the lock file says about a live gateway. */
+export interface LockInfo {
+  pid: number;
+  startedAt?: string;
+  /** Set once the gateway listens. */
+  port?: number;
+  host?: string;
 }
 
 /**
@@ -25,10 +36,17 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, JSON.stringify({ pid, startedAt: new Date().toISOString() }));
+      const owner = { pid, startedAt: new Date().toISOString() };
+      writeSync(fd, JSON.stringify(owner));
       closeSync(fd);
       return {
         path,
+        recordListener: ({ port, host }) => {
+          // Temp file + rename: a reader sees the old or the new content, never a torn one.
+          const tmp = `${path}.${pid}.tmp`;
+          writeFileSync(tmp, JSON.stringify({ ...owner, port, host }), { mode: 0o600 });
+          renameSync(tmp, path);
+        },
         release: () => {
           // Only remove the lock if it is still ours.
           if (readOwner(path) === pid) tryUnlink(path);
@@ -47,13 +65,35 @@ export function acquireStateLock(stateDir: string, pid: number = process.pid): S
   throw new LockError(`could not take the state lock ${path}`);
 }
 
-function readOwner(path: string): number | undefined {
+/**
+ * The lock of `<stateDir>/gateway.lock` when its owner is alive; undefined when there is none, it
+ * is unreadable, or its process is gone (a kill -9 leaves the file behind).
+ */
+export function readStateLock(stateDir: string): LockInfo | undefined {
+  const info = readLock(join(stateDir, "gateway.lock"));
+  if (!info || !isAlive(info.pid)) return undefined;
+  return info;
+}
+
+function readLock(path: string): LockInfo | undefined {
   try {
-    const pid = Number((JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown }).pid);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const raw = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const pid = Number(raw["pid"]);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const port = Number(raw["port"]);
+    return {
+      pid,
+      ...(typeof raw["startedAt"] === "string" ? { startedAt: raw["startedAt"] } : {}),
+      ...(Number.isInteger(port) && port > 0 && port <= 65_535 ? { port } : {}),
+      ...(typeof raw["host"] === "string" ? { host: raw["host"] } : {}),
+    };
   } catch {
     return undefined;
   }
+}
+
+function readOwner(path: string): number | undefined {
+  return readLock(path)?.pid;
 }
 
 function isAlive(pid: number): boolean {

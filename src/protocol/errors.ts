@@ -13,7 +13,11 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** One row per code: whether a client may retry as-is, and the HTTP status it maps to. */
+/**
+ * One row per code: whether a client may retry as-is (the default when an error says nothing),
+ * and the HTTP status the code maps to on an HTTP surface. Read through `GatewayError.retryable`
+ * and `httpStatusOf`; nothing else decides either.
+ */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, { retryable: boolean; httpStatus: number }>> = {
   INVALID_REQUEST: { retryable: false, httpStatus: 400 },
   UNAVAILABLE: { retryable: true, httpStatus: 503 },
@@ -23,6 +27,21 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { retryable: boolean; httpS
   NOT_LINKED: { retryable: false, httpStatus: 409 },
   AGENT_TIMEOUT: { retryable: true, httpStatus: 504 },
   APPROVAL_NOT_FOUND: { retryable: false, httpStatus: 404 },
+};
+
+/**
+ * `details.code` values that refine a code's HTTP status. Looked up after the code's own row:
+ * an `INVALID_REQUEST` that is an auth failure is a 401, not a 400. Every `AUTH_*` code not
+ * listed here is a 401 (see `httpStatusOf`).
+ */
+export const DETAIL_HTTP_STATUS: Readonly<Record<string, number>> = {
+  AUTH_RATE_LIMITED: 429,
+  RATE_LIMITED: 429,
+  BODY_TOO_LARGE: 413,
+  METHOD_NOT_ALLOWED: 405,
+  ORIGIN_NOT_ALLOWED: 403,
+  PROVIDER_ERROR: 502,
+  PROVIDER_TIMEOUT: 504,
 };
 
 /** The error shape on the wire: `{code, message, details?, retryable?, retryAfterMs?}` (closed). */
@@ -45,25 +64,51 @@ export interface GatewayErrorOptions {
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
-  readonly retryable?: boolean;
   readonly retryAfterMs?: number;
+  /** Set only when the thrower said so; the wire carries `retryable` only then. */
+  private readonly explicitRetryable: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GatewayError";
     this.code = code;
     if (options.details !== undefined) this.details = options.details;
-    if (options.retryable !== undefined) this.retryable = options.retryable;
+    this.explicitRetryable = options.retryable;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
+  /** Whether retrying as-is may succeed: what the thrower said, else the code's default. */
+  get retryable(): boolean {
+    return this.explicitRetryable ?? ERROR_TABLE[this.code].retryable;
+  }
+
+  /**
+   * The wire shape. `retryable` appears only when set explicitly, never from the table's
+   * default: the reference's error frames (spec/wire, e.g. FORBIDDEN `MISSING_SCOPE`,
+   * `INVALID_REQUEST "unknown method"`) carry no `retryable`, and a strict client compares them.
+   */
   toShape(): ErrorShape {
     const shape: ErrorShape = { code: this.code, message: this.message };
     if (this.details !== undefined) shape.details = this.details;
-    if (this.retryable !== undefined) shape.retryable = this.retryable;
+    if (this.explicitRetryable !== undefined) shape.retryable = this.explicitRetryable;
     if (this.retryAfterMs !== undefined) shape.retryAfterMs = this.retryAfterMs;
     return shape;
   }
+}
+
+/**
+ * The HTTP status for an error: `details.code` refines the code's row in ERROR_TABLE (auth
+ * failures 401, rate limits 429, body too large 413, provider failures 502). Each surface still
+ * writes its own body shape.
+ */
+export function httpStatusOf(err: Pick<ErrorShape, "code" | "details">): number {
+  const detail = err.details?.["code"];
+  if (typeof detail === "string") {
+    const refined = DETAIL_HTTP_STATUS[detail];
+    if (refined !== undefined) return refined;
+    if (detail.startsWith("AUTH_")) return 401;
+  }
+  return ERROR_TABLE[err.code].httpStatus;
 }
 
 /** Handler exceptions that are not GatewayErrors become a retryable `UNAVAILABLE` (spec §1.6). */

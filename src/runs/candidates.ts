@@ -15,7 +15,7 @@ export function runModels(registry: () => ModelRegistry): RunModels {
         throw new GatewayError(
           "UNAVAILABLE",
           `agent "${agentId}" has no model configured: set agents.defaults.model (or agents.entries.${agentId}.model) to "provider/model" and add the provider under models.providers`,
-          { details: { reason: "no-model" } },
+          { retryable: false, details: { reason: "no-model" } },
         );
       }
       const out: Candidate[] = [];
@@ -38,7 +38,10 @@ export function runModels(registry: () => ModelRegistry): RunModels {
         }
       }
       if (out.length === 0)
-        throw new GatewayError("UNAVAILABLE", errors.join("; "), { details: { reason: "no-model" } });
+        throw new GatewayError("UNAVAILABLE", errors.join("; "), {
+          retryable: false,
+          details: { reason: "no-model" },
+        });
       return out;
     },
   };

@@ -1,7 +1,8 @@
 // Shared-secret auth of `connect` (token or password) and the per-IP failure rate limiter.
 import type { GatewayConfig } from "../config/schema.js";
+import { safeEqual } from "../http/auth.js";
 import { GatewayError } from "../protocol/errors.js";
-import { type GatewaySecret, safeEqual } from "./secret.js";
+import type { GatewaySecret } from "./secret.js";
 
 type RateLimitConfig = GatewayConfig["auth"]["rateLimit"];
 

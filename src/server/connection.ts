@@ -15,6 +15,20 @@ export interface Identity {
   connectedAt: number;
 }
 
+/** Who is on the other end, as the upgrade request showed it. */
+export interface Peer {
+  ip: string;
+  /**
+   * The TCP socket of the upgrade (Node's public `upgrade` event argument). ws writes its frames
+   * to this same socket, which is what lets `sendText` cork it without ws's private `_socket`.
+   */
+  socket: Socket;
+  /** The upgrade's Origin header: a browser sent it. */
+  origin?: string | undefined;
+  /** The Origin is the gateway's own or on gateway.controlUi.allowedOrigins (true without one). */
+  originAllowed: boolean;
+}
+
 export type ConnectionState = "handshake" | "open" | "closing" | "closed";
 
 /** What a broadcast did to one connection. */
@@ -47,13 +61,24 @@ export class Connection {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
+  readonly ip: string;
+  /** The upgrade carried an Origin header (a browser): never loopback-exempt from rate limits. */
+  readonly browserOrigin: boolean;
+  readonly origin: string | undefined;
+  readonly originAllowed: boolean;
+  /** The upgrade's TCP socket (the one ws writes to). */
+  readonly socket: Socket;
+
   constructor(
     readonly ws: WebSocket,
-    readonly ip: string,
-    /** The upgrade carried an Origin header (a browser): never loopback-exempt from rate limits. */
-    readonly browserOrigin: boolean,
+    peer: Peer,
     private readonly maxBufferedBytes: number,
   ) {
+    this.ip = peer.ip;
+    this.socket = peer.socket;
+    this.origin = peer.origin;
+    this.browserOrigin = peer.origin !== undefined;
+    this.originAllowed = peer.originAllowed;
     ws.on("pong", () => {
       this.alive = true;
     });
@@ -145,18 +170,17 @@ export class Connection {
 
   private sendText(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    if (!this.corked) {
+    if (!this.corked && !this.socket.destroyed) {
       // Frames sent in one tick leave in one write. Without this, a burst (many runs' events to
-      // many clients) costs one syscall per frame. ws has no public cork, so use its socket.
-      const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-      if (socket) {
-        socket.cork();
-        this.corked = true;
-        process.nextTick(() => {
-          this.corked = false;
-          socket.uncork();
-        });
-      }
+      // many clients) costs one syscall per frame. ws has no cork of its own; the socket is the
+      // one the upgrade event handed us, and ws's own cork/uncork pairs on it nest with ours.
+      const socket = this.socket;
+      socket.cork();
+      this.corked = true;
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
     }
     this.ws.send(text);
     return true;

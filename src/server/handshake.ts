@@ -76,6 +76,13 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
   }
   const role = params.role ?? "operator";
   if (!(ROLES as readonly string[]).includes(role)) throw fail(invalidRequest("invalid role"));
+  // Before auth and before the startup gate: a page from a foreign origin learns nothing about
+  // the secret or the gateway's state, and its attempts never reach the auth rate limiter.
+  if (!conn.originAllowed) {
+    const details = { code: "ORIGIN_NOT_ALLOWED", origin: conn.origin };
+    const message = `origin not allowed: ${conn.origin} (add it to gateway.controlUi.allowedOrigins)`;
+    throw fail(invalidRequest(message, details), CLOSE.policy, "origin not allowed");
+  }
 
   if (deps.draining()) {
     const err = unavailable("gateway is shutting down", "gateway-closing", STARTUP_RETRY_MS);

@@ -1,70 +1,90 @@
-// HTTP on the gateway port: probes first, then the routes later subsystems register.
+// The HTTP side of the gateway port: every request, and every Upgrade that is not a WebSocket.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { IncomingRequest, Router } from "../http/router.js";
+import { writeRawReply, writeReply } from "../http/write.js";
+import type { Logger } from "../lifecycle/logger.js";
 
-/** A route handles a request (returns true) or passes it on (returns false). */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+/** The one path WebSocket clients upgrade on (every recorded OpenClaw client uses `/`). */
+export const WEBSOCKET_PATH = "/";
 
-export interface ProbeState {
-  /** Startup steps done and not draining. */
-  phase(): "starting" | "started" | "draining" | "failed";
-  /** Subsystems settled (off/disabled count as settled). */
-  ready(): boolean;
+/** Whether an Upgrade request is for the WebSocket listener (path `/`, query ignored). */
+export function isWebSocketPath(url: string | undefined): boolean {
+  const target = url ?? "/";
+  const q = target.indexOf("?");
+  return (q === -1 ? target : target.slice(0, q)) === WEBSOCKET_PATH;
 }
 
-/** Writes a small JSON answer; HEAD gets the headers only. */
-export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-  });
-  res.end(req.method === "HEAD" ? undefined : text);
-}
+/** How long a peer answered on an Upgrade socket gets to close it before it is destroyed. */
+const UPGRADE_LINGER_MS = 2_000;
 
-/** `/healthz` (live at once), `/startupz` (503 starting|draining, 200 started), `/readyz`. */
-export function probeRoute(state: ProbeState): HttpRoute {
-  return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    switch (path) {
-      case "/health":
-      case "/healthz":
-        sendJson(req, res, 200, { ok: true, status: "live" });
-        return true;
-      case "/startup":
-      case "/startupz": {
-        const phase = state.phase();
-        sendJson(req, res, phase === "started" ? 200 : 503, { ok: phase === "started", status: phase });
-        return true;
-      }
-      case "/ready":
-      case "/readyz": {
-        const phase = state.phase();
-        const ready = phase === "started" && state.ready();
-        const status = phase === "started" ? (ready ? "ready" : "not-ready") : phase;
-        sendJson(req, res, ready ? 200 : 503, { ok: ready, status });
-        return true;
-      }
-      default:
-        return false;
-    }
+/** Serves the router on a Node HTTP server. */
+export class HttpSurface {
+  constructor(
+    private readonly router: Router,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The `request` listener. */
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const controller = new AbortController();
+    // 'close' on the response before it finished means the caller went away mid-reply.
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort(new Error("client closed the connection"));
+    });
+    void this.serve(
+      incoming(req, controller.signal, req),
+      (reply) => writeReply(res, reply, req.method === "HEAD"),
+      () => res.destroy(),
+    );
   };
+
+  /**
+   * Answers an Upgrade request on a non-WebSocket path with the router's normal reply, so a
+   * probe answers 200 and an API path its usual status whatever Upgrade header it carries.
+   * Node 20 hands every Upgrade request to the `upgrade` listener (it has no
+   * `shouldUpgradeCallback`); Node parsed no body for it, so a route that reads one gets a 400.
+   */
+  answerUpgrade(req: IncomingMessage, socket: Duplex): void {
+    // The HTTP server removed its own error listener when it handed the socket over.
+    socket.on("error", () => {});
+    const controller = new AbortController();
+    socket.once("close", () => controller.abort(new Error("client closed the connection")));
+    void this.serve(
+      incoming(req, controller.signal, null),
+      (reply) => writeRawReply(socket, reply, req.method === "HEAD"),
+      () => socket.destroy(),
+    ).then(() => {
+      // Node stopped reading this socket when it handed it over. Discard what the peer still
+      // sends so its FIN is seen, and give it a moment to close: a lingering half-open socket
+      // would otherwise hold server.close() at shutdown.
+      socket.resume();
+      setTimeout(() => socket.destroy(), UPGRADE_LINGER_MS).unref();
+    });
+  }
+
+  private async serve(
+    req: IncomingRequest,
+    write: (reply: Awaited<ReturnType<Router["handle"]>>) => Promise<void>,
+    destroy: () => void,
+  ): Promise<void> {
+    try {
+      await write(await this.router.handle(req));
+    } catch (err) {
+      // Headers may be out already (a stream that failed midway): the connection is all we can end.
+      this.logger.warn({ err, url: req.url }, "http reply failed");
+      destroy();
+    }
+  }
 }
 
-/** Runs routes in order; unmatched requests get a JSON 404; a throwing route gets a 500, never a crash. */
-export function httpHandler(routes: readonly HttpRoute[], onError: (err: unknown) => void) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    try {
-      for (const route of routes) if (await route(req, res)) return;
-      sendJson(req, res, 404, {
-        error: { message: `not found: ${req.method} ${req.url}`, type: "not_found" },
-      });
-    } catch (err) {
-      onError(err);
-      if (!res.headersSent)
-        sendJson(req, res, 500, { error: { message: "internal error", type: "server_error" } });
-      else res.destroy();
-    }
+function incoming(req: IncomingMessage, signal: AbortSignal, body: IncomingMessage | null): IncomingRequest {
+  return {
+    method: req.method ?? "GET",
+    url: req.url ?? "/",
+    headers: req.headers,
+    ip: req.socket.remoteAddress ?? "unknown",
+    signal,
+    body,
   };
 }

@@ -1,5 +1,5 @@
 // The gateway's shared secret: configured token/password, or a token generated on first run.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GatewayConfig } from "../config/schema.js";
@@ -59,11 +59,4 @@ export function resolveSecret(gateway: GatewayConfig, stateDir: string): Gateway
   writeFileSync(file, `${generated}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { mode, token: generated, tokenFile: file, generated: true };
-}
-
-/** Constant-time string comparison (hashing first so lengths do not leak). */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash("sha256").update(a).digest();
-  const hb = createHash("sha256").update(b).digest();
-  return timingSafeEqual(ha, hb);
 }

@@ -1,12 +1,12 @@
-// The one wiring point: builds every service, listens first, then runs the startup steps.
-import { randomUUID } from "node:crypto";
+// The one wiring point: builds every service in order, listens first, then runs the startup steps.
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { hostname, release } from "node:os";
 import type { TSchema } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
 import { LiveConfig } from "../config/source.js";
+import { type Mount, Router } from "../http/router.js";
+import type { Route } from "../http/types.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock, type StateLock } from "../lifecycle/lock.js";
 import { type Logger, silentLogger } from "../lifecycle/logger.js";
@@ -16,16 +16,20 @@ import type { GatewayContext } from "../methods/index.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
 import { configWarnings } from "../models/warnings.js";
-import type { PresenceEntry } from "../protocol/frames.js";
 import { VERSION } from "../version.js";
 import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
-import { type HttpRoute, httpHandler, probeRoute } from "./http.js";
+import { HttpSurface, isWebSocketPath } from "./http.js";
+import { type ProbeState, probeRoutes } from "./probes.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
+import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
+import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
 import { SocketServer } from "./ws.js";
+
+export type { ShutdownHook };
 
 export interface StartOptions {
   config: Config;
@@ -45,6 +49,10 @@ export interface StartOptions {
   events?: readonly string[];
   /** WebSocket keepalive ping interval (default 20 s); a client missing one pong round is dropped. */
   pingIntervalMs?: number;
+  /** HTTP route families served besides the probes, each with its mount (prefix, error body). */
+  routes?: readonly { routes: readonly Route[]; mount?: Mount }[];
+  /** Extra shutdown hooks: they run before the built-in ones (the last listed first), each bounded alike. */
+  shutdownHooks?: readonly ShutdownHook[];
 }
 
 export interface GatewayHandle {
@@ -68,28 +76,86 @@ export interface GatewayHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Shutdown hooks run in list order, each bounded by the overall shutdown timeout. */
-type ShutdownHook = { name: string; run: (reason: string) => unknown | Promise<unknown> };
-
 /** Starts a gateway. Resolves once the port is bound; startup steps continue in the background. */
 export async function start(options: StartOptions): Promise<GatewayHandle> {
-  const { config, stateDir } = options;
+  const { config } = options;
   const logger = options.logger ?? silentLogger();
+  const g = assemble(options, logger);
+  try {
+    await listen(g.server, config.gateway.port, g.host);
+  } catch (err) {
+    g.health.close();
+    await g.sockets.close({ reason: "listen failed", drainMs: 0 });
+    g.lock.release();
+    throw err;
+  }
+  const port = boundPort(g.server);
+  recordListener(g.lock, port, g.host, logger);
+  const shownHost = g.host === "0.0.0.0" ? "127.0.0.1" : g.host;
+  logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
+
+  const lifetime = new AbortController();
+  // Uptime long enough to count as stable: the next start is not part of a crash loop.
+  const stableTimer = setTimeout(() => g.sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
+  stableTimer.unref();
+  const ready = runStartup(g.startup, lifetime.signal, logger, g.startedAt);
+
+  let closing: Promise<void> | undefined;
+  const close = (reason = "shutdown"): Promise<void> => {
+    closing ??= (async () => {
+      g.state.draining = true;
+      clearTimeout(stableTimer);
+      lifetime.abort(new Error(`gateway closing: ${reason}`));
+      await runHooks(g.hooks, reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
+      g.sentinel.markCleanExit();
+      g.lock.release();
+      logger.info({ reason }, "gateway stopped");
+    })();
+    return closing;
+  };
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    wsUrl: `ws://${shownHost}:${port}`,
+    port,
+    ready,
+    startup: g.startup,
+    subsystems: g.subsystems,
+    secret: g.secret,
+    config: g.source,
+    context: g.context,
+    registry: g.registry,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/**
+ * Every service of one gateway, built in order, each handed what it needs; nothing is patched in
+ * afterwards: first the process-level parts, then the surfaces over them.
+ */
+function assemble(options: StartOptions, logger: Logger) {
+  const core = buildCore(options, logger);
+  return { ...core, ...buildSurfaces(core, options, logger) };
+}
+
+/**
+ * The lock, secret and sentinel (a second gateway must not get past these), health, the
+ * connection set, and the runtime whose startup steps build the store, models and runs.
+ */
+function buildCore(options: StartOptions, logger: Logger) {
+  const { config, stateDir } = options;
   const startedAt = Date.now();
+  const state = { draining: false };
   const source = new LiveConfig(config);
   const startup = new StartupSteps();
   const subsystems = new Subsystems();
-  const lifetime = new AbortController();
-  let draining = false;
-
-  // Pre-listen: these must hold before anything is served (a second gateway must not answer).
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lock = acquireStateLock(stateDir);
   const secret = secretOrRelease(config, stateDir, lock, logger);
   // Once per start; health and status carry the same lines for as long as the config holds.
   for (const warning of configWarnings(config)) logger.warn(warning);
   const sentinel = new RestartSentinel(stateDir, config.gateway.restartBackoff, options.now);
-
   const health = new HealthMonitor({
     startedAt,
     startup,
@@ -112,8 +178,29 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
   for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
+  return {
+    startedAt,
+    state,
+    source,
+    startup,
+    subsystems,
+    lock,
+    secret,
+    sentinel,
+    health,
+    connections,
+    runtime,
+  };
+}
 
-  const server = createServer();
+/** The HTTP server, the handlers' services, the method registry, the WebSocket layer, the shutdown order. */
+function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
+  const { config, stateDir } = options;
+  const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
+  const server = httpServer(options, logger, {
+    phase: () => probePhase(state.draining, startup),
+    ready: () => subsystems.allSettled(),
+  });
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
@@ -122,13 +209,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
       version: VERSION,
       startedAt,
       stateDir,
-      listener: {
-        host,
-        bind: config.gateway.bind,
-        get port() {
-          return boundPort(server);
-        },
-      },
+      listener: listenerInfo(server, host, config),
       authMode: secret.mode,
     },
     logger,
@@ -139,20 +220,6 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     runtime,
   });
   const registry = methodRegistry(options.methods ?? [], options.events ?? []);
-  const phase = () =>
-    draining
-      ? "draining"
-      : startup.phase === "ready"
-        ? "started"
-        : startup.phase === "failed"
-          ? "failed"
-          : "starting";
-  const routes: HttpRoute[] = [probeRoute({ phase, ready: () => subsystems.allSettled() })];
-  server.on(
-    "request",
-    httpHandler(routes, (err) => logger.error({ err }, "http handler failed")),
-  );
-  server.keepAliveTimeout = 5_000;
   const sockets = new SocketServer({
     server,
     ctx: context,
@@ -166,11 +233,11 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     maxInFlight: config.gateway.maxInFlightPerConnection,
   });
   health.onRefresh(() => sockets.healthChanged());
-
-  // Run in this order at close: end every run (persisting partial text) while clients can still
-  // see its events; then `shutdown` and 1012 to every client; the health timer; the store, once
-  // no socket can write to it any more; last the listener.
+  // Run in this order at close, all under one deadline: end every run (persisting partial text)
+  // while clients can still see its events; then `shutdown` and 1012 to every client; the health
+  // timer; the store, once no socket can write to it any more; last the listener.
   const hooks: ShutdownHook[] = [
+    ...[...(options.shutdownHooks ?? [])].reverse(),
     { name: "runs", run: () => runtime.shutdownRuns() },
     {
       name: "websocket",
@@ -181,67 +248,59 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     { name: "sessions", run: () => runtime.closeStore() },
     { name: "http", run: () => closeServer(server) },
   ];
+  return { server, host, context, registry, sockets, hooks };
+}
 
-  try {
-    await listen(server, config.gateway.port, host);
-  } catch (err) {
-    health.close();
-    await sockets.close({ reason: "listen failed", drainMs: 0 });
-    lock.release();
-    throw err;
-  }
-  const port = boundPort(server);
-  const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host;
-  logger.info({ port, bind: config.gateway.bind }, `keel gateway listening on ws://${shownHost}:${port}`);
+/** Where the gateway listens; the port is read from the bound socket (0 until it listens). */
+function listenerInfo(server: Server, host: string, config: Config) {
+  return {
+    host,
+    bind: config.gateway.bind,
+    get port() {
+      return boundPort(server);
+    },
+  };
+}
 
-  // Uptime long enough to count as stable: the next start is not part of a crash loop.
-  const stableTimer = setTimeout(() => sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
-  stableTimer.unref();
+/**
+ * The HTTP server: the probes and every route family on one router. Upgrades are only for the
+ * WebSocket path; Node 24.9+ reads shouldUpgradeCallback and sends other Upgrade requests to the
+ * request listener, body and all; Node 20 ignores it and the `upgrade` listener answers them.
+ */
+function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): Server {
+  const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
+  router.add(probeRoutes(probes));
+  for (const family of options.routes ?? []) router.add(family.routes, family.mount);
+  const http = new HttpSurface(router, logger);
+  const server = createServer(
+    { shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url) } as object,
+    http.onRequest,
+  );
+  server.on("upgrade", (req, socket) => {
+    if (!isWebSocketPath(req.url)) http.answerUpgrade(req, socket);
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
 
-  const ready = startup.run(lifetime.signal).then(
+function probePhase(draining: boolean, startup: StartupSteps): ReturnType<ProbeState["phase"]> {
+  if (draining) return "draining";
+  if (startup.phase === "ready") return "started";
+  return startup.phase === "failed" ? "failed" : "starting";
+}
+
+/** Runs the startup steps in the background; `ready` settles with them (and is never unhandled). */
+function runStartup(startup: StartupSteps, signal: AbortSignal, logger: Logger, startedAt: number) {
+  const ready = startup.run(signal).then(
     () => logger.info({ ms: Date.now() - startedAt }, "startup complete"),
     (err: Error) => {
-      if (!lifetime.signal.aborted) logger.error({ err }, `startup failed: ${err.message}`);
+      if (!signal.aborted) logger.error({ err }, `startup failed: ${err.message}`);
       throw err;
     },
   );
   // Nobody may be awaiting `ready`; the failure is logged above and the caller decides.
   ready.catch(() => {});
-
-  let closing: Promise<void> | undefined;
-  const close = (reason = "shutdown"): Promise<void> => {
-    closing ??= (async () => {
-      draining = true;
-      clearTimeout(stableTimer);
-      lifetime.abort(new Error(`gateway closing: ${reason}`));
-      for (const hook of hooks) {
-        try {
-          await hook.run(reason);
-        } catch (err) {
-          logger.warn({ err, hook: hook.name }, "shutdown hook failed");
-        }
-      }
-      sentinel.markCleanExit();
-      lock.release();
-      logger.info({ reason }, "gateway stopped");
-    })();
-    return closing;
-  };
-
-  return {
-    url: `http://${shownHost}:${port}`,
-    wsUrl: `ws://${shownHost}:${port}`,
-    port,
-    ready,
-    startup,
-    subsystems,
-    secret,
-    config: source,
-    context,
-    registry,
-    close,
-    [Symbol.asyncDispose]: () => close(),
-  };
+  return ready;
 }
 
 /** The gateway's secret; on failure the lock is released before the error leaves start(). */
@@ -262,61 +321,13 @@ function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logg
   return secret;
 }
 
-/** The crash-loop wait: past the rapid-start threshold, sleep before any heavy startup work. */
-function restartBackoffStep(
-  sentinel: RestartSentinel,
-  startup: StartupSteps,
-  logger: Logger,
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>,
-): StartupStep {
-  return {
-    name: "restart-backoff",
-    run: async (signal) => {
-      const decision = sentinel.recordStart();
-      if (decision.note) logger.warn(decision.note);
-      if (decision.delayMs > 0) {
-        const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
-        startup.detail("restart-backoff", msg);
-        logger.warn({ rapidCount: decision.rapidCount, delayMs: decision.delayMs }, msg);
-        await sleep(decision.delayMs, signal);
-      }
-    },
-  };
-}
-
-/** The hooks subsystem's state: an invalid section disables it with the reason (stability §3). */
-function hooksStep(
-  config: Config,
-  loaded: LoadedInfo | undefined,
-  subsystems: Subsystems,
-  logger: Logger,
-): StartupStep {
-  return {
-    name: "hooks",
-    run: () => {
-      const result = loaded?.sections.hooks;
-      if (result && !result.ok) {
-        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-        subsystems.set("hooks", "disabled", reason);
-        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
-      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
-      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
-    },
-  };
-}
-
-/** The gateway's own presence entry (first in every presence list). */
-function selfPresence(startedAt: number): () => PresenceEntry {
-  const entry = {
-    ts: startedAt,
-    host: hostname(),
-    version: VERSION,
-    platform: `${process.platform} ${release()}`,
-    mode: "gateway",
-    reason: "self",
-    instanceId: randomUUID(),
-  };
-  return () => entry;
+/** Local CLI commands look in the lock first: `gateway run --port N` need not match the config. */
+function recordListener(lock: StateLock, port: number, host: string, logger: Logger): void {
+  try {
+    lock.recordListener({ port, host });
+  } catch (err) {
+    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
+  }
 }
 
 function boundPort(server: Server): number {
@@ -343,14 +354,5 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off("error", onError);
       resolve();
     });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-    // Keep-alive sockets with a request in flight get a moment, then go.
-    setTimeout(() => server.closeAllConnections(), 1_000).unref();
   });
 }

@@ -1,6 +1,7 @@
 // The WebSocket listener on the HTTP server: upgrade, challenge, handshake, frames, timers, drain.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../lifecycle/logger.js";
@@ -14,6 +15,8 @@ import type { Connections } from "./connections.js";
 import { Dispatcher } from "./dispatch.js";
 import { checkConnect, HandshakeFailure, readableId } from "./handshake.js";
 import { buildHello } from "./hello.js";
+import { isWebSocketPath } from "./http.js";
+import { originAllowed } from "./origin.js";
 import type { GatewaySecret } from "./secret.js";
 
 export interface SocketServerOptions {
@@ -117,15 +120,28 @@ export class SocketServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Other paths are answered as plain HTTP by the router's upgrade listener (start.ts).
+    if (!isWebSocketPath(req.url)) return;
     if (this.draining) refuseUpgrade(socket, "gateway is shutting down");
     else if (!this.o.connections.hasRoom()) refuseUpgrade(socket, "too many connections");
-    else this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    else this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, socket as Socket));
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+  private onConnection(ws: WebSocket, req: IncomingMessage, socket: Socket): void {
     const { gateway } = this.o.ctx.config;
-    const ip = req.socket.remoteAddress ?? "unknown";
-    const conn = new Connection(ws, ip, req.headers.origin !== undefined, gateway.maxBufferedBytes);
+    const origin = req.headers.origin;
+    const peer = {
+      ip: req.socket.remoteAddress ?? "unknown",
+      socket,
+      origin,
+      originAllowed:
+        origin === undefined ||
+        originAllowed(origin, gateway.controlUi.allowedOrigins, {
+          address: socket.localAddress,
+          port: socket.localPort,
+        }),
+    };
+    const conn = new Connection(ws, peer, gateway.maxBufferedBytes);
     this.o.connections.add(conn);
     // Without a listener, a receiver error (oversized frame, bad UTF-8) would throw in the process.
     ws.on("error", (err) => this.o.logger.debug({ err, connId: conn.id }, "websocket error"));
@@ -191,10 +207,22 @@ export class SocketServer {
 }
 
 /**
- * Raises one socket's frame limit from the pre-auth cap to policy.maxPayload. ws has no public
- * per-socket setter, so this writes the receiver's limit field (stable across ws 8.x); if a
- * future ws renames it, the post-auth large-frame test fails rather than anything silently
- * accepting oversize frames (the field can only be raised here, never left unbounded).
+ * Raises one socket's frame limit from the pre-auth cap to policy.maxPayload.
+ *
+ * Why a private field, after reading ws 8.23's source: `maxPayload` is a WebSocketServer
+ * constructor option only. handleUpgrade passes it to `WebSocket#setSocket` (marked @private),
+ * which bakes it into `new Receiver({maxPayload})` as `_maxPayload`; nothing public reads or
+ * changes it per socket afterwards, and the receiver itself is reachable only as `_receiver`.
+ * The public alternatives each lose something this gateway relies on:
+ * - one server with maxPayload = policy.maxPayload, checking size in the message handler: ws
+ *   buffers a whole frame before emitting it, so every unauthenticated socket could make the
+ *   gateway hold 25 MiB (x maxConnections) before any check runs; the pre-auth 64 KiB cap
+ *   (spec §1.2) exists to prevent exactly that;
+ * - a second server for authenticated sockets: the limit is fixed at upgrade, before `connect`;
+ * - parsing frame headers on the raw socket ourselves: a second WebSocket parser beside ws's.
+ * So this writes the one field. If a future ws renames it, nothing here writes, every socket
+ * keeps the 64 KiB cap, and the post-auth large-frame test (limits.test.ts) fails: the failure
+ * mode is "too strict", never "unbounded".
  */
 function raisePayloadLimit(ws: WebSocket, maxPayload: number): void {
   const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;

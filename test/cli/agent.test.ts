@@ -91,23 +91,30 @@ describe("keel agent", () => {
 
   // A real terminal (script(1) allocates a pty): the reply streams, yet its text appears exactly once.
   const hasScript = spawnSync("script", ["--version"]).status === 0;
-  it.skipIf(!hasScript)("on a TTY streams the reply and prints the text exactly once", async () => {
-    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} agent -m STREAM`;
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
-    // Async: the fake vendor lives in this process and must keep serving while the CLI runs.
-    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
-      env: { ...env, ...gw.env, NO_COLOR: "1" },
-    });
-    let out = "";
-    // What had arrived when "one" first showed: streamed, the rest of the reply was still coming.
-    let firstSeen: string | undefined;
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (firstSeen === undefined && out.includes("one")) firstSeen = out;
-    });
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    expect(code).toBe(0);
-    expect(out.replace(/\r/g, "")).toBe("one two three four five\n");
-    expect(firstSeen).not.toContain("five");
-  });
+  it.skipIf(!hasScript)(
+    "on a TTY shows a spinner until the first token, streams, prints the text once",
+    async () => {
+      const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} agent -m STREAM`;
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+      // Async: the fake vendor lives in this process and must keep serving while the CLI runs.
+      const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+        env: { ...env, ...gw.env, NO_COLOR: "1" },
+      });
+      let out = "";
+      // What had arrived when "one" first showed: streamed, the rest of the reply was still coming.
+      let firstSeen: string | undefined;
+      child.stdout.on("data", (d) => {
+        out += d;
+        if (firstSeen === undefined && out.includes("one")) firstSeen = out;
+      });
+      const code = await new Promise((resolve) => child.once("exit", resolve));
+      expect(code).toBe(0);
+      // The wait spinner (stderr, the same terminal) drew first and was erased before the first text.
+      expect(out).toMatch(/^\r?\u001b\[K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] waiting for the model…/);
+      expect(out.slice(0, out.indexOf("one"))).toMatch(/\u001b\[K$/);
+      const text = out.replace(/\r?\u001b\[K(?:[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] waiting for the model…)?/g, "");
+      expect(text.replace(/\r/g, "")).toBe("one two three four five\n");
+      expect(firstSeen).not.toContain("five");
+    },
+  );
 });

@@ -89,8 +89,9 @@ describe("keel chat (stdin not a TTY)", () => {
     chat.line("then this");
     chat.child.stdin!.end();
     const { code } = await chat.exited;
+    // The full kind (as `keel agent` shows it), not the protocol's closed errorKind (`unknown`).
     expect(chat.stdout()).toMatch(
-      /^error \(unknown\): .*unsupported parameter.*\nassistant: echo: then this\n$/,
+      /^error \(bad_request\): .*unsupported parameter.*\nassistant: echo: then this\n$/,
     );
     expect(code).toBe(1);
   });
@@ -161,7 +162,8 @@ describe.skipIf(!hasScript)("keel chat on a terminal", () => {
     try {
       let at = await until(/session chat-tty: last 2 of 2 messages[^]*assistant: echo: earlier[^]*you> /);
       child.stdin.write("hello\r");
-      at = await until(/assistant: echo: hello\r\n[^]*you> /, at);
+      // The wait spinner drew, then was erased just before the reply began.
+      at = await until(/waiting for the model…\r\u001b\[Kassistant: echo: hello\r\n[^]*you> /, at);
       child.stdin.write("HANG\r");
       at = await until(/assistant: partial answer/, at);
       child.stdin.write("\x03");

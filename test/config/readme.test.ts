@@ -42,4 +42,24 @@ describe("README", () => {
     };
     expect(VERSION).toBe(pkg.version);
   });
+
+  it("opens with the newcomer's path: install, init, run, first chat, in that order", () => {
+    const first = readme.slice(readme.indexOf("\n## "));
+    expect(first.startsWith("\n## First run\n")).toBe(true);
+    const section = first.slice(1, first.indexOf("\n## ", 1));
+    const steps = ["npm ci", "keel init", "keel gateway run", "keel agent", "keel chat"].map((s) =>
+      section.indexOf(s),
+    );
+    expect(steps.every((i) => i >= 0)).toBe(true);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+  });
+
+  it("claims no HTTP API that Keel does not serve", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      description: string;
+    };
+    for (const text of [pkg.description, readme]) {
+      expect(text).not.toMatch(/OpenAI-compatible HTTP API|HTTP APIs|HTTP callers/);
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { acquireStateLock, LockError } from "../../src/lifecycle/lock.js";
+import { acquireStateLock, LockError, readStateLock } from "../../src/lifecycle/lock.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -46,5 +46,22 @@ describe("state dir lock", () => {
     const lock = acquireStateLock(dir);
     lock.release();
     expect(() => readFileSync(lock.path)).toThrow();
+  });
+
+  it("records where the gateway listens; readers see it only while the owner lives", async () => {
+    const dir = stateDir();
+    const lock = acquireStateLock(dir);
+    expect(readStateLock(dir)).toEqual({ pid: process.pid, startedAt: expect.any(String) });
+    lock.recordListener({ port: 4321, host: "127.0.0.1" });
+    expect(readStateLock(dir)).toMatchObject({ pid: process.pid, port: 4321, host: "127.0.0.1" });
+    // Still the same lock: a second owner is refused, release removes it.
+    expect(() => acquireStateLock(dir, process.pid + 1)).toThrow(LockError);
+    lock.release();
+    expect(readStateLock(dir)).toBeUndefined();
+
+    const child = spawn(process.execPath, ["-e", "0"], { stdio: "ignore" });
+    await new Promise((r) => child.once("exit", r));
+    writeFileSync(join(dir, "gateway.lock"), JSON.stringify({ pid: child.pid, port: 4321 }));
+    expect(readStateLock(dir)).toBeUndefined();
   });
 });

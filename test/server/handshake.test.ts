@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { startGateway, TEST_TOKEN } from "../helpers/gateway.js";
 import { connectFrame, type Frame, openClient, TestSocket } from "../helpers/ws.js";
 
-const WIRE = join(import.meta.dirname, "../../../shared/spec/wire");
+const WIRE = join(import.meta.dirname, "../fixtures/wire");
 const jsonl = (file: string): Frame[] =>
   readFileSync(join(WIRE, file), "utf8")
     .split("\n")
