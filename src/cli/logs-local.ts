@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { abortableSleep } from "../client/connect.js";
 import { logDir } from "../lifecycle/logger.js";
-import { tailLog } from "../methods/logs.js";
+import { tailLog } from "../lifecycle/log-tail.js";
 import { gatewayDown } from "./offline.js";
 import { type ClientFlags, resolveTarget } from "./target.js";
 

@@ -1,7 +1,7 @@
 // `keel models`: configured models with provider, context window and whether their provider answers.
 import type { ModelListEntry } from "../models/registry.js";
 import { type ProbeResult, probeProvider } from "../models/probe.js";
-import { EXIT } from "./errors.js";
+import { CliError, EXIT } from "./errors.js";
 import { gatewayDown } from "./offline.js";
 import { Out } from "./output.js";
 import { withGateway } from "./session.js";
@@ -23,8 +23,10 @@ export interface ModelRow extends ModelListEntry {
 export async function models(flags: ModelsFlags): Promise<number> {
   const out = new Out();
   const target = await resolveTarget(flags);
-  // Only a local target's config describes the gateway's providers (URLs and keys to probe).
-  const local = target.local ? await loadLocalConfig(target.stateDir!, flags.config) : undefined;
+  // Only a local target's config describes the gateway's providers (URLs and keys to probe). A
+  // config this shell cannot load (a provider key in an unset ${VAR}) only costs the probes: the
+  // listing comes from the running gateway.
+  const local = target.local ? await localConfigOrNote(target.stateDir!, flags.config) : undefined;
   let listed: ModelListEntry[];
   let source: "gateway" | "config" = "gateway";
   try {
@@ -65,6 +67,17 @@ export async function models(flags: ModelsFlags): Promise<number> {
     ]),
   );
   return EXIT.ok;
+}
+
+async function localConfigOrNote(stateDir: string, configFlag: string | undefined) {
+  try {
+    return await loadLocalConfig(stateDir, configFlag);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.exitCode !== EXIT.config) throw err;
+    const first = err.message.split("\n").slice(1, 2).join("").trim();
+    process.stderr.write(`keel: cannot load the local config here (${first}); providers are not probed\n`);
+    return undefined;
+  }
 }
 
 function row(m: ModelListEntry, probes: ReadonlyMap<string, ProbeResult>, skipped: boolean): ModelRow {

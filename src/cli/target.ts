@@ -102,28 +102,21 @@ export async function resolveTarget(flags: ClientFlags, env: ClientEnv = clientE
 
 /** The local config's gateway section (all a client needs); a broken one is exit 78 with its problems. */
 async function loadClientGateway(stateDir: string, configFlag?: string): Promise<ClientConfig> {
-  const { ConfigError } = await import("../config/load.js");
   const { loadClientConfig } = await import("../config/client.js");
-  try {
-    return loadClientConfig({ path: resolveConfigPath(stateDir, configFlag) });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      throw new CliError(
-        err.message,
-        EXIT.config,
-        "fix the config, or pass --url to talk to a gateway directly",
-      );
-    }
-    throw err;
-  }
+  return asCliError(() => loadClientConfig({ path: resolveConfigPath(stateDir, configFlag) }));
 }
 
 /** Loads the local config the way the gateway does; a broken config is exit 78 with its problems. */
 export async function loadLocalConfig(stateDir: string, configFlag?: string): Promise<LoadedConfig> {
-  const { ConfigError, loadConfig } = await import("../config/load.js");
-  const path = resolveConfigPath(stateDir, configFlag);
+  const { loadConfig } = await import("../config/load.js");
+  return asCliError(() => loadConfig({ path: resolveConfigPath(stateDir, configFlag) }));
+}
+
+/** Runs a config load; a ConfigError becomes exit 78 with every problem and what to try. */
+async function asCliError<T>(load: () => T): Promise<T> {
+  const { ConfigError } = await import("../config/load.js");
   try {
-    return loadConfig({ path });
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new CliError(

@@ -19,7 +19,7 @@ const AgentParams = Type.Object(
     bestEffortDeliver: Type.Optional(Type.Boolean()),
     channel: Type.Optional(Type.String()),
     to: Type.Optional(Type.String()),
-    timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800 })),
     extraSystemPrompt: Type.Optional(Type.String()),
     label: Type.Optional(Type.String()),
   },
@@ -81,7 +81,7 @@ export const agent = defineMethod({
       status: "accepted",
       acceptedAt: run?.acceptedAt ?? Date.now(),
     };
-    const sessionId = run?.sessionId ?? "";
+    const sessionId = run?.sessionId ?? finished!.sessionId;
     // No signal: the final answer is owed for as long as the run lives (respond no-ops once the
     // socket is gone), and the waiter leaves with the run.
     const final = run

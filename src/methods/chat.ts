@@ -61,7 +61,8 @@ export const ChatSendParams = Type.Object(
     thinking: Type.Optional(Type.String()),
     deliver: Type.Optional(Type.Boolean()),
     attachments: Type.Optional(Type.Array(Type.Unknown())),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    // A week at most: past 2^31-1 ms setTimeout would fire at once and time the run out.
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800_000 })),
     queueMode: Type.Optional(QueueMode),
     replyToId: Type.Optional(Type.String()),
     expectedLeafEntryId: Type.Optional(Type.String()),

@@ -10,13 +10,6 @@ import type { RunService } from "../runs/service.js";
 import type { ConfigFileInfo, ConnectionsView, GatewayInfo } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
-/**
- * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
- * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
- * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done), and
- * `warnings: string[]` (as in `health`); callers with
- * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
- */
 /** What `status` needs. */
 export interface StatusDeps {
   gateway: GatewayInfo;
@@ -28,6 +21,13 @@ export interface StatusDeps {
   runs: Pick<RunService, "stats">;
 }
 
+/**
+ * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
+ * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
+ * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done), and
+ * `warnings: string[]` (as in `health`); callers with
+ * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
+ */
 export const status = defineMethod({
   name: "status",
   scope: "operator.read",

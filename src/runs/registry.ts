@@ -190,6 +190,7 @@ export class RunRegistry {
       runId: run.runId,
       method: run.method,
       sessionKey: run.sessionKey,
+      sessionId: run.sessionId,
       status: outcome.status,
       startedAt: run.startedAt,
       endedAt: Date.now(),
@@ -212,8 +213,9 @@ export class RunRegistry {
       this.onHookError(err, run);
     }
     run.dispose(finished);
-    if (lane) {
-      if (lane.active === run) lane.active = undefined;
+    // Only the run holding the lane moves it on: a queued run that ended left it to its owner.
+    if (lane && lane.active === run) {
+      lane.active = undefined;
       this.next(run.sessionKey, lane);
     }
   }
@@ -285,7 +287,7 @@ export class RunRegistry {
     if (lane.active) return;
     const queued = lane.queue.shift();
     if (queued) this.begin(lane, queued);
-    else this.lanes.delete(sessionKey);
+    else if (this.lanes.get(sessionKey) === lane) this.lanes.delete(sessionKey);
   }
 
   private capFinished(): void {

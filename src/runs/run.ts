@@ -18,6 +18,7 @@ export interface FinishedRun {
   readonly runId: string;
   readonly method: RunMethod;
   readonly sessionKey: string;
+  readonly sessionId: string;
   readonly status: "ok" | "error" | "aborted";
   readonly startedAt: number | undefined;
   readonly endedAt: number;
@@ -90,6 +91,10 @@ export class Run {
   abortReason: AbortReason | undefined;
   private readonly waiters = new Set<(finished: FinishedRun) => void>();
   private readonly subscribers = new Set<RunListener>();
+  /** Iterators waiting for their next event: dispose() wakes them so none waits past the end. */
+  private readonly wakers = new Set<() => void>();
+  /** Set by dispose(): later waitEnd() calls answer from it at once. */
+  private finished: FinishedRun | undefined;
   private readonly unlinkOwner: (() => void) | undefined;
 
   constructor(
@@ -135,6 +140,7 @@ export class Run {
    * callers that gave up hold nothing. Past `maxWaiters` it throws a retryable UNAVAILABLE.
    */
   waitEnd(signal?: AbortSignal): Promise<FinishedRun | undefined> {
+    if (this.finished) return Promise.resolve(this.finished);
     if (this.waiters.size >= this.limits.maxWaiters) throw tooMany("waiters", this.limits.maxWaiters);
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve(undefined);
@@ -191,11 +197,16 @@ export class Run {
           yield next;
           continue;
         }
-        if (done || signal?.aborted) return;
-        await new Promise<void>((resolve) => (wake = resolve));
+        if (done || signal?.aborted || this.status === "ended") return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          this.wakers.add(resolve);
+        });
+        if (wake) this.wakers.delete(wake);
         wake = undefined;
       }
     } finally {
+      if (wake) this.wakers.delete(wake);
       unsubscribe();
       signal?.removeEventListener("abort", onAbort);
     }
@@ -216,7 +227,11 @@ export class Run {
       ts: Date.now(),
       ...body,
     } as RunEvent;
-    this.sink(event);
+    try {
+      this.sink(event);
+    } catch {
+      // A surface's tap failing must not stop the run; the other surfaces still get the event.
+    }
     for (const listener of this.subscribers) {
       try {
         listener(event);
@@ -245,7 +260,10 @@ export class Run {
     this.unlinkOwner?.();
     this.text = "";
     this.status = "ended";
+    this.finished = finished;
     this.subscribers.clear();
+    for (const wake of [...this.wakers]) wake();
+    this.wakers.clear();
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w(finished);

@@ -137,9 +137,18 @@ export async function finishTurn(
 ): Promise<void> {
   if (run.startedAt !== undefined) flushDelta(run);
   const text = finished.text;
-  if (text) await deps.store.appendMessage(assistantEntry(run, text, outcome));
-  if (run.usage) {
-    await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
+  try {
+    if (text) await deps.store.appendMessage(assistantEntry(run, text, outcome));
+    if (run.usage) {
+      await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
+    }
+  } catch (err) {
+    // The terminal event still goes out below: clients waiting on this run must hear that it
+    // ended even when the store could not take its reply (disk full, database locked).
+    deps.logger.error(
+      { err, runId: run.runId, sessionKey: run.sessionKey },
+      "could not save the run's reply",
+    );
   }
   const times = { text, startedAt: run.startedAt, endedAt: finished.endedAt };
   if (outcome.status === "ok") {

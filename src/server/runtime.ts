@@ -32,6 +32,8 @@ export class Runtime {
   #models: ModelRegistry | undefined;
   #maintenance: MaintenanceHandle | undefined;
   #unsubscribe: (() => void) | undefined;
+  /** Set by closeStore(): a startup step still running must not build anything after it. */
+  #closed = false;
 
   constructor(private readonly input: RuntimeInput) {}
 
@@ -51,7 +53,7 @@ export class Runtime {
   steps(): StartupStep[] {
     return [
       { name: "models", run: () => this.#buildModels() },
-      { name: "sessions", run: () => this.#buildSessions() },
+      { name: "sessions", run: (signal) => this.#buildSessions(signal) },
     ];
   }
 
@@ -62,6 +64,7 @@ export class Runtime {
 
   /** Stops maintenance and closes the store (after the sockets closed: nothing writes any more). */
   async closeStore(): Promise<void> {
+    this.#closed = true;
     this.#unsubscribe?.();
     this.#maintenance?.dispose();
     await this.#store?.close();
@@ -80,7 +83,7 @@ export class Runtime {
     this.#unsubscribe = config.subscribe(build);
   }
 
-  async #buildSessions(): Promise<void> {
+  async #buildSessions(signal: AbortSignal): Promise<void> {
     const { config, stateDir, logger, subsystems } = this.input;
     subsystems.set("sessions", "starting");
     const store = await openSqliteStore({
@@ -88,6 +91,12 @@ export class Runtime {
       config: config.current(),
       logger: { info: (m) => logger.info(m) },
     });
+    // The gateway closed while the store was opening (migrations can take a while): its shutdown
+    // hooks already ran and the state lock is going, so nothing may be built over this store.
+    if (signal.aborted || this.#closed) {
+      await store.close();
+      throw new Error("gateway closed while the session store was opening");
+    }
     this.#store = store;
     const runs = new RunService({ config, store, models: runModels(() => this.models), logger });
     for (const tap of this.input.runTaps) runs.onEvent(tap);

@@ -136,7 +136,14 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
  */
 function assemble(options: StartOptions, logger: Logger) {
   const core = buildCore(options, logger);
-  return { ...core, ...buildSurfaces(core, options, logger) };
+  try {
+    return { ...core, ...buildSurfaces(core, options, logger) };
+  } catch (err) {
+    // A wiring error (a route registered twice) must not leave the state dir locked.
+    core.health.close();
+    core.lock.release();
+    throw err;
+  }
 }
 
 /**

@@ -152,4 +152,28 @@ describe("RunService", () => {
     h.runs.abort("agent:main:main");
     expect((await third)?.status).toBe("aborted");
   });
+
+  it("a reply the store cannot take still ends the run for everyone following it", async () => {
+    const failing = (store: SessionStore): SessionStore =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== "appendMessage") return typeof value === "function" ? value.bind(target) : value;
+          return async (m: Parameters<SessionStore["appendMessage"]>[0]) => {
+            if (m.role === "assistant") throw new Error("SQLITE_FULL: database or disk is full");
+            return target.appendMessage(m);
+          };
+        },
+      });
+    await using h = await engineHarness({ wrapStore: failing, script: [step.reply("lost reply")] });
+    const adm = await h.start("go", "full-1");
+    if (adm.kind !== "new") throw new Error("expected a new run");
+    const types: string[] = [];
+    for await (const ev of adm.run.events()) types.push(ev.type);
+    expect(types.at(-1)).toBe("final");
+    expect(h.chat("full-1").at(-1)).toMatchObject({ state: "final" });
+    expect((await ended(h.runs, "full-1")).status).toBe("ok");
+    // A late waiter answers at once from the record.
+    expect((await adm.run.waitEnd())?.runId).toBe("full-1");
+  });
 });
