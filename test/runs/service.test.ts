@@ -8,26 +8,33 @@ import type { SessionStore } from "../../src/sessions/store.js";
 import { step } from "../fixtures/fake-openai.js";
 import { ended, engineHarness } from "./harness.js";
 
+type Message = Parameters<SessionStore["appendMessage"]>[0];
+
+/** The real store with `before` run ahead of each assistant write (to delay or fail it). */
+const beforeReplyWrite =
+  (before: (m: Message) => Promise<void>) =>
+  (store: SessionStore): SessionStore =>
+    new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== "appendMessage") return typeof value === "function" ? value.bind(target) : value;
+        return async (m: Message) => {
+          if (m.role === "assistant") await before(m);
+          return target.appendMessage(m);
+        };
+      },
+    });
+
 /** A store whose assistant writes wait until the test opens the gate (an async backend's save). */
 function gatedStore() {
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
   let saving!: () => void;
   const savingStarted = new Promise<void>((r) => (saving = r));
-  const wrap = (store: SessionStore): SessionStore =>
-    new Proxy(store, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (prop !== "appendMessage") return typeof value === "function" ? value.bind(target) : value;
-        return async (m: Parameters<SessionStore["appendMessage"]>[0]) => {
-          if (m.role === "assistant") {
-            saving();
-            await gate;
-          }
-          return target.appendMessage(m);
-        };
-      },
-    });
+  const wrap = beforeReplyWrite(async () => {
+    saving();
+    await gate;
+  });
   return { wrap, open: () => open(), savingStarted };
 }
 
@@ -154,17 +161,9 @@ describe("RunService", () => {
   });
 
   it("a reply the store cannot take still ends the run for everyone following it", async () => {
-    const failing = (store: SessionStore): SessionStore =>
-      new Proxy(store, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (prop !== "appendMessage") return typeof value === "function" ? value.bind(target) : value;
-          return async (m: Parameters<SessionStore["appendMessage"]>[0]) => {
-            if (m.role === "assistant") throw new Error("SQLITE_FULL: database or disk is full");
-            return target.appendMessage(m);
-          };
-        },
-      });
+    const failing = beforeReplyWrite(async () => {
+      throw new Error("SQLITE_FULL: database or disk is full");
+    });
     await using h = await engineHarness({ wrapStore: failing, script: [step.reply("lost reply")] });
     const adm = await h.start("go", "full-1");
     if (adm.kind !== "new") throw new Error("expected a new run");
