@@ -1,4 +1,5 @@
 // Fitting a prompt (system prompt + history + new message) into a model's context window.
+import { textOf } from "./messages.js";
 import { type ChatMessage, ModelError } from "./types.js";
 
 /**
@@ -24,9 +25,23 @@ export function estimateTokens(text: string): number {
   return Math.ceil(ascii / 4) + other;
 }
 
+/**
+ * Tokens an image part is counted as: vendors charge by size (OpenAI ~85–1,100 for a detailed
+ * image, Anthropic ~1,600 for a 1,092 px square); the estimate errs high without decoding it.
+ */
+export const IMAGE_TOKENS = 1_600;
+
 /** Estimated tokens of one message including its framing. */
 export function estimateMessageTokens(message: ChatMessage): number {
-  return estimateTokens(message.content) + MESSAGE_OVERHEAD_TOKENS;
+  if (typeof message.content === "string") return estimateTokens(message.content) + MESSAGE_OVERHEAD_TOKENS;
+  let tokens = MESSAGE_OVERHEAD_TOKENS;
+  for (const p of message.content) {
+    if (p.type === "text" || p.type === "thinking") tokens += estimateTokens(p.text);
+    else if (p.type === "image") tokens += IMAGE_TOKENS;
+    else if (p.type === "tool_call") tokens += estimateTokens(p.name) + estimateTokens(p.arguments);
+    else tokens += estimateTokens(p.content);
+  }
+  return tokens;
 }
 
 /**
@@ -113,7 +128,7 @@ export function fitMessages(
   if (!message) throw new Error("fitMessages: a prompt needs at least the new message");
   return fitContext({
     ...limits,
-    ...(hasSystem ? { systemPrompt: messages[0]!.content } : {}),
+    ...(hasSystem ? { systemPrompt: textOf(messages[0]!.content) } : {}),
     history: messages.slice(hasSystem ? 1 : 0, -1),
     message,
   });

@@ -1,10 +1,8 @@
 // The provider seam: ModelProvider, its stream events, ModelError kinds and what each kind means downstream.
 
-/** One message of a prompt, in the order the model reads it. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+import type { ChatMessage, ReasoningEffort, ToolChoice, ToolDefinition } from "./messages.js";
+
+export type { ChatMessage, ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "./messages.js";
 
 /**
  * One credential of a provider, as data: the failover layer picks one per request and the adapter
@@ -24,6 +22,14 @@ export interface StreamRequest {
   messages: readonly ChatMessage[];
   /** Upper bound on reply tokens; omitted means the vendor's default. */
   maxTokens?: number;
+  /** Tools the model may call, and whether it must. */
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
+  temperature?: number;
+  topP?: number;
+  stop?: readonly string[];
+  /** Reasoning effort for models that think (ignored by the others). */
+  reasoning?: ReasoningEffort;
   /** The credential to send; the failover layer always sets it (omitted: no auth header). */
   credential?: Credential;
   signal: AbortSignal;
@@ -37,10 +43,26 @@ export type StreamEvent =
   /** Only the failover layer yields this: the candidate it is about to call. */
   | { type: "attempt"; ref: string; provider: string; model: string; credential: string }
   | { type: "text"; delta: string }
-  | { type: "usage"; inputTokens: number; outputTokens: number }
+  /** Reasoning text, streamed apart from the reply. */
+  | { type: "thinking"; delta: string }
+  /** A piece of a tool call as it streams: `index` orders calls; id and name come first. */
+  | { type: "tool_call_delta"; index: number; id?: string; name?: string; argumentsDelta: string }
+  /** One tool call, assembled, once its arguments are complete. */
+  | { type: "tool_call"; id: string; name: string; arguments: string }
+  | {
+      type: "usage";
+      inputTokens: number;
+      outputTokens: number;
+      /** Prompt tokens served from the vendor's cache, and written to it, where it reports them. */
+      cacheReadTokens?: number;
+      cacheWriteTokens?: number;
+    }
   | {
       type: "done";
-      /** The vendor's finish reason ("stop", "length", "content_filter", …), or "unknown" if it sent none. */
+      /**
+       * The finish reason normalised across vendors ("stop", "length", "tool_calls",
+       * "content_filter"; see STOP_REASONS), else the vendor's own, or "unknown" if it sent none.
+       */
       stopReason: string;
       responseModel?: string;
       responseId?: string;
@@ -61,6 +83,20 @@ export interface ModelProvider {
   /** The credentials this provider may send, in rotation order (at least one entry). */
   readonly credentials: readonly Credential[];
   stream(request: StreamRequest): AsyncIterable<StreamEvent>;
+  /** Embeddings for `input`, one vector each, where the vendor serves them. */
+  embed?(request: EmbedRequest): Promise<EmbedResult>;
+}
+
+export interface EmbedRequest {
+  model: string;
+  input: readonly string[];
+  credential?: Credential;
+  signal: AbortSignal;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  usage?: { inputTokens: number };
 }
 
 /** Every provider failure class (STYLE.md). The providers and failover issues may add kinds. */

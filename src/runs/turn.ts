@@ -60,7 +60,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
       } else if (ev.type === "usage") {
         run.usage = { input: ev.inputTokens, output: ev.outputTokens };
         run.publish({ type: "usage", input: ev.inputTokens, output: ev.outputTokens });
-      } else {
+      } else if (ev.type === "done") {
         return { status: "ok", stopReason: ev.stopReason };
       }
     }

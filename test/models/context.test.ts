@@ -12,7 +12,11 @@ import { type ChatMessage, ModelError } from "../../src/models/types.js";
 const user = (content: string): ChatMessage => ({ role: "user", content });
 const assistant = (content: string): ChatMessage => ({ role: "assistant", content });
 /** A message of exactly `tokens` estimated tokens (framing included). */
-const sized = (tokens: number, role: "user" | "assistant" = "user", tag = ""): ChatMessage => {
+const sized = (
+  tokens: number,
+  role: "user" | "assistant" = "user",
+  tag = "",
+): { role: "user" | "assistant"; content: string } => {
   const body = "x".repeat((tokens - MESSAGE_OVERHEAD_TOKENS) * 4 - tag.length);
   return { role, content: tag + body };
 };
