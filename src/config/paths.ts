@@ -52,3 +52,22 @@ export function systemdUserUnitDir(env: Env = process.env): string {
 export function wantsAnimation(isTTY: boolean | undefined, env: Env = process.env): boolean {
   return Boolean(isTTY) && env["TERM"] !== "dumb";
 }
+
+/** Outbound proxy settings for provider calls (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, either case). */
+export interface OutboundProxy {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+export function outboundProxy(env: Env = process.env): OutboundProxy {
+  const pick = (name: string) => env[name] || env[name.toLowerCase()] || undefined;
+  const out: OutboundProxy = {};
+  const http = pick("HTTP_PROXY");
+  const https = pick("HTTPS_PROXY") ?? http;
+  const no = pick("NO_PROXY");
+  if (http) out.httpProxy = http;
+  if (https) out.httpsProxy = https;
+  if (no) out.noProxy = no;
+  return out;
+}

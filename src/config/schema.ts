@@ -209,6 +209,12 @@ const ProviderSchema = Type.Object(
       description: "Idle watchdog (s)",
     }),
     connectTimeoutMs: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
+    maxConnections: Type.Integer({
+      default: 64,
+      minimum: 1,
+      maximum: 10_000,
+      description: "Sockets open to this provider at once; more turns queue on its pool",
+    }),
     models: Type.Array(ProviderModelSchema, { default: [] }),
   },
   // The default makes Value.Default descend into each provider entry of the record.
@@ -220,7 +226,7 @@ export const ModelsSchema = obj(
     providers: Type.Record(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" }), ProviderSchema, {
       default: {},
       description:
-        "Providers by id: {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), models:[{id, name, contextWindow (128000), maxTokens}]}",
+        "Providers by id: {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), maxConnections (64), models:[{id, name, contextWindow (128000), maxTokens}]}",
     }),
     failoverDeadlineMs: int(
       120_000,

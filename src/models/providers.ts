@@ -1,13 +1,16 @@
 // Providers built from config: one factory per `api`, and each provider's credentials as data.
+import { outboundProxy } from "../config/paths.js";
 import type { Config, ProviderConfig } from "../config/schema.js";
 import { OpenAICompletionsProvider } from "./openai-completions.js";
+import { ProviderTransport } from "./transport.js";
 import type { Credential, ModelProvider } from "./types.js";
 
-/** Builds the adapter for one `models.providers.<id>` entry. */
+/** Builds the adapter for one `models.providers.<id>` entry over that provider's transport. */
 export type ProviderFactory = (
   id: string,
   config: ProviderConfig,
   credentials: readonly Credential[],
+  transport: ProviderTransport,
 ) => ModelProvider;
 
 /**
@@ -15,7 +18,8 @@ export type ProviderFactory = (
  * row here (and its literal in the schema's `api` union); nothing else changes.
  */
 export const PROVIDER_FACTORIES: Readonly<Record<ProviderConfig["api"], ProviderFactory>> = {
-  "openai-completions": (id, config, credentials) => new OpenAICompletionsProvider(id, config, credentials),
+  "openai-completions": (id, config, credentials, transport) =>
+    new OpenAICompletionsProvider(id, config, credentials, transport),
 };
 
 /**
@@ -31,7 +35,20 @@ export function createProviders(config: Config): ReadonlyMap<string, ModelProvid
   const providers = new Map<string, ModelProvider>();
   for (const [id, provider] of Object.entries(config.models.providers)) {
     const factory = PROVIDER_FACTORIES[provider.api];
-    providers.set(id, factory(id, provider, providerCredentials(id, provider)));
+    providers.set(
+      id,
+      factory(id, provider, providerCredentials(id, provider), providerTransport(id, provider)),
+    );
   }
   return providers;
+}
+
+/** A provider's pool and deadlines (one per provider, so one slow vendor cannot starve another). */
+export function providerTransport(id: string, config: ProviderConfig): ProviderTransport {
+  return new ProviderTransport(id, {
+    timeoutSeconds: config.timeoutSeconds,
+    connectTimeoutMs: config.connectTimeoutMs,
+    maxConnections: config.maxConnections,
+    proxy: outboundProxy(),
+  });
 }

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
 import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
+import { ProviderTransport } from "../../src/models/transport.js";
 import { KIND_POLICY, type ModelError, type StreamEvent } from "../../src/models/types.js";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
 import { eventually } from "../helpers/eventually.js";
@@ -23,8 +24,9 @@ beforeEach(() => {
 function candidate(id: string, fake: FakeOpenAI, limits: { contextWindow?: number } = {}): Candidate {
   const provider = new OpenAICompletionsProvider(
     id,
-    { baseUrl: fake.url, timeoutSeconds: 30, connectTimeoutMs: 5_000 },
+    { baseUrl: fake.url },
     [{ id: `${id}:default`, apiKey: `sk-${id}` }],
+    new ProviderTransport(id, { timeoutSeconds: 30, connectTimeoutMs: 5_000, maxConnections: 8 }),
   );
   return {
     ref: `${id}/m`,

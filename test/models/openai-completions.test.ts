@@ -1,6 +1,7 @@
 // The OpenAI chat-completions adapter: the ModelProvider contract plus its own wire details.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
+import { ProviderTransport } from "../../src/models/transport.js";
 import type { ModelError } from "../../src/models/types.js";
 import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
 import { collect, modelProviderContract } from "./contract.js";
@@ -10,12 +11,13 @@ modelProviderContract("openai-completions", {
   makeProvider: (fake, options = {}) =>
     new OpenAICompletionsProvider(
       "fake",
-      {
-        baseUrl: options.baseUrl ?? fake.url,
+      { baseUrl: options.baseUrl ?? fake.url },
+      [{ id: "fake:default", apiKey: "sk-test" }],
+      new ProviderTransport("fake", {
         timeoutSeconds: options.timeoutSeconds ?? 30,
         connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-      },
-      [{ id: "fake:default", apiKey: "sk-test" }],
+        maxConnections: 8,
+      }),
     ),
 });
 
@@ -29,13 +31,17 @@ describe("openai-completions wire details", () => {
     fake.requests.length = 0;
   });
   const make = (
-    extra: Partial<ConstructorParameters<typeof OpenAICompletionsProvider>[1]> & { apiKey?: string } = {},
+    extra: Partial<ConstructorParameters<typeof OpenAICompletionsProvider>[1]> & {
+      apiKey?: string;
+      timeoutSeconds?: number;
+    } = {},
   ) => {
-    const { apiKey, ...config } = extra;
+    const { apiKey, timeoutSeconds = 30, ...config } = extra;
     return new OpenAICompletionsProvider(
       "fake",
-      { baseUrl: fake.url, timeoutSeconds: 30, connectTimeoutMs: 5_000, ...config },
+      { baseUrl: fake.url, ...config },
       [{ id: "fake:default", apiKey }],
+      new ProviderTransport("fake", { timeoutSeconds, connectTimeoutMs: 5_000, maxConnections: 8 }),
     );
   };
 

@@ -1,0 +1,255 @@
+// The HTTP side of every adapter: undici requests over one keep-alive pool per provider (capped),
+// through the outbound proxy when one is set, with the connect and idle watchdogs, SSE parsing,
+// error bodies read under a cap, and the abort contract of ModelProvider.
+import type { Readable } from "node:stream";
+import { createParser } from "eventsource-parser";
+import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import type { OutboundProxy } from "../config/paths.js";
+import { type CallContext, classifyHttpError, classifyNetworkError } from "./classify.js";
+import { ModelError } from "./types.js";
+import { Watchdog } from "./watchdog.js";
+
+/** An error body past this is cut: only its message and code matter, and a proxy may send a page. */
+const ERROR_BODY_CAP = 64 * 1024;
+/** Cap on one SSE event still being assembled: a vendor sending a line without end cannot grow the heap. */
+export const MAX_EVENT_CHARS = 1024 * 1024;
+/** Cap on a non-streamed JSON answer; past it the cut JSON fails to parse (server_error). */
+const MAX_JSON_CHARS = 16 * 1024 * 1024;
+/** After the stream's end marker, how much of the body may still be read so the socket is reused. */
+const DRAIN_BYTES = 64 * 1024;
+
+export interface TransportOptions {
+  /** Idle watchdog: the longest gap between body bytes (s). */
+  timeoutSeconds: number;
+  /** Connect and first-byte deadline (ms). */
+  connectTimeoutMs: number;
+  /** Sockets this provider may hold open at once; more requests queue on the pool. */
+  maxConnections: number;
+  proxy?: OutboundProxy;
+}
+
+/** One SSE message, or the whole body when a server answered JSON to a streaming request. */
+export type SseItem =
+  { kind: "event"; event: string | undefined; data: string } | { kind: "json"; text: string };
+
+/** Maps a non-2xx answer to a ModelError (each vendor has its own table; see classify.ts). */
+export type HttpClassifier = (status: number, text: string, headers: Headers, ctx: CallContext) => ModelError;
+
+export interface PostOptions {
+  url: string;
+  model: string;
+  headers: Record<string, string>;
+  body: unknown;
+  signal: AbortSignal;
+  classify?: HttpClassifier;
+  /**
+   * The vendor's end marker (`[DONE]`, `message_stop`, …). Once one went out, a caller that stops
+   * reading leaves the socket to a short drain back into the pool; stopping before one (or an
+   * error) closes the connection, so the vendor sees the caller leave.
+   */
+  isEnd?: (item: SseItem) => boolean;
+}
+
+/**
+ * One per provider. `sse()` yields the SSE messages of a 2xx answer; the caller stops reading
+ * when its vendor's end marker arrived, and the rest of the body is drained in the background so
+ * the keep-alive socket goes back to the pool. Every failure is thrown as a ModelError, except
+ * that an abort of the caller's signal throws `signal.reason` as is.
+ */
+export class ProviderTransport {
+  readonly #dispatcher: Dispatcher;
+
+  constructor(
+    readonly providerId: string,
+    private readonly options: TransportOptions,
+  ) {
+    this.#dispatcher = new EnvHttpProxyAgent({
+      ...options.proxy,
+      connections: options.maxConnections,
+      keepAliveTimeout: 30_000,
+      // Our watchdogs own these deadlines (with better messages); undici's stay as a backstop.
+      headersTimeout: options.connectTimeoutMs + 1_000,
+      bodyTimeout: options.timeoutSeconds * 1000 + 1_000,
+    });
+  }
+
+  async *sse(post: PostOptions): AsyncGenerator<SseItem> {
+    const ctx: CallContext = { provider: this.providerId, model: post.model, url: post.url };
+    const { signal } = post;
+    signal.throwIfAborted();
+    // Our own controller lets the watchdogs abort the request without touching the caller's signal.
+    const controller = new AbortController();
+    const watchdog = new Watchdog(controller);
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let body: Readable | undefined;
+    let phase = "POST";
+    let complete = false;
+    let sawEnd = false;
+    try {
+      const res = await this.#post(post, controller.signal, watchdog);
+      body = res.body;
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const text = await this.#readText(res.body, watchdog, ERROR_BODY_CAP).catch(() => "");
+        complete = true;
+        throw (post.classify ?? classifyHttpError)(res.statusCode, text, toHeaders(res.headers), ctx);
+      }
+      phase = "reading the stream from";
+      // Some OpenAI-compatible servers ignore stream:true and answer one JSON document.
+      if (String(res.headers["content-type"] ?? "").includes("application/json")) {
+        const text = await this.#readText(res.body, watchdog, MAX_JSON_CHARS);
+        complete = true;
+        yield { kind: "json", text };
+        return;
+      }
+      for await (const item of this.#events(res.body, watchdog, ctx)) {
+        if (post.isEnd?.(item)) sawEnd = true;
+        yield item;
+      }
+      complete = true;
+    } catch (err) {
+      throw this.#failure(err, ctx, watchdog, signal, phase);
+    } finally {
+      watchdog.clear();
+      signal.removeEventListener("abort", onAbort);
+      release(body, complete, sawEnd, controller);
+    }
+  }
+
+  /** POSTs JSON and returns the parsed JSON answer (embeddings, non-streamed calls). */
+  async json(post: PostOptions): Promise<unknown> {
+    for await (const item of this.sse({
+      ...post,
+      headers: { ...post.headers, accept: "application/json" },
+    })) {
+      if (item.kind === "json") return parseJson(item.text, post.url);
+    }
+    throw new ModelError("server_error", `${post.url} did not answer JSON`, {
+      provider: this.providerId,
+      model: post.model,
+      url: post.url,
+    });
+  }
+
+  /** Closes the pool (a provider replaced by a config reload, or shutdown). */
+  close(): Promise<void> {
+    return this.#dispatcher.close();
+  }
+
+  async #post(post: PostOptions, signal: AbortSignal, watchdog: Watchdog) {
+    watchdog.arm("connect", this.options.connectTimeoutMs);
+    try {
+      return await request(post.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...post.headers },
+        body: JSON.stringify(post.body),
+        signal,
+        dispatcher: this.#dispatcher,
+      });
+    } finally {
+      watchdog.clear();
+    }
+  }
+
+  /** SSE messages as they arrive; the idle watchdog is armed only while waiting on the socket. */
+  async *#events(body: Readable, watchdog: Watchdog, ctx: CallContext): AsyncGenerator<SseItem> {
+    const pending: SseItem[] = [];
+    let oversize = false;
+    const parser = createParser({
+      maxBufferSize: MAX_EVENT_CHARS,
+      onEvent: (m) => pending.push({ kind: "event", event: m.event, data: m.data }),
+      // Unknown fields and bad retry values are harmless; only the size cap ends the stream.
+      onError: (err) => {
+        if (err.type === "max-buffer-size-exceeded") oversize = true;
+      },
+    });
+    const decoder = new TextDecoder();
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const idleMs = this.options.timeoutSeconds * 1000;
+    for (;;) {
+      watchdog.arm("idle", idleMs);
+      const next = await chunks.next();
+      watchdog.clear();
+      if (next.done) return;
+      parser.feed(decoder.decode(next.value, { stream: true }));
+      // What arrived before a fault goes out first: the caller keeps that text.
+      while (pending.length > 0) yield pending.shift()!;
+      if (oversize) {
+        throw new ModelError(
+          "server_error",
+          `${ctx.url} sent an SSE event over ${MAX_EVENT_CHARS} characters`,
+          ctx,
+        );
+      }
+    }
+  }
+
+  /** Reads a body as text up to `cap` characters, under the idle watchdog. */
+  async #readText(body: Readable, watchdog: Watchdog, cap: number): Promise<string> {
+    const decoder = new TextDecoder();
+    let text = "";
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      while (text.length < cap) {
+        watchdog.arm("idle", this.options.timeoutSeconds * 1000);
+        const next = await chunks.next();
+        if (next.done) break;
+        text += decoder.decode(next.value, { stream: true });
+      }
+    } finally {
+      watchdog.clear();
+    }
+    return text.slice(0, cap);
+  }
+
+  /** Turns whatever ended the attempt into what the caller sees (see ModelProvider on aborts). */
+  #failure(err: unknown, ctx: CallContext, watchdog: Watchdog, signal: AbortSignal, phase: string): unknown {
+    if (signal.aborted) return signal.reason;
+    if (err instanceof ModelError) return err;
+    const fired = watchdog.fired;
+    if (fired !== undefined) {
+      const message =
+        fired.phase === "connect"
+          ? `no response from ${ctx.url} within ${fired.ms} ms (models.providers.${ctx.provider}.connectTimeoutMs)`
+          : `no bytes from ${ctx.url} for ${fired.ms / 1000} s (idle watchdog, models.providers.${ctx.provider}.timeoutSeconds)`;
+      return new ModelError("timeout", message, { ...ctx, cause: err });
+    }
+    return classifyNetworkError(err, ctx, phase);
+  }
+}
+
+/**
+ * Gives the socket back: a body read to its end, or drained briefly after the caller stopped at
+ * the end marker, returns to the keep-alive pool; an early stop or an error aborts the request,
+ * so the vendor sees the connection close.
+ */
+function release(
+  body: Readable | undefined,
+  complete: boolean,
+  sawEnd: boolean,
+  controller: AbortController,
+): void {
+  if (complete || body?.readableEnded) return;
+  const dump = (body as (Readable & { dump?: (o: { limit: number }) => Promise<void> }) | undefined)?.dump;
+  if (body && sawEnd && dump) {
+    // Reads at most DRAIN_BYTES; a stream that goes on past that is cut.
+    dump.call(body, { limit: DRAIN_BYTES }).catch(() => controller.abort());
+  } else controller.abort();
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    if (Array.isArray(v)) for (const x of v) h.append(k, x);
+    else if (v !== undefined) h.set(k, v);
+  }
+  return h;
+}
+
+function parseJson(text: string, url: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${url} answered JSON that does not parse`);
+  }
+}
