@@ -63,14 +63,20 @@ export const agent = defineMethod({
         "deliver: no delivery target can be resolved (set bestEffortDeliver to run anyway)",
       );
     }
-    const admission = await startRun(ctx, p.sessionKey ?? "main", p.agentId, {
-      method: "agent",
-      runId: p.idempotencyKey,
-      message: p.message,
-      ...(p.model ? { model: p.model } : {}),
-      ...(p.extraSystemPrompt ? { extraSystemPrompt: p.extraSystemPrompt } : {}),
-      ...(p.timeout ? { timeoutMs: p.timeout * 1000 } : {}),
-    });
+    const admission = await startRun(
+      ctx,
+      p.sessionKey ?? "main",
+      p.agentId,
+      {
+        method: "agent",
+        runId: p.idempotencyKey,
+        message: p.message,
+        ...(p.model ? { model: p.model } : {}),
+        ...(p.extraSystemPrompt ? { extraSystemPrompt: p.extraSystemPrompt } : {}),
+        ...(p.timeout ? { timeoutMs: p.timeout * 1000 } : {}),
+      },
+      p.thinking,
+    );
     const run = admission.kind === "new" ? admission.run : admission.active;
     const finished = admission.kind === "duplicate" ? admission.finished : undefined;
     const runId = run?.runId ?? finished!.runId;

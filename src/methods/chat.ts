@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
+import type { ReasoningEffort } from "../models/messages.js";
 import type { RunService, StartRequest } from "../runs/service.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
@@ -30,6 +31,7 @@ export async function startRun(
   rawKey: string,
   agentId: string | undefined,
   req: Omit<StartRequest, "sessionKey" | "agentId" | "sessionId">,
+  thinking?: string,
 ) {
   const dup = ctx.runs.duplicate(req.runId, req.method);
   if (dup) return dup;
@@ -38,13 +40,34 @@ export async function startRun(
     ...(agentId ? { agentId } : {}),
   });
   const model = req.model ?? modelOverrideRef(entry);
+  const reasoning = reasoningFor(thinking ?? entry.thinkingLevel);
   return ctx.runs.start({
     ...req,
     ...(model === undefined ? {} : { model }),
+    ...(reasoning === undefined ? {} : { options: { ...req.options, reasoning } }),
     sessionKey: entry.key,
     agentId: entry.agentId,
     sessionId: entry.sessionId,
   });
+}
+
+/**
+ * The thinking levels clients send (`thinking` on chat.send/agent, a session's `thinkingLevel`)
+ * as a reasoning effort: off (or unknown) asks for none, minimal and low are low, xhigh is high.
+ */
+export function reasoningFor(level: string | undefined): ReasoningEffort | undefined {
+  switch (level) {
+    case "minimal":
+    case "low":
+      return "low";
+    case "medium":
+      return "medium";
+    case "high":
+    case "xhigh":
+      return "high";
+    default:
+      return undefined;
+  }
 }
 
 const Key = Type.String({ minLength: 1, maxLength: 512 });
@@ -75,13 +98,19 @@ export const chatSend = defineMethod({
   scope: "operator.write",
   params: ChatSendParams,
   handler: async (ctx: RunMethodsDeps, p) => {
-    const admission = await startRun(ctx, p.sessionKey, p.agentId, {
-      method: "chat",
-      runId: p.idempotencyKey,
-      message: p.message,
-      queueMode: (p.queueMode ?? "followup") as "followup",
-      ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
-    });
+    const admission = await startRun(
+      ctx,
+      p.sessionKey,
+      p.agentId,
+      {
+        method: "chat",
+        runId: p.idempotencyKey,
+        message: p.message,
+        queueMode: (p.queueMode ?? "followup") as "followup",
+        ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
+      },
+      p.thinking,
+    );
     if (admission.kind === "new") return { runId: admission.run.runId, status: "started" };
     // A duplicate never starts a second run: it reports the first one's state.
     if (admission.active) return { runId: admission.active.runId, status: "in_flight" };

@@ -60,6 +60,12 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
       ];
     case "usage":
       return [agent(ev, "usage", { inputTokens: ev.input, outputTokens: ev.output })];
+    case "thinking":
+      // Its own stream, never mixed into the reply's `assistant` text or the chat deltas.
+      return [{ ...agent(ev, "thinking", { delta: ev.delta }), droppable: true }];
+    case "tool_call":
+      // Every run event is one agent event, so a client's seq never shows a false gap.
+      return [agent(ev, "tool", { phase: "start", name: ev.name, toolCallId: ev.id, args: ev.arguments })];
     case "final": {
       const end = {
         phase: "end",

@@ -111,7 +111,9 @@ class Attempt {
       ...(c.maxTokens === undefined ? {} : { maxTokens: c.maxTokens }),
     });
     const maxTokens = request.maxTokens ?? c.maxTokens;
+    // Tools, sampling and reasoning pass through as the caller set them.
     const stream = c.provider.stream({
+      ...request,
       model: c.modelId,
       messages: fit.messages,
       ...(maxTokens === undefined ? {} : { maxTokens }),

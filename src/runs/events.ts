@@ -29,7 +29,11 @@ export type RunEventBody =
   | { type: "model"; ref: string; provider: string; model: string; credential: string }
   /** New text: `delta` since the previous one, `text` the whole reply so far (throttled). */
   | { type: "delta"; delta: string; text: string }
-  | { type: "usage"; input: number; output: number }
+  /** Reasoning text, apart from the reply (not throttled: it is rarer and the model's own pace). */
+  | { type: "thinking"; delta: string }
+  /** The model asked for a tool call (Keel has no tool loop yet: the turn ends with tool_calls). */
+  | { type: "tool_call"; id: string; name: string; arguments: string }
+  | { type: "usage"; input: number; output: number; cacheRead?: number; cacheWrite?: number }
   | { type: "final"; text: string; stopReason: string; startedAt: number | undefined; endedAt: number }
   | {
       type: "aborted";

@@ -1,5 +1,6 @@
 // One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
 import { unavailable } from "../protocol/errors.js";
+import type { ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "../models/messages.js";
 import type { RunEvent, RunEventBody, RunListener } from "./events.js";
 
 export type RunMethod = "chat" | "agent";
@@ -42,6 +43,21 @@ export interface RunInit {
   extraSystemPrompt?: string;
   /** A strict model ref for this run (`provider/model`), no failover. */
   model?: string;
+  /** The user message's rich parts (images, tool results), when it is more than `message`. */
+  parts?: readonly ContentPart[];
+  /** What the caller asks of the model for this turn (tools, sampling, reasoning). */
+  options?: TurnOptions;
+}
+
+/** Per-turn model options a surface may set (the OpenAI API's tools and sampling fields). */
+export interface TurnOptions {
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
+  temperature?: number;
+  topP?: number;
+  stop?: readonly string[];
+  maxTokens?: number;
+  reasoning?: ReasoningEffort;
 }
 
 /** Bounds on what may attach to one run (runs.* config, read at admission). */
@@ -67,7 +83,13 @@ export class Run {
   readonly timeoutMs: number;
   readonly extraSystemPrompt: string | undefined;
   readonly model: string | undefined;
+  readonly parts: readonly ContentPart[] | undefined;
+  readonly options: TurnOptions | undefined;
   readonly acceptedAt = Date.now();
+  /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
+  thinking = "";
+  /** Tool calls the model made this turn, in order. */
+  toolCalls: { id: string; name: string; arguments: string }[] = [];
   status: RunStatus = "queued";
   startedAt: number | undefined;
   /** Last time anything happened (a byte from the provider, a state change): the stale sweep reads it. */
@@ -112,6 +134,8 @@ export class Run {
     this.timeoutMs = init.timeoutMs;
     this.extraSystemPrompt = init.extraSystemPrompt;
     this.model = init.model;
+    this.parts = init.parts;
+    this.options = init.options;
     const owner = init.ownerSignal;
     if (owner && onOwnerGone) {
       owner.addEventListener("abort", onOwnerGone, { once: true });
@@ -259,6 +283,8 @@ export class Run {
     this.timeoutTimer = undefined;
     this.unlinkOwner?.();
     this.text = "";
+    this.thinking = "";
+    this.toolCalls = [];
     this.status = "ended";
     this.finished = finished;
     this.subscribers.clear();

@@ -104,6 +104,7 @@ export class RunService {
         sessionId: run.sessionId,
         role: "user",
         content: run.message,
+        ...(run.parts ? { parts: run.parts } : {}),
         runId: run.runId,
         idempotencyKey: run.runId,
       });

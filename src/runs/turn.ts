@@ -3,8 +3,9 @@
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { FailoverProvider } from "../models/failover.js";
-import { type ChatMessage, ModelError } from "../models/types.js";
-import type { SessionStore } from "../sessions/store.js";
+import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
+import type { ContentPart } from "../models/messages.js";
+import type { SessionStore, TranscriptMessage } from "../sessions/store.js";
 import type { RunModels } from "./ports.js";
 import type { FinishedRun, Run, RunOutcome } from "./run.js";
 
@@ -46,29 +47,59 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   const messages: ChatMessage[] = [
     ...(systemPrompt ? [{ role: "system" as const, content: systemPrompt }] : []),
     ...history,
-    { role: "user", content: run.message },
+    { role: "user", content: run.parts ?? run.message },
   ];
   try {
-    for await (const ev of chain.stream({ model: run.model ?? "", messages, signal: run.signal })) {
-      if (ev.type === "attempt") {
-        run.provider = ev.provider;
-        run.modelId = ev.model;
-        run.publish({ ...ev, type: "model" });
-      } else if (ev.type === "text") {
-        run.appendText(ev.delta);
-        scheduleDelta(run, config.runs.deltaThrottleMs);
-      } else if (ev.type === "usage") {
-        run.usage = { input: ev.inputTokens, output: ev.outputTokens };
-        run.publish({ type: "usage", input: ev.inputTokens, output: ev.outputTokens });
-      } else if (ev.type === "done") {
-        return { status: "ok", stopReason: ev.stopReason };
-      }
+    const request = { ...run.options, model: run.model ?? "", messages, signal: run.signal };
+    for await (const ev of chain.stream(request)) {
+      if (ev.type === "done") return { status: "ok", stopReason: ev.stopReason };
+      onStreamEvent(run, ev, config.runs.deltaThrottleMs);
     }
     return { status: "ok", stopReason: "stop" };
   } catch (err) {
     if (run.signal.aborted) return abortedOutcome(run);
     if (!(err instanceof ModelError)) throw err;
     return { status: "error", kind: err.kind, message: err.message, details: err.toDetails() };
+  }
+}
+
+/** What one stream event does to the run: state, and the RunEvent surfaces see. */
+function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, throttleMs: number): void {
+  switch (ev.type) {
+    case "attempt":
+      run.provider = ev.provider;
+      run.modelId = ev.model;
+      run.publish({ ...ev, type: "model" });
+      return;
+    case "text":
+      run.appendText(ev.delta);
+      scheduleDelta(run, throttleMs);
+      return;
+    case "thinking":
+      if (run.status === "ended") return;
+      run.thinking += ev.delta;
+      run.touch();
+      run.publish({ type: "thinking", delta: ev.delta });
+      return;
+    case "tool_call":
+      if (run.status === "ended") return;
+      run.toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
+      run.touch();
+      run.publish({ type: "tool_call", id: ev.id, name: ev.name, arguments: ev.arguments });
+      return;
+    case "tool_call_delta":
+      // Assembled by the adapter into `tool_call`; the pieces only keep the run alive.
+      run.touch();
+      return;
+    case "usage": {
+      const cache = {
+        ...(ev.cacheReadTokens === undefined ? {} : { cacheRead: ev.cacheReadTokens }),
+        ...(ev.cacheWriteTokens === undefined ? {} : { cacheWrite: ev.cacheWriteTokens }),
+      };
+      run.usage = { input: ev.inputTokens, output: ev.outputTokens };
+      run.publish({ type: "usage", input: ev.inputTokens, output: ev.outputTokens, ...cache });
+      return;
+    }
   }
 }
 
@@ -93,11 +124,29 @@ async function readHistory(run: Run, userSeq: number | undefined, deps: TurnDeps
   const out: ChatMessage[] = [];
   for (const m of kept) {
     if (m.role === "assistant" && m.runId && replies.has(m.runId)) continue;
-    out.push({ role: m.role, content: m.content });
+    out.push(promptMessage(m));
     const reply = m.role === "user" && m.runId ? replies.get(m.runId) : undefined;
-    if (reply) out.push({ role: reply.role, content: reply.content });
+    if (reply) out.push(promptMessage(reply));
   }
   return out;
+}
+
+/** A stored message as the model reads it: its rich parts when it has them; tool results as `tool`. */
+function promptMessage(m: TranscriptMessage): ChatMessage {
+  if (!m.parts || m.parts.length === 0) return { role: m.role, content: m.content };
+  const parts = m.parts as unknown as readonly ContentPart[];
+  const toolResults = parts.every((p) => p.type === "tool_result");
+  return { role: toolResults ? "tool" : m.role, content: parts };
+}
+
+/** What an assistant reply is stored as: thinking, text, then each tool call (none when plain text). */
+function replyParts(run: Run, text: string): ContentPart[] | undefined {
+  if (!run.thinking && run.toolCalls.length === 0) return undefined;
+  return [
+    ...(run.thinking ? [{ type: "thinking" as const, text: run.thinking }] : []),
+    ...(text ? [{ type: "text" as const, text }] : []),
+    ...run.toolCalls.map((c) => ({ type: "tool_call" as const, ...c })),
+  ];
 }
 
 /** Throttles deltas: at most one per `throttleMs`, the rest merged into the next. */
@@ -138,7 +187,9 @@ export async function finishTurn(
   if (run.startedAt !== undefined) flushDelta(run);
   const text = finished.text;
   try {
-    if (text) await deps.store.appendMessage(assistantEntry(run, text, outcome));
+    if (text || run.thinking || run.toolCalls.length > 0) {
+      await deps.store.appendMessage(assistantEntry(run, text, outcome));
+    }
     if (run.usage) {
       await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
     }
@@ -163,11 +214,13 @@ export async function finishTurn(
 }
 
 function assistantEntry(run: Run, text: string, outcome: RunOutcome) {
+  const parts = replyParts(run, text);
   return {
     sessionKey: run.sessionKey,
     sessionId: run.sessionId,
     role: "assistant" as const,
     content: text,
+    ...(parts ? { parts } : {}),
     runId: run.runId,
     meta: {
       status: outcome.status,

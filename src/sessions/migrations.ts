@@ -67,6 +67,13 @@ export const MIGRATIONS: readonly Migration[] = [
           ON messages(session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
       `),
   },
+  {
+    version: 3,
+    name: "rich message parts",
+    // JSON array of content parts (images, tool calls and results, thinking); `content` keeps the
+    // plain text, so listing, previews and old readers never parse it.
+    up: (db) => db.exec("ALTER TABLE messages ADD COLUMN parts TEXT;"),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,5 +1,5 @@
 // Row mapping and list-query SQL for the SQLite store (no I/O here).
-import type { ListQuery, SessionEntry, TranscriptMessage } from "./store.js";
+import type { ListQuery, SessionEntry, StoredPart, TranscriptMessage } from "./store.js";
 
 /** A `sessions` row as the SQLite driver returns it. */
 export interface SessionRow {
@@ -31,6 +31,7 @@ export interface MessageRow {
   id: string;
   role: TranscriptMessage["role"];
   content: string;
+  parts: string | null;
   timestamp: number;
   run_id: string | null;
   idempotency_key: string | null;
@@ -80,6 +81,7 @@ export function toMessage(r: MessageRow): TranscriptMessage {
   if (r.run_id !== null) m.runId = r.run_id;
   if (r.idempotency_key !== null) m.idempotencyKey = r.idempotency_key;
   if (r.meta !== null) m.meta = JSON.parse(r.meta) as Record<string, unknown>;
+  if (r.parts !== null) m.parts = JSON.parse(r.parts) as StoredPart[];
   return m;
 }
 

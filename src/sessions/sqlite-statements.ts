@@ -27,8 +27,8 @@ export function prepareStatements(db: SqlDb) {
     purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND archived_at IS NOT NULL"),
     byIdempotency: db.prepare("SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?"),
     insertMessage: db.prepare(
-      `INSERT INTO messages (session_id, seq, id, role, content, timestamp, run_id, idempotency_key, meta)
-       VALUES (@sessionId, @seq, @id, @role, @content, @timestamp, @runId, @idempotencyKey, @meta)`,
+      `INSERT INTO messages (session_id, seq, id, role, content, parts, timestamp, run_id, idempotency_key, meta)
+       VALUES (@sessionId, @seq, @id, @role, @content, @parts, @timestamp, @runId, @idempotencyKey, @meta)`,
     ),
     touchAfterAppend: db.prepare(
       `UPDATE sessions SET message_count = @seq, updated_at = @now,
@@ -71,6 +71,7 @@ export function fromMessageRow(r: MessageRow): Record<string, unknown> {
     id: r.id,
     role: r.role,
     content: r.content,
+    parts: r.parts,
     timestamp: r.timestamp,
     runId: r.run_id,
     idempotencyKey: r.idempotency_key,

@@ -197,6 +197,7 @@ export class SqliteSessionStore implements SessionStore {
           id: randomUUID(),
           role: input.role,
           content: input.content,
+          parts: input.parts === undefined || input.parts.length === 0 ? null : JSON.stringify(input.parts),
           timestamp: input.timestamp ?? now,
           run_id: input.runId ?? null,
           idempotency_key: input.idempotencyKey ?? null,

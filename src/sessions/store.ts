@@ -47,6 +47,8 @@ export interface TranscriptMessage {
   seq: number;
   role: MessageRole;
   content: string;
+  /** The rich content (see StoredPart), when the message had more than plain text. */
+  parts?: readonly StoredPart[];
   timestamp: number;
   runId?: string;
   idempotencyKey?: string;
@@ -54,12 +56,21 @@ export interface TranscriptMessage {
   meta?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * One content part as stored: the run engine's parts (text, image, tool_call, tool_result,
+ * thinking) as JSON. The store keeps them as given; wire.ts maps them for chat.history.
+ */
+export type StoredPart = Readonly<Record<string, unknown>> & { readonly type: string };
+
 export interface AppendInput {
   /** The key is checked against the sessionId so a stale run cannot write into a reused key. */
   sessionKey: string;
   sessionId: string;
   role: MessageRole;
+  /** The plain text (what lists, previews and search read). */
   content: string;
+  /** Rich parts, when there is more than text (images, tool calls and results, thinking). */
+  parts?: readonly StoredPart[];
   timestamp?: number;
   runId?: string;
   /** Appending twice with the same key in one session returns the first row instead. */

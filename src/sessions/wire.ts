@@ -1,6 +1,6 @@
 // Store rows → the wire shapes of sessions.list rows and chat.history messages (spec §2).
 import type { Config, ModelRef } from "../config/schema.js";
-import type { SessionView, TranscriptMessage } from "./store.js";
+import type { SessionView, StoredPart, TranscriptMessage } from "./store.js";
 
 /** The `kind` of a session key as sessions.list reports it. */
 export type SessionKind = "direct" | "group" | "global" | "unknown";
@@ -83,20 +83,66 @@ const SHOWN_META = ["aborted", "stopReason", "usage", "provider", "model", "api"
 /**
  * A transcript row as chat.history sends it: user and system content as a string, assistant
  * content as `[{type:"text", text}]`, with `__openclaw {id, seq, runId?}` for dedupe and paging.
- * Text longer than `maxChars` is cut, and the cut is said in the text.
+ * Rich rows use the reference's part names: `thinking {thinking}`, `toolCall {id, name,
+ * arguments}`, `image {data, mimeType}` or `{url}`; a row of tool results is a `toolResult`
+ * message per result. Text longer than `maxChars` is cut, and the cut is said in the text.
  */
 export function toWireMessage(m: Readonly<TranscriptMessage>, maxChars?: number): Record<string, unknown> {
-  const text =
-    maxChars !== undefined && m.content.length > maxChars
-      ? `${m.content.slice(0, maxChars)}\n…[truncated ${m.content.length - maxChars} chars]`
-      : m.content;
+  const cut = (t: string) =>
+    maxChars !== undefined && t.length > maxChars
+      ? `${t.slice(0, maxChars)}\n…[truncated ${t.length - maxChars} chars]`
+      : t;
+  const text = cut(m.content);
   const out: Record<string, unknown> = {
     role: m.role,
-    content: m.role === "assistant" ? [{ type: "text", text }] : text,
+    content: wireContent(m, text, cut),
     timestamp: m.timestamp,
   };
+  const result = m.parts?.find((p) => p.type === "tool_result");
+  if (result) {
+    out.role = "toolResult";
+    out.toolCallId = result["callId"];
+    out.isError = result["isError"] === true;
+  }
   for (const k of SHOWN_META) if (m.meta?.[k] !== undefined) out[k] = m.meta[k];
   if (m.idempotencyKey !== undefined) out.idempotencyKey = m.idempotencyKey;
   out.__openclaw = { id: m.id, seq: m.seq, ...(m.runId === undefined ? {} : { runId: m.runId }) };
   return out;
+}
+
+function wireContent(m: Readonly<TranscriptMessage>, text: string, cut: (t: string) => string): unknown {
+  if (!m.parts || m.parts.length === 0) return m.role === "assistant" ? [{ type: "text", text }] : text;
+  return m.parts.map((p) => wirePart(p, cut));
+}
+
+/** One stored part in the reference's message shape. */
+function wirePart(p: StoredPart, cut: (t: string) => string): Record<string, unknown> {
+  switch (p.type) {
+    case "text":
+      return { type: "text", text: cut(String(p["text"] ?? "")) };
+    case "thinking":
+      return { type: "thinking", thinking: cut(String(p["text"] ?? "")) };
+    case "tool_call":
+      return { type: "toolCall", id: p["id"], name: p["name"], arguments: parseArguments(p["arguments"]) };
+    case "tool_result":
+      return { type: "text", text: cut(String(p["content"] ?? "")) };
+    case "image": {
+      const src = (p["source"] ?? {}) as Record<string, unknown>;
+      return src["kind"] === "base64"
+        ? { type: "image", data: src["data"], mimeType: src["mediaType"] }
+        : { type: "image", url: src["url"] };
+    }
+    default:
+      return { ...p };
+  }
+}
+
+/** Tool-call arguments as an object (the model's JSON text), or the raw text when it is not JSON. */
+function parseArguments(args: unknown): unknown {
+  if (typeof args !== "string") return args ?? {};
+  try {
+    return JSON.parse(args);
+  } catch {
+    return args;
+  }
 }
