@@ -200,6 +200,7 @@ export class RunRegistry {
       ...(run.provider ? { provider: run.provider } : {}),
       ...(run.modelId ? { model: run.modelId } : {}),
       ...(run.usage ? { usage: run.usage } : {}),
+      timings: timingsOf(run, Date.now()),
     };
     this.runs.delete(run.runId);
     this.finished.set(run.runId, finished);
@@ -298,4 +299,13 @@ export class RunRegistry {
       this.finished.delete(oldest);
     }
   }
+}
+
+function timingsOf(run: Run, endedAt: number) {
+  const queuedMs = (run.startedAt ?? endedAt) - run.acceptedAt;
+  const first =
+    run.firstAttemptAt !== undefined && run.firstTokenAt !== undefined
+      ? { firstTokenMs: run.firstTokenAt - run.firstAttemptAt }
+      : {};
+  return { queuedMs, ...first, totalMs: endedAt - run.acceptedAt };
 }

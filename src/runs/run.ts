@@ -28,6 +28,18 @@ export interface FinishedRun {
   readonly provider?: string;
   readonly model?: string;
   readonly usage?: { input: number; output: number };
+  readonly timings?: RunTimings;
+}
+
+/**
+ * Where a run's time went (ms): waiting in its session's queue, from the first model call to the
+ * first token (the provider pool's queue, connect and the model's own latency, across failover
+ * attempts), and in all.
+ */
+export interface RunTimings {
+  queuedMs: number;
+  firstTokenMs?: number;
+  totalMs: number;
 }
 
 export interface RunInit {
@@ -88,6 +100,9 @@ export class Run {
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
+  /** When the first candidate was called, and when the first token arrived (timings). */
+  firstAttemptAt: number | undefined;
+  firstTokenAt: number | undefined;
   /** Tool calls the model made this turn, in order. */
   toolCalls: { id: string; name: string; arguments: string }[] = [];
   status: RunStatus = "queued";

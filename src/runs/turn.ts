@@ -67,11 +67,13 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
 function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, throttleMs: number): void {
   switch (ev.type) {
     case "attempt":
+      run.firstAttemptAt ??= Date.now();
       run.provider = ev.provider;
       run.modelId = ev.model;
       run.publish({ ...ev, type: "model" });
       return;
     case "text":
+      run.firstTokenAt ??= Date.now();
       run.appendText(ev.delta);
       scheduleDelta(run, throttleMs);
       return;
@@ -242,6 +244,7 @@ function logEnd(logger: Logger, finished: FinishedRun, outcome: RunOutcome, run:
     provider: run.provider,
     model: run.modelId,
     durationMs: finished.endedAt - (run.startedAt ?? run.acceptedAt),
+    timings: finished.timings,
     ...(run.usage ? { usage: run.usage } : {}),
   };
   if (outcome.status === "error") {

@@ -79,5 +79,11 @@ describe("run log lines", () => {
       model: "mock-model",
       stopReason: "stop",
     });
+    // Where the time went: queue, first model call to first token, total.
+    const timings = ok?.["timings"] as { queuedMs: number; firstTokenMs: number; totalMs: number };
+    expect(timings.queuedMs).toBeGreaterThanOrEqual(0);
+    expect(timings.firstTokenMs).toBeGreaterThanOrEqual(0);
+    expect(timings.totalMs).toBeGreaterThanOrEqual(timings.firstTokenMs);
+    expect((fail?.["timings"] as { firstTokenMs?: number }).firstTokenMs).toBeUndefined();
   });
 });
