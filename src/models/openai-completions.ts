@@ -58,6 +58,10 @@ export class OpenAICompletionsProvider implements ModelProvider {
     yield* chunks.finish();
   }
 
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+
   #body(request: StreamRequest): Record<string, unknown> {
     const body: Record<string, unknown> = {
       model: request.model,

@@ -84,6 +84,14 @@ export class ModelRegistry {
     };
   }
 
+  /**
+   * Releases every provider's pool (a superseded config generation, or shutdown). undici lets
+   * requests already under way finish first, so a run that resolved these providers completes.
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.providers.values()].map((p) => p.close?.()));
+  }
+
   /** The `models.list` result: every configured model of every provider. */
   list(): { models: ModelListEntry[] } {
     const models: ModelListEntry[] = [];

@@ -85,6 +85,8 @@ export interface ModelProvider {
   stream(request: StreamRequest): AsyncIterable<StreamEvent>;
   /** Embeddings for `input`, one vector each, where the vendor serves them. */
   embed?(request: EmbedRequest): Promise<EmbedResult>;
+  /** Releases the provider's connections; calls already under way finish first. */
+  close?(): Promise<void>;
 }
 
 export interface EmbedRequest {

@@ -68,13 +68,17 @@ export class Runtime {
     this.#unsubscribe?.();
     this.#maintenance?.dispose();
     await this.#store?.close();
+    await this.#models?.close();
   }
 
   #buildModels(): void {
     const { config, subsystems } = this.input;
     const build = () => {
-      // Immutable per config generation: a run already started keeps the providers it resolved.
+      // Immutable per config generation: a run already started keeps the providers it resolved;
+      // the superseded generation's pools close once their calls finish.
+      const previous = this.#models;
       this.#models = new ModelRegistry(config.current());
+      void previous?.close();
       if (this.#models.providers.size === 0) {
         subsystems.set("models", "off", "no providers configured (models.providers)");
       } else subsystems.set("models", "ready");
