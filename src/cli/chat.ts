@@ -26,7 +26,8 @@ const HELP =
  * error, and reading from a pipe, so is any turn that failed (scripts see it in the exit code).
  */
 export async function chat(flags: ChatFlags): Promise<number> {
-  return withGateway(flags, { scopes: ["operator.read", "operator.write"] }, (client) =>
+  // Admin too: `/reset` calls sessions.reset, an admin method.
+  return withGateway(flags, { scopes: ["operator.read", "operator.write", "operator.admin"] }, (client) =>
     new ChatSession(client, flags).run(),
   );
 }

@@ -16,7 +16,7 @@ interface ConfigGetResult {
 /** Prints the whole config, or the value at a dotted path (`gateway.port`). Needs operator.admin. */
 export async function configGet(path: string | undefined, flags: ClientFlags): Promise<number> {
   const out = new Out();
-  const result = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
+  const result = await withGateway(flags, { scopes: ["operator.read"] }, (client) =>
     client.request<ConfigGetResult>("config.get", {}),
   );
   if (path !== undefined) {

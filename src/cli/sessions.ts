@@ -126,7 +126,7 @@ export async function sessionsShow(key: string, flags: SessionsShowFlags): Promi
 /** Starts a fresh transcript under the same key (the old one stays archived until pruned). */
 export async function sessionsReset(key: string, flags: SessionKeyFlags): Promise<number> {
   const out = new Out();
-  const r = await withGateway(flags, { scopes: ["operator.read", "operator.write"] }, (client) =>
+  const r = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
     client.request<{ key: string; entry?: { sessionId?: string } }>("sessions.reset", {
       key,
       ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
@@ -140,7 +140,7 @@ export async function sessionsReset(key: string, flags: SessionKeyFlags): Promis
 /** Removes the key from the list; its transcript is archived (kept until pruned). */
 export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promise<number> {
   const out = new Out();
-  const r = await withGateway(flags, { scopes: ["operator.read", "operator.write"] }, (client) =>
+  const r = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
     client
       .request<{ key: string; sessionId: string; archived: boolean }>("sessions.delete", {
         key,

@@ -139,7 +139,7 @@ export const chatAbort = defineMethod({
 
 export const chatInject = defineMethod({
   name: "chat.inject",
-  scope: "operator.write",
+  scope: "operator.admin",
   params: Type.Object(
     { sessionKey: Key, message: Type.String({ minLength: 1 }), label: Type.Optional(Type.String()) },
     { additionalProperties: false },

@@ -1,4 +1,4 @@
-// `config.get` (admin): the effective config with every secret redacted, plus its hash.
+// `config.get` (read): the effective config with every secret redacted, plus its hash.
 import { type TSchema, Type } from "@sinclair/typebox";
 import { redactConfig } from "../config/walk.js";
 import type { Config } from "../config/schema.js";
@@ -17,7 +17,7 @@ export interface ConfigDeps {
 
 export const configGet = defineMethod({
   name: "config.get",
-  scope: "operator.admin",
+  scope: "operator.read",
   params: Type.Object({}, { additionalProperties: false }),
   handler: (ctx: ConfigDeps) => ({
     path: ctx.configFile.path ?? null,

@@ -19,7 +19,7 @@ export interface HealthDeps {
 
 export const health = defineMethod({
   name: "health",
-  scope: "operator.read",
+  scope: "connected",
   params: Type.Object(
     { probe: Type.Optional(Type.Boolean({ description: "Measure now instead of serving the cache" })) },
     { additionalProperties: false },

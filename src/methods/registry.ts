@@ -1,6 +1,6 @@
 // Method definitions and the registry dispatch looks them up in: name, scope, params schema, handler.
 import type { Static, TSchema } from "@sinclair/typebox";
-import type { Scope } from "../protocol/scopes.js";
+import type { MethodScope } from "../protocol/scopes.js";
 import { compileValidator, type Validator } from "../protocol/validate.js";
 
 /** Who is calling: the connection's identity as established by the handshake. */
@@ -27,7 +27,7 @@ export class TwoResponses {
 
 export interface MethodDef<S extends TSchema = TSchema, Ctx = unknown> {
   name: string;
-  scope: Scope;
+  scope: MethodScope;
   /** Closed params schema, checked before the handler runs. */
   params: S;
   // Method syntax on purpose: it makes a family's `MethodDef<TObject<…>, {store, config}>` storable

@@ -140,7 +140,7 @@ export const SessionsResetParams = Type.Object(
 
 export const sessionsReset = defineMethod({
   name: "sessions.reset",
-  scope: "operator.write",
+  scope: "operator.admin",
   params: SessionsResetParams,
   handler: async (ctx: SessionMethodsDeps, p) => {
     const opened = await openSession(ctx.store, ctx.config, p.key, wsOrigin(p.agentId));
@@ -162,7 +162,7 @@ export const SessionsDeleteParams = Type.Object(
 
 export const sessionsDelete = defineMethod({
   name: "sessions.delete",
-  scope: "operator.write",
+  scope: "operator.admin",
   params: SessionsDeleteParams,
   handler: async (ctx: SessionMethodsDeps, p) => {
     const { entry } = await requireSession(ctx.store, ctx.config, p.key, p.agentId);

@@ -103,7 +103,7 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
   }
   return {
     role,
-    scopes: grantScopes(role, params.scopes),
+    scopes: grantScopes(role, params.scopes, client.mode, params.device !== undefined),
     client,
     caps: params.caps ?? [],
     ...(params.device ? { deviceId: params.device.id } : {}),
@@ -113,10 +113,17 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
 
 /**
  * Keel's choice: a shared-secret operator gets exactly the (known) scopes it asked for, or
- * read + write when it asked for none. Node and worker roles get no operator scopes.
+ * read + write when it asked for none. Node and worker roles get no operator scopes, and neither
+ * does a device-less `probe` connect (it may call `health` only, as the reference answers it).
  */
-export function grantScopes(role: string, requested: readonly string[] | undefined): string[] {
+export function grantScopes(
+  role: string,
+  requested: readonly string[] | undefined,
+  mode?: string,
+  hasDevice = false,
+): string[] {
   if (role !== "operator") return [];
+  if (mode === "probe" && !hasDevice) return [];
   const known = [...new Set((requested ?? []).filter((s) => KNOWN_SCOPES.has(s)))];
   return known.length > 0 ? known : [...DEFAULT_SCOPES];
 }

@@ -60,10 +60,10 @@ describe("GatewayClient against the real gateway", () => {
       token: TEST_TOKEN,
       scopes: ["operator.read"],
     });
-    const err = await client.request("config.get", {}).catch((e: unknown) => e);
+    const err = await client.request("sessions.reset", { key: "main" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestError);
     expect(err).toMatchObject({
-      method: "config.get",
+      method: "sessions.reset",
       code: "FORBIDDEN",
       detailCode: "MISSING_SCOPE",
       details: { missingScope: "operator.admin" },

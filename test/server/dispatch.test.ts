@@ -60,8 +60,10 @@ describe("method dispatch", () => {
       message: "missing scope: operator.write",
       details: { code: "MISSING_SCOPE", missingScope: "operator.write", requiredScopes: ["operator.write"] },
     });
-    const admin = await s.request("config.get", {});
+    const admin = await s.request("sessions.reset", { key: "main" });
     expect(admin.error.details).toMatchObject({ code: "MISSING_SCOPE", missingScope: "operator.admin" });
+    // config.get is a read method: secrets are redacted, so read scope sees it.
+    expect((await s.request("config.get", {})).ok).toBe(true);
 
     const thrown = await s.request("test.throw", {});
     expect(thrown.error).toEqual({ code: "UNAVAILABLE", message: "internal error: boom", retryable: true });

@@ -65,8 +65,8 @@ describe("session methods", () => {
       "chat.history": "operator.read",
       "agents.list": "operator.read",
       "sessions.patch": "operator.write",
-      "sessions.reset": "operator.write",
-      "sessions.delete": "operator.write",
+      "sessions.reset": "operator.admin",
+      "sessions.delete": "operator.admin",
     });
     expect(Value.Check(SessionsListParams, { limit: 10, bogus: 1 })).toBe(false);
     expect(Value.Check(ChatHistoryParams, { sessionKey: "main", limit: 0 })).toBe(false);
