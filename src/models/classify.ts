@@ -26,6 +26,19 @@ const MODEL_CODES = new Set(["model_not_found", "modelnotfound", "model_not_avai
 const MODEL_MISSING =
   /model\b[^.]{0,80}\b(not found|does not exist|doesn't exist|not exist|unknown|not available|is not supported)/i;
 
+/**
+ * A vendor's error codes (`error.code`, else `error.type`) mapped to kinds, as data: one table per
+ * vendor next to its adapter. A listed code decides the kind before status and wording do.
+ */
+export type ErrorCodeTable = Readonly<Record<string, ModelErrorKind>>;
+
+const NO_CODES: ErrorCodeTable = {};
+
+/** The table's kind for a body's code, if the vendor sent a code the table lists. */
+function kindForCode(body: ErrorBody, table: ErrorCodeTable): ModelErrorKind | undefined {
+  return body.code === undefined ? undefined : table[body.code.toLowerCase()];
+}
+
 /** Node/undici error codes that mean the transport gave out (a failure worth failing over). */
 const NETWORK_CODES = new Set([
   "ECONNRESET",
@@ -87,8 +100,18 @@ export function parseRetryAfter(headers: Headers, now: number = Date.now()): num
   return Math.max(0, at - now);
 }
 
-/** Decides the kind from the status first, then the body's code and wording (stability §2). */
-export function kindForHttp(status: number, body: ErrorBody, model: string): ModelErrorKind {
+/**
+ * Decides the kind: the vendor's code table first, then the status, then the body's code and
+ * wording (stability §2).
+ */
+export function kindForHttp(
+  status: number,
+  body: ErrorBody,
+  model: string,
+  table: ErrorCodeTable = NO_CODES,
+): ModelErrorKind {
+  const listed = kindForCode(body, table);
+  if (listed !== undefined) return listed;
   const text = `${body.code ?? ""} ${body.message}`;
   if (status === 404) return namesMissingModel(body, model) ? "model_not_found" : "endpoint_not_found";
   // Billing wording wins over the status: OpenAI answers an empty quota with 429 insufficient_quota.
@@ -119,9 +142,10 @@ export function classifyHttpError(
   bodyText: string,
   headers: Headers,
   ctx: CallContext,
+  table: ErrorCodeTable = NO_CODES,
 ): ModelError {
   const body = parseErrorBody(bodyText);
-  const kind = kindForHttp(status, body, ctx.model);
+  const kind = kindForHttp(status, body, ctx.model, table);
   const retryAfterMs = parseRetryAfter(headers);
   const detail = body.message ? `: ${body.message}` : "";
   const message =
@@ -142,14 +166,12 @@ export function classifyHttpError(
  * Classifies an error object sent inside a 200 stream (`data: {"error":{…}}`), where there is no
  * status: wording decides, and anything unrecognised is the vendor's own failure (server_error).
  */
-export function classifyStreamError(body: ErrorBody, ctx: CallContext): ModelError {
-  const text = `${body.code ?? ""} ${body.message}`;
-  let kind: ModelErrorKind = "server_error";
-  if (OVERLOADED.test(text)) kind = "overloaded";
-  else if (BILLING.test(text)) kind = "billing";
-  else if (RATE.test(text)) kind = "rate_limit";
-  else if (CONTEXT.test(text)) kind = "context_length";
-  else if (POLICY.test(text)) kind = "content_policy";
+export function classifyStreamError(
+  body: ErrorBody,
+  ctx: CallContext,
+  table: ErrorCodeTable = NO_CODES,
+): ModelError {
+  const kind = kindForCode(body, table) ?? kindForWording(`${body.code ?? ""} ${body.message}`);
   return new ModelError(
     kind,
     `${ctx.provider}/${ctx.model} sent an error mid-stream (${kind}): ${body.message}`,
@@ -160,6 +182,15 @@ export function classifyStreamError(body: ErrorBody, ctx: CallContext): ModelErr
       ...(body.code !== undefined ? { code: body.code } : {}),
     },
   );
+}
+
+function kindForWording(text: string): ModelErrorKind {
+  if (OVERLOADED.test(text)) return "overloaded";
+  if (BILLING.test(text)) return "billing";
+  if (RATE.test(text)) return "rate_limit";
+  if (CONTEXT.test(text)) return "context_length";
+  if (POLICY.test(text)) return "content_policy";
+  return "server_error";
 }
 
 /** The `code` of an error or of its `cause` chain (undici wraps socket errors in `TypeError: fetch failed`). */

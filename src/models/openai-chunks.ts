@@ -1,5 +1,7 @@
 // Turns OpenAI chat-completions SSE data lines (and a non-streamed completion) into StreamEvents.
+// Wire shapes: https://platform.openai.com/docs/api-reference/chat/streaming (ChatCompletionChunk).
 import { type CallContext, classifyStreamError, parseErrorBody } from "./classify.js";
+import { OPENAI_ERROR_CODES } from "./openai-errors.js";
 import { ModelError, type StreamEvent } from "./types.js";
 
 type Json = Record<string, unknown>;
@@ -7,6 +9,25 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const asCount = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+
+/** finish_reason values mapped onto Keel's normalised stop reasons; others pass through. */
+const FINISH_REASONS: Readonly<Record<string, string>> = {
+  stop: "stop",
+  length: "length",
+  tool_calls: "tool_calls",
+  // The deprecated `functions` API's name for the same thing.
+  function_call: "tool_calls",
+  content_filter: "content_filter",
+};
+
+/** One tool call being assembled from `delta.tool_calls[]` fragments. */
+interface CallBuild {
+  index: number;
+  id: string;
+  name: string;
+  arguments: string;
+  closed: boolean;
+}
 
 /**
  * Accumulates one stream's chunks. Events queue until the adapter takes them after each network
@@ -18,6 +39,8 @@ export class CompletionChunks {
   #finishReason: string | undefined;
   #model: string | undefined;
   #id: string | undefined;
+  #calls = new Map<number, CallBuild>();
+  #openCall: CallBuild | undefined;
   #sawDone = false;
   readonly #ctx: CallContext;
 
@@ -52,7 +75,7 @@ export class CompletionChunks {
 
   #onChunk(chunk: Json): void {
     if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      this.#error = classifyStreamError(parseErrorBody(JSON.stringify(chunk)), this.#ctx);
+      this.#error = classifyStreamError(parseErrorBody(JSON.stringify(chunk)), this.#ctx, OPENAI_ERROR_CODES);
       return;
     }
     this.#model ??= asString(chunk["model"]);
@@ -62,23 +85,94 @@ export class CompletionChunks {
       ? chunk["choices"].find((c) => isObject(c) && (c["index"] ?? 0) === 0)
       : undefined;
     if (isObject(choice)) {
-      const delta = isObject(choice["delta"]) ? asString(choice["delta"]["content"]) : undefined;
-      if (delta) this.#pending.push({ type: "text", delta });
+      if (isObject(choice["delta"])) this.#onDelta(choice["delta"]);
       const finish = asString(choice["finish_reason"]);
       if (finish === "error") {
         this.fail('finish_reason "error"');
         return;
       }
-      if (finish) this.#finishReason = finish;
+      if (finish) {
+        this.#finishReason = finish;
+        this.#closeCalls();
+      }
     }
-    if (isObject(chunk["usage"])) {
-      const usage = chunk["usage"];
-      this.#pending.push({
-        type: "usage",
-        inputTokens: asCount(usage["prompt_tokens"]),
-        outputTokens: asCount(usage["completion_tokens"]),
-      });
+    if (isObject(chunk["usage"])) this.#onUsage(chunk["usage"]);
+  }
+
+  #onDelta(delta: Json): void {
+    // vLLM and DeepSeek send `reasoning_content`, OpenRouter and Ollama `reasoning`.
+    const thinking = asString(delta["reasoning_content"]) ?? asString(delta["reasoning"]);
+    if (thinking) this.#pending.push({ type: "thinking", delta: thinking });
+    const text = asString(delta["content"]);
+    if (text) this.#pending.push({ type: "text", delta: text });
+    if (Array.isArray(delta["tool_calls"])) {
+      for (const fragment of delta["tool_calls"]) if (isObject(fragment)) this.#onToolFragment(fragment);
     }
+  }
+
+  /**
+   * One `delta.tool_calls[]` entry: id and name come with a call's first fragment, arguments in
+   * pieces after. Calls stream one after another, so a new index closes the call before it.
+   */
+  #onToolFragment(fragment: Json): void {
+    const index = typeof fragment["index"] === "number" ? fragment["index"] : this.#calls.size;
+    const fn = isObject(fragment["function"]) ? fragment["function"] : {};
+    const id = asString(fragment["id"]);
+    const name = asString(fn["name"]);
+    const argumentsDelta = asString(fn["arguments"]) ?? "";
+    let call = this.#calls.get(index);
+    if (call?.closed) {
+      // Its assembled call already went out; appending now would hand the caller a different call.
+      this.fail(`more arguments for tool call ${index} after the next call started`);
+      return;
+    }
+    if (call === undefined) {
+      if (this.#openCall) this.#close(this.#openCall);
+      // A server that sends no id still needs one: the tool's result must name the call it answers.
+      call = { index, id: id ?? `call_${index}`, name: "", arguments: "", closed: false };
+      this.#calls.set(index, call);
+      this.#openCall = call;
+    } else if (id !== undefined) call.id = id;
+    if (name !== undefined) call.name += name;
+    call.arguments += argumentsDelta;
+    this.#pending.push({
+      type: "tool_call_delta",
+      index,
+      ...(id !== undefined ? { id } : {}),
+      ...(name !== undefined ? { name } : {}),
+      argumentsDelta,
+    });
+  }
+
+  #close(call: CallBuild): void {
+    call.closed = true;
+    if (this.#openCall === call) this.#openCall = undefined;
+    this.#pending.push({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments });
+  }
+
+  #closeCalls(): void {
+    for (const call of this.#calls.values()) if (!call.closed) this.#close(call);
+  }
+
+  #onUsage(usage: Json): void {
+    const details = isObject(usage["prompt_tokens_details"]) ? usage["prompt_tokens_details"] : {};
+    const cached = details["cached_tokens"];
+    this.#pending.push({
+      type: "usage",
+      inputTokens: asCount(usage["prompt_tokens"]),
+      outputTokens: asCount(usage["completion_tokens"]),
+      ...(typeof cached === "number" ? { cacheReadTokens: asCount(cached) } : {}),
+    });
+  }
+
+  /**
+   * The normalised stop reason. OpenAI reports "stop" when tool_choice forced a call, so a reply
+   * that made calls ends in "tool_calls" whatever the server said short of length or a filter.
+   */
+  #stopReason(): string {
+    const finish = this.#finishReason;
+    const reason = finish === undefined ? "unknown" : (FINISH_REASONS[finish] ?? finish);
+    return this.#calls.size > 0 && reason === "stop" ? "tool_calls" : reason;
   }
 
   /** Yields what arrived so far, then throws the stream's error if one was seen. */
@@ -92,6 +186,7 @@ export class CompletionChunks {
    * servers omit `[DONE]`); neither means the connection was cut mid-reply — a network failure.
    */
   *finish(): Generator<StreamEvent> {
+    if (this.#error === undefined && (this.#sawDone || this.#finishReason !== undefined)) this.#closeCalls();
     yield* this.take();
     if (!this.#sawDone && this.#finishReason === undefined) {
       throw new ModelError("network", `stream from ${this.#ctx.url} ended before the reply was complete`, {
@@ -102,7 +197,7 @@ export class CompletionChunks {
     }
     yield {
       type: "done",
-      stopReason: this.#finishReason ?? "unknown",
+      stopReason: this.#stopReason(),
       ...(this.#model !== undefined ? { responseModel: this.#model } : {}),
       ...(this.#id !== undefined ? { responseId: this.#id } : {}),
     };
@@ -130,7 +225,13 @@ export class CompletionChunks {
       choices: [
         {
           index: 0,
-          delta: { content: message["content"] },
+          delta: {
+            content: message["content"],
+            reasoning_content: message["reasoning_content"] ?? message["reasoning"],
+            tool_calls: Array.isArray(message["tool_calls"])
+              ? message["tool_calls"].map((c, index) => (isObject(c) ? { index, ...c } : c))
+              : undefined,
+          },
           finish_reason: isObject(first) ? first["finish_reason"] : null,
         },
       ],

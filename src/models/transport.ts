@@ -122,7 +122,7 @@ export class ProviderTransport {
       ...post,
       headers: { ...post.headers, accept: "application/json" },
     })) {
-      if (item.kind === "json") return parseJson(item.text, post.url);
+      if (item.kind === "json") return parseJson(item.text, post.url, this.providerId, post.model);
     }
     throw new ModelError("server_error", `${post.url} did not answer JSON`, {
       provider: this.providerId,
@@ -246,10 +246,16 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
   return h;
 }
 
-function parseJson(text: string, url: string): unknown {
+function parseJson(text: string, url: string, provider: string, model: string): unknown {
   try {
     return JSON.parse(text);
-  } catch {
-    throw new Error(`${url} answered JSON that does not parse`);
+  } catch (cause) {
+    // A provider failure like any other: the ModelProvider contract allows no plain Error.
+    throw new ModelError("server_error", `${url} answered JSON that does not parse`, {
+      provider,
+      model,
+      url,
+      cause,
+    });
   }
 }

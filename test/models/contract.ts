@@ -1,6 +1,14 @@
 // The ModelProvider contract: one suite every adapter runs against its fake vendor (real loopback HTTP).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ModelError, ModelErrorKind, ModelProvider, StreamEvent } from "../../src/models/types.js";
+import type {
+  ContentPart,
+  ModelError,
+  ModelErrorKind,
+  ModelProvider,
+  StreamEvent,
+  StreamRequest,
+  ToolDefinition,
+} from "../../src/models/types.js";
 import type { FakeScript, FakeStep, RecordedRequest } from "../fixtures/fake-openai.js";
 
 /** What the suite needs of a fake vendor; every fake speaks the same script language. */
@@ -17,10 +25,36 @@ export interface ProviderOptions {
   baseUrl?: string;
 }
 
+/** Request fields the contract sends, read back from a recorded vendor body in Keel's terms. */
+export interface RequestFields {
+  tools: ToolDefinition[];
+  temperature: number | undefined;
+  stop: string[] | undefined;
+}
+
 export interface ContractTarget {
   startFake(): Promise<FakeVendor>;
   makeProvider(fake: FakeVendor, options?: ProviderOptions): ModelProvider;
+  /** The vendor-shaped image parts of the last user message in a recorded request body. */
+  imageOf(recordedBody: any): unknown;
+  /** What `imageOf` must return for {@link CONTRACT_IMAGES}, in the vendor's own shape. */
+  expectedImages: unknown;
+  /** The tools, temperature and stop sequences a recorded request body carries, normalised. */
+  requestFields(recordedBody: any): RequestFields;
 }
+
+/** The two images the contract sends in one user message: by URL, then inline base64. */
+export const CONTRACT_IMAGES: ContentPart[] = [
+  { type: "image", source: { kind: "url", url: "https://example.test/cat.png" } },
+  { type: "image", source: { kind: "base64", mediaType: "image/png", data: "iVBORw0KGgo=" } },
+];
+
+/** The tool the contract offers. */
+export const CONTRACT_TOOL: ToolDefinition = {
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 export interface Collected {
   events: StreamEvent[];
@@ -33,12 +67,14 @@ export async function collect(
   provider: ModelProvider,
   signal: AbortSignal = new AbortController().signal,
   onEvent?: (event: StreamEvent) => void,
+  extra: Partial<Omit<StreamRequest, "signal">> = {},
 ): Promise<Collected> {
   const events: StreamEvent[] = [];
-  const request = {
+  const request: StreamRequest = {
     model: "gpt-test",
     messages: [{ role: "user" as const, content: "hi" }],
     ...(provider.credentials[0] ? { credential: provider.credentials[0] } : {}),
+    ...extra,
     signal,
   };
   try {
@@ -143,6 +179,75 @@ export function modelProviderContract(name: string, target: ContractTarget): voi
       expect(c.events.at(-2)).toEqual({ type: "usage", inputTokens: 11, outputTokens: 3 });
       expect(c.events.at(-1)).toMatchObject({ type: "done", stopReason: "stop", responseModel: "gpt-test" });
       expect(fake.requests[0]!.body.messages).toEqual([{ role: "user", content: "hi" }]);
+    });
+
+    it("streams a tool call with arguments split across chunks, assembled once per call", async () => {
+      fake.setScript([
+        {
+          type: "tool-call",
+          text: "Checking. ",
+          calls: [
+            { id: "call_1", name: "get_weather", argumentChunks: ['{"ci', 'ty":"Pa', 'ris"}'] },
+            { id: "call_2", name: "get_time", argumentChunks: ["{}"] },
+          ],
+        },
+      ]);
+      const c = await collect(provider, undefined, undefined, { tools: [CONTRACT_TOOL] });
+      expect(c.error).toBeUndefined();
+      expect(c.text).toBe("Checking. ");
+      const calls = c.events.filter((e) => e.type === "tool_call");
+      expect(calls).toEqual([
+        { type: "tool_call", id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' },
+        { type: "tool_call", id: "call_2", name: "get_time", arguments: "{}" },
+      ]);
+      const deltas = c.events.filter((e) => e.type === "tool_call_delta");
+      // More than one fragment for the first call: the arguments really arrived in pieces.
+      expect(deltas.filter((d) => d.index === deltas[0]!.index).length).toBeGreaterThan(1);
+      const argsOf = (index: number) =>
+        deltas
+          .filter((d) => d.index === index)
+          .map((d) => d.argumentsDelta)
+          .join("");
+      expect(argsOf(deltas[0]!.index)).toBe('{"city":"Paris"}');
+      // Each assembled call comes after its own fragments.
+      const lastDelta = c.events.lastIndexOf(deltas.filter((d) => d.index === deltas[0]!.index).at(-1)!);
+      expect(c.events.indexOf(calls[0]!)).toBeGreaterThan(lastDelta);
+      expect(c.events.at(-1)).toMatchObject({ type: "done", stopReason: "tool_calls" });
+    });
+
+    it("sends image parts (URL and base64) in the vendor's shape", async () => {
+      fake.setScript([{ type: "reply", text: "a cat" }]);
+      const content: ContentPart[] = [{ type: "text", text: "What is this?" }, ...CONTRACT_IMAGES];
+      const c = await collect(provider, undefined, undefined, { messages: [{ role: "user", content }] });
+      expect(c.error).toBeUndefined();
+      expect(target.imageOf(fake.requests[0]!.body)).toEqual(target.expectedImages);
+    });
+
+    it("passes tools, temperature and stop sequences in the request", async () => {
+      fake.setScript([{ type: "reply", text: "ok" }]);
+      await collect(provider, undefined, undefined, {
+        tools: [CONTRACT_TOOL],
+        temperature: 0.25,
+        stop: ["END", "STOP"],
+      });
+      expect(target.requestFields(fake.requests[0]!.body)).toEqual({
+        tools: [CONTRACT_TOOL],
+        temperature: 0.25,
+        stop: ["END", "STOP"],
+      });
+    });
+
+    it("streams thinking as thinking events, apart from the reply text", async () => {
+      fake.setScript([{ type: "thinking", thinking: ["The user ", "greets me."], text: "Hello there." }]);
+      const c = await collect(provider, undefined, undefined, { reasoning: "low" });
+      expect(c.error).toBeUndefined();
+      const thinking = c.events.map((e) => (e.type === "thinking" ? e.delta : "")).join("");
+      expect(thinking).toBe("The user greets me.");
+      expect(c.text).toBe("Hello there.");
+      // All of the thinking comes before the reply.
+      const lastThinking = c.events.findLastIndex((e) => e.type === "thinking");
+      expect(lastThinking).toBeLessThan(c.events.findIndex((e) => e.type === "text"));
+      expect(c.events.at(-1)).toMatchObject({ type: "done", stopReason: "stop" });
     });
 
     it("a slow but steady stream never trips the idle watchdog", async () => {

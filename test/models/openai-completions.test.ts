@@ -19,6 +19,22 @@ modelProviderContract("openai-completions", {
         maxConnections: 8,
       }),
     ),
+  imageOf: (body) =>
+    body.messages
+      .findLast((m: { role: string }) => m.role === "user")
+      .content.filter((p: { type: string }) => p.type === "image_url"),
+  expectedImages: [
+    { type: "image_url", image_url: { url: "https://example.test/cat.png" } },
+    { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+  ],
+  requestFields: (body) => ({
+    tools: (body.tools ?? []).map((t: { type: string; function: object }) => {
+      expect(t.type).toBe("function");
+      return t.function;
+    }),
+    temperature: body.temperature,
+    stop: body.stop,
+  }),
 });
 
 describe("openai-completions wire details", () => {
