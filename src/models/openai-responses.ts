@@ -99,7 +99,7 @@ export function responsesBody(request: StreamRequest): Json {
       name: t.name,
       ...(t.description !== undefined ? { description: t.description } : {}),
       parameters: t.parameters,
-      // The API enforces strict schemas unless told otherwise, and agents' tool schemas are not strict.
+      // A required field of a function tool; strict validation would reject agents' usual (non-strict) schemas.
       strict: false,
     }));
   }
