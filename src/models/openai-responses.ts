@@ -77,7 +77,8 @@ export class OpenAIResponsesProvider implements ModelProvider {
 function isTerminal(item: SseItem): boolean {
   if (item.kind !== "event") return false;
   if (item.event !== undefined && TERMINAL.has(item.event)) return true;
-  // Servers that leave out the `event:` line still name the event in the payload.
+  // Servers that leave out the `event:` line still name the event in the payload (its first key).
+  // This only decides whether the socket is drained back to the pool; ResponsesEvents decides the end.
   const match = /"type"\s*:\s*"([^"]+)"/.exec(item.data.slice(0, 200));
   return match !== null && TERMINAL.has(match[1]!);
 }
