@@ -2,6 +2,7 @@
 import { outboundProxy } from "../config/paths.js";
 import type { Config, ProviderConfig } from "../config/schema.js";
 import { OpenAICompletionsProvider } from "./openai-completions.js";
+import { OpenAIResponsesProvider } from "./openai-responses.js";
 import { ProviderTransport } from "./transport.js";
 import type { Credential, ModelProvider } from "./types.js";
 
@@ -20,6 +21,8 @@ export type ProviderFactory = (
 export const PROVIDER_FACTORIES: Readonly<Record<ProviderConfig["api"], ProviderFactory>> = {
   "openai-completions": (id, config, credentials, transport) =>
     new OpenAICompletionsProvider(id, config, credentials, transport),
+  "openai-responses": (id, config, credentials, transport) =>
+    new OpenAIResponsesProvider(id, config, credentials, transport),
 };
 
 /**

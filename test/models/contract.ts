@@ -41,6 +41,8 @@ export interface ContractTarget {
   expectedImages: unknown;
   /** The tools, temperature and stop sequences a recorded request body carries, normalised. */
   requestFields(recordedBody: any): RequestFields;
+  /** The vendor's API has no stop sequences (the Responses API): `stop` is expected absent. */
+  noStopSequences?: boolean;
 }
 
 /** The two images the contract sends in one user message: by URL, then inline base64. */
@@ -233,7 +235,7 @@ export function modelProviderContract(name: string, target: ContractTarget): voi
       expect(target.requestFields(fake.requests[0]!.body)).toEqual({
         tools: [CONTRACT_TOOL],
         temperature: 0.25,
-        stop: ["END", "STOP"],
+        stop: target.noStopSequences ? undefined : ["END", "STOP"],
       });
     });
 
