@@ -200,7 +200,9 @@ const ProviderSchema = Type.Object(
   {
     baseUrl: Type.String({ pattern: "^https?://", description: "Base URL, e.g. http://host:4000/v1" }),
     apiKey: Type.Optional(Type.String({ secret: true })),
-    api: Type.Union([Type.Literal("openai-completions")], { default: "openai-completions" }),
+    api: Type.Union([Type.Literal("openai-completions"), Type.Literal("anthropic-messages")], {
+      default: "openai-completions",
+    }),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     timeoutSeconds: Type.Integer({
       default: 120,

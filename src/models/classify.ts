@@ -113,15 +113,22 @@ function namesMissingModel(body: ErrorBody, model: string): boolean {
   return MODEL_MISSING.test(body.message);
 }
 
-/** Builds the ModelError for a non-2xx response whose body text has been read. */
+/** Decides a kind from a status and a parsed error body (kindForHttp, or a vendor's own table). */
+export type HttpKindRule = (status: number, body: ErrorBody, model: string) => ModelErrorKind;
+
+/**
+ * Builds the ModelError for a non-2xx response whose body text has been read. `kindOf` lets a
+ * vendor's error table decide the kind; the message, URL and Retry-After handling stay shared.
+ */
 export function classifyHttpError(
   status: number,
   bodyText: string,
   headers: Headers,
   ctx: CallContext,
+  kindOf: HttpKindRule = kindForHttp,
 ): ModelError {
   const body = parseErrorBody(bodyText);
-  const kind = kindForHttp(status, body, ctx.model);
+  const kind = kindOf(status, body, ctx.model);
   const retryAfterMs = parseRetryAfter(headers);
   const detail = body.message ? `: ${body.message}` : "";
   const message =
@@ -138,18 +145,27 @@ export function classifyHttpError(
   });
 }
 
+/** The kind an error's code and wording name (overloaded, billing, rate limit, context, policy), if any. */
+export function wordingKind(body: ErrorBody): ModelErrorKind | undefined {
+  const text = `${body.code ?? ""} ${body.message}`;
+  if (OVERLOADED.test(text)) return "overloaded";
+  if (BILLING.test(text)) return "billing";
+  if (RATE.test(text)) return "rate_limit";
+  if (CONTEXT.test(text)) return "context_length";
+  if (POLICY.test(text)) return "content_policy";
+  return undefined;
+}
+
 /**
  * Classifies an error object sent inside a 200 stream (`data: {"error":{…}}`), where there is no
- * status: wording decides, and anything unrecognised is the vendor's own failure (server_error).
+ * status: wording decides (or `kind`, from a vendor's table of error types), and anything
+ * unrecognised is the vendor's own failure (server_error).
  */
-export function classifyStreamError(body: ErrorBody, ctx: CallContext): ModelError {
-  const text = `${body.code ?? ""} ${body.message}`;
-  let kind: ModelErrorKind = "server_error";
-  if (OVERLOADED.test(text)) kind = "overloaded";
-  else if (BILLING.test(text)) kind = "billing";
-  else if (RATE.test(text)) kind = "rate_limit";
-  else if (CONTEXT.test(text)) kind = "context_length";
-  else if (POLICY.test(text)) kind = "content_policy";
+export function classifyStreamError(
+  body: ErrorBody,
+  ctx: CallContext,
+  kind: ModelErrorKind = wordingKind(body) ?? "server_error",
+): ModelError {
   return new ModelError(
     kind,
     `${ctx.provider}/${ctx.model} sent an error mid-stream (${kind}): ${body.message}`,

@@ -1,6 +1,7 @@
 // Providers built from config: one factory per `api`, and each provider's credentials as data.
 import { outboundProxy } from "../config/paths.js";
 import type { Config, ProviderConfig } from "../config/schema.js";
+import { AnthropicMessagesProvider } from "./anthropic-messages.js";
 import { OpenAICompletionsProvider } from "./openai-completions.js";
 import { ProviderTransport } from "./transport.js";
 import type { Credential, ModelProvider } from "./types.js";
@@ -20,6 +21,8 @@ export type ProviderFactory = (
 export const PROVIDER_FACTORIES: Readonly<Record<ProviderConfig["api"], ProviderFactory>> = {
   "openai-completions": (id, config, credentials, transport) =>
     new OpenAICompletionsProvider(id, config, credentials, transport),
+  "anthropic-messages": (id, config, credentials, transport) =>
+    new AnthropicMessagesProvider(id, config, credentials, transport),
 };
 
 /**
