@@ -46,11 +46,7 @@ describe("anthropic-messages wire details", () => {
   beforeEach(() => {
     fake.requests.length = 0;
   });
-  const make = (
-    baseUrl = fake.url,
-    headers?: Record<string, string>,
-    apiKey: string | null = "sk-ant",
-  ) =>
+  const make = (baseUrl = fake.url, headers?: Record<string, string>, apiKey: string | null = "sk-ant") =>
     new AnthropicMessagesProvider(
       "fake",
       { baseUrl, ...(headers ? { headers } : {}) },
