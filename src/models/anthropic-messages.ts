@@ -3,7 +3,7 @@ import type { ProviderConfig } from "../config/schema.js";
 import { classifyAnthropicHttp } from "./anthropic-errors.js";
 import { MessageEvents } from "./anthropic-events.js";
 import { anthropicBody } from "./anthropic-request.js";
-import type { ProviderTransport } from "./transport.js";
+import type { ProviderTransport, SseItem } from "./transport.js";
 import type { Credential, ModelProvider, StreamEvent, StreamRequest } from "./types.js";
 
 /** The `models.providers.<id>` fields this adapter reads. */
@@ -22,6 +22,14 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 export function anthropicMessagesUrl(baseUrl: string): string {
   const root = baseUrl.replace(/\/+$/, "");
   return /\/v1$/.test(root) ? `${root}/messages` : `${root}/v1/messages`;
+}
+
+/** The stream's end marker (by the event name, or by the payload's type where a proxy dropped the names). */
+function isMessageStop(item: SseItem): boolean {
+  if (item.kind !== "event") return false;
+  return item.event === undefined
+    ? /^\s*\{\s*"type"\s*:\s*"message_stop"/.test(item.data)
+    : item.event === "message_stop";
 }
 
 /**
@@ -58,7 +66,7 @@ export class AnthropicMessagesProvider implements ModelProvider {
       body: anthropicBody(request),
       signal: request.signal,
       classify: classifyAnthropicHttp,
-      isEnd: (item) => item.kind === "event" && item.event === "message_stop",
+      isEnd: isMessageStop,
     });
     for await (const item of items) {
       if (item.kind === "json") {

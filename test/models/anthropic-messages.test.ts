@@ -265,6 +265,31 @@ describe("anthropic-messages wire details", () => {
     expect(c.text).toBe("b");
   });
 
+  // A fresh fake: undici pools sockets per origin, and earlier tests leave idle ones behind.
+  it("done arrives at message_stop even if the body ends later, and the socket goes back to the pool", async () => {
+    const own = await startFakeAnthropic({
+      script: [
+        { type: "reply", text: "slow end", endDelayMs: 400 },
+        { type: "reply", text: "next" },
+      ],
+    });
+    try {
+      const provider = make(own.url);
+      const c = await collect(provider);
+      expect(c.events.at(-1)?.type).toBe("done");
+      expect(await Promise.race([own.requests[0]!.outcome, Promise.resolve("still open")])).toBe(
+        "still open",
+      );
+      expect(await own.requests[0]!.outcome).toBe("complete");
+      // undici returns a socket to its pool on a later macrotask; a turn never starts sooner than that.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await collect(provider)).text).toBe("next");
+      expect(own.requests[1]!.remotePort).toBe(own.requests[0]!.remotePort);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("a server that answers one JSON Message still yields text, tool call, usage and done", async () => {
     const message = {
       id: "msg_j",
