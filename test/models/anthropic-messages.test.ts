@@ -311,6 +311,13 @@ describe("anthropic-messages wire details", () => {
       { type: "usage", inputTokens: 5, outputTokens: 2 },
       { type: "done", stopReason: "tool_calls", responseModel: "claude-json", responseId: "msg_j" },
     ]);
+    // An error body sent with a 2xx status is still that error, never an empty success.
+    const overloaded = JSON.stringify({
+      type: "error",
+      error: { type: "overloaded_error", message: "Overloaded" },
+    });
+    const failed = await run([{ type: "raw", body: overloaded, contentType: "application/json" }]);
+    expect((failed.error as ModelError).kind).toBe("overloaded");
   });
 });
 
