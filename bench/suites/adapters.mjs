@@ -1,9 +1,13 @@
 // Adapter benchmarks against each adapter's fake vendor on loopback (in process, through tsx):
 // time from the vendor's first byte to the first `text` event, and adapter CPU per 1,000 chunks.
 import { Agent, request } from "undici";
+import { AnthropicMessagesProvider } from "../../src/models/anthropic-messages.ts";
 import { OpenAICompletionsProvider } from "../../src/models/openai-completions.ts";
+import { OpenAIResponsesProvider } from "../../src/models/openai-responses.ts";
 import { ProviderTransport } from "../../src/models/transport.ts";
+import { startFakeAnthropic } from "../../test/fixtures/fake-anthropic.ts";
 import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
+import { startFakeOpenAIResponses } from "../../test/fixtures/fake-openai-responses.ts";
 import { stats } from "../lib.mjs";
 
 export const name = "adapters";
@@ -19,6 +23,28 @@ const ADAPTERS = [
     startFake: startFakeOpenAI,
     make: (baseUrl, transport) =>
       new OpenAICompletionsProvider(
+        "bench",
+        { baseUrl },
+        [{ id: "bench:default", apiKey: "sk-bench" }],
+        transport,
+      ),
+  },
+  {
+    name: "openai-responses",
+    startFake: startFakeOpenAIResponses,
+    make: (baseUrl, transport) =>
+      new OpenAIResponsesProvider(
+        "bench",
+        { baseUrl },
+        [{ id: "bench:default", apiKey: "sk-bench" }],
+        transport,
+      ),
+  },
+  {
+    name: "anthropic-messages",
+    startFake: startFakeAnthropic,
+    make: (baseUrl, transport) =>
+      new AnthropicMessagesProvider(
         "bench",
         { baseUrl },
         [{ id: "bench:default", apiKey: "sk-bench" }],

@@ -200,9 +200,17 @@ const ProviderSchema = Type.Object(
   {
     baseUrl: Type.String({ pattern: "^https?://", description: "Base URL, e.g. http://host:4000/v1" }),
     apiKey: Type.Optional(Type.String({ secret: true })),
-    api: Type.Union([Type.Literal("openai-completions"), Type.Literal("openai-responses")], {
-      default: "openai-completions",
-    }),
+    api: Type.Union(
+      [
+        Type.Literal("openai-completions"),
+        Type.Literal("openai-responses"),
+        Type.Literal("anthropic-messages"),
+      ],
+      {
+        default: "openai-completions",
+        description: "Wire format: openai-completions, openai-responses, anthropic-messages",
+      },
+    ),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     timeoutSeconds: Type.Integer({
       default: 120,

@@ -136,16 +136,24 @@ function namesMissingModel(body: ErrorBody, model: string): boolean {
   return MODEL_MISSING.test(body.message);
 }
 
-/** Builds the ModelError for a non-2xx response whose body text has been read. */
+/** Decides a kind from a status and a parsed error body (kindForHttp, or a vendor's own table). */
+export type HttpKindRule = (status: number, body: ErrorBody, model: string) => ModelErrorKind;
+
+/**
+ * Builds the ModelError for a non-2xx response whose body text has been read. `rule` lets a
+ * vendor decide the kind — a table of its error codes (checked before status and wording), or a
+ * function of status and body; the message, URL and Retry-After handling stay shared.
+ */
 export function classifyHttpError(
   status: number,
   bodyText: string,
   headers: Headers,
   ctx: CallContext,
-  table: ErrorCodeTable = NO_CODES,
+  rule: ErrorCodeTable | HttpKindRule = NO_CODES,
 ): ModelError {
   const body = parseErrorBody(bodyText);
-  const kind = kindForHttp(status, body, ctx.model, table);
+  const kind =
+    typeof rule === "function" ? rule(status, body, ctx.model) : kindForHttp(status, body, ctx.model, rule);
   const retryAfterMs = parseRetryAfter(headers);
   const detail = body.message ? `: ${body.message}` : "";
   const message =
@@ -162,16 +170,29 @@ export function classifyHttpError(
   });
 }
 
+/** The kind an error's code and wording name (overloaded, billing, rate limit, context, policy), if any. */
+export function wordingKind(body: ErrorBody): ModelErrorKind | undefined {
+  const text = `${body.code ?? ""} ${body.message}`;
+  if (OVERLOADED.test(text)) return "overloaded";
+  if (BILLING.test(text)) return "billing";
+  if (RATE.test(text)) return "rate_limit";
+  if (CONTEXT.test(text)) return "context_length";
+  if (POLICY.test(text)) return "content_policy";
+  return undefined;
+}
+
 /**
  * Classifies an error object sent inside a 200 stream (`data: {"error":{…}}`), where there is no
- * status: wording decides, and anything unrecognised is the vendor's own failure (server_error).
+ * status: wording decides (or `kind`, from a vendor's table of error types), and anything
+ * unrecognised is the vendor's own failure (server_error).
  */
 export function classifyStreamError(
   body: ErrorBody,
   ctx: CallContext,
-  table: ErrorCodeTable = NO_CODES,
+  rule: ErrorCodeTable | ModelErrorKind = NO_CODES,
 ): ModelError {
-  const kind = kindForCode(body, table) ?? kindForWording(`${body.code ?? ""} ${body.message}`);
+  const kind =
+    typeof rule === "string" ? rule : (kindForCode(body, rule) ?? wordingKind(body) ?? "server_error");
   return new ModelError(
     kind,
     `${ctx.provider}/${ctx.model} sent an error mid-stream (${kind}): ${body.message}`,
@@ -182,15 +203,6 @@ export function classifyStreamError(
       ...(body.code !== undefined ? { code: body.code } : {}),
     },
   );
-}
-
-function kindForWording(text: string): ModelErrorKind {
-  if (OVERLOADED.test(text)) return "overloaded";
-  if (BILLING.test(text)) return "billing";
-  if (RATE.test(text)) return "rate_limit";
-  if (CONTEXT.test(text)) return "context_length";
-  if (POLICY.test(text)) return "content_policy";
-  return "server_error";
 }
 
 /** The `code` of an error or of its `cause` chain (undici wraps socket errors in `TypeError: fetch failed`). */

@@ -1,5 +1,6 @@
-// A cheap provider check for `keel doctor` and `keel models`: GET <baseUrl>/models with the provider's key.
+// A cheap provider check for `keel doctor` and `keel models`: GET <baseUrl>/models (Anthropic: <root>/v1/models) with the provider's key.
 import type { ProviderConfig } from "../config/schema.js";
+import { ANTHROPIC_VERSION, anthropicMessagesUrl } from "./anthropic-messages.js";
 
 /**
  * What one probe found. `ok`: the provider answered 2xx (its model ids in `models` when it sent an
@@ -27,12 +28,20 @@ export const PROBE_TIMEOUT_MS = 5_000;
 
 /** Probes one provider. Never throws: every failure is a ProbeResult. */
 export async function probeProvider(
-  provider: Pick<ProviderConfig, "baseUrl" | "apiKey" | "headers">,
+  provider: Pick<ProviderConfig, "baseUrl" | "apiKey" | "headers"> & Partial<Pick<ProviderConfig, "api">>,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
-  const url = `${provider.baseUrl.replace(/\/+$/, "")}/models`;
+  const anthropic = provider.api === "anthropic-messages";
+  // Anthropic lists models at <root>/v1/models and takes its key as x-api-key.
+  const url = anthropic
+    ? anthropicMessagesUrl(provider.baseUrl).replace(/\/messages$/, "/models")
+    : `${provider.baseUrl.replace(/\/+$/, "")}/models`;
   const headers: Record<string, string> = { accept: "application/json" };
-  if (provider.apiKey) headers["authorization"] = `Bearer ${provider.apiKey}`;
+  if (anthropic) headers["anthropic-version"] = ANTHROPIC_VERSION;
+  if (provider.apiKey) {
+    if (anthropic) headers["x-api-key"] = provider.apiKey;
+    else headers["authorization"] = `Bearer ${provider.apiKey}`;
+  }
   // As for chat requests: configured headers win, so a vendor's own auth header is sent too.
   for (const [name, value] of Object.entries(provider.headers ?? {})) headers[name.toLowerCase()] = value;
   const t0 = performance.now();

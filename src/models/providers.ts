@@ -1,6 +1,7 @@
 // Providers built from config: one factory per `api`, and each provider's credentials as data.
 import { outboundProxy } from "../config/paths.js";
 import type { Config, ProviderConfig } from "../config/schema.js";
+import { AnthropicMessagesProvider } from "./anthropic-messages.js";
 import { OpenAICompletionsProvider } from "./openai-completions.js";
 import { OpenAIResponsesProvider } from "./openai-responses.js";
 import { ProviderTransport } from "./transport.js";
@@ -23,6 +24,8 @@ export const PROVIDER_FACTORIES: Readonly<Record<ProviderConfig["api"], Provider
     new OpenAICompletionsProvider(id, config, credentials, transport),
   "openai-responses": (id, config, credentials, transport) =>
     new OpenAIResponsesProvider(id, config, credentials, transport),
+  "anthropic-messages": (id, config, credentials, transport) =>
+    new AnthropicMessagesProvider(id, config, credentials, transport),
 };
 
 /**

@@ -3,6 +3,7 @@ import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeProvider } from "../../src/models/probe.js";
 import { freePort } from "../client/fake-server.js";
+import { startFakeAnthropic } from "../fixtures/fake-anthropic.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../fixtures/fake-openai.js";
 
 let fake: FakeOpenAI;
@@ -57,6 +58,32 @@ describe("probeProvider", () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
+    }
+  });
+});
+
+describe("probeProvider for api anthropic-messages", () => {
+  it("GET <root>/v1/models with x-api-key and anthropic-version; a /v1 baseUrl is not doubled", async () => {
+    const own = await startFakeAnthropic({ apiKey: "sk-ant-good", models: ["claude-a", "claude-b"] });
+    try {
+      for (const baseUrl of [own.url, `${own.url}/v1/`]) {
+        const r = await probeProvider({ baseUrl, apiKey: "sk-ant-good", api: "anthropic-messages" });
+        expect(r).toMatchObject({
+          state: "ok",
+          status: 200,
+          url: `${own.url}/v1/models`,
+          models: ["claude-a", "claude-b"],
+        });
+      }
+      const req = own.requests.at(-1)!;
+      expect([req.method, req.path]).toEqual(["GET", "/v1/models"]);
+      expect(req.headers["x-api-key"]).toBe("sk-ant-good");
+      expect(req.headers["anthropic-version"]).toBe("2023-06-01");
+      expect(req.headers["authorization"]).toBeUndefined();
+      const bad = await probeProvider({ baseUrl: own.url, apiKey: "sk-ant-bad", api: "anthropic-messages" });
+      expect(bad).toMatchObject({ state: "auth", status: 401, message: "HTTP 401: invalid x-api-key" });
+    } finally {
+      await own.close();
     }
   });
 });

@@ -1,0 +1,152 @@
+// A StreamRequest as an Anthropic Messages request body: system on top, blocks, alternation, tools, thinking.
+import { type ContentPart, partsOf } from "./messages.js";
+import type { ReasoningEffort, StreamRequest, ToolChoice } from "./types.js";
+
+type Json = Record<string, unknown>;
+type Block = Json;
+
+/** `max_tokens` is required by the API; this is sent when neither the request nor the model sets one. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+/** Thinking budgets per reasoning effort (the API's minimum is 1024). */
+export const THINKING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = {
+  low: 1024,
+  medium: 4096,
+  high: 16384,
+};
+
+/**
+ * The request body (stream:true). What the API would reject is shaped here rather than sent:
+ * - consecutive messages of one role are merged (the API requires user/assistant alternation),
+ *   and a user message's tool_result blocks go first (the API requires that order);
+ * - empty text parts are dropped (the API rejects empty text blocks), and so are thinking parts
+ *   (sending one back needs the signature Keel does not keep);
+ * - with thinking: `temperature` is left out and `top_p` raised to at least 0.95 (the extended
+ *   thinking guide allows neither otherwise), max_tokens grows by the budget when it does not
+ *   exceed it, and a forced tool choice (`required` / a named tool) wins over thinking, which is
+ *   then not requested (the API refuses the pair);
+ * - temperature is capped at 1 (Anthropic's range is 0–1; OpenAI clients may send up to 2).
+ */
+export function anthropicBody(request: StreamRequest): Json {
+  const { system, messages } = anthropicMessages(request);
+  let maxTokens = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  const body: Json = { model: request.model, max_tokens: maxTokens, messages, stream: true };
+  if (system) body["system"] = system;
+  const tools = request.tools ?? [];
+  if (tools.length > 0) {
+    body["tools"] = tools.map((t) => ({
+      name: t.name,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      input_schema: t.parameters,
+    }));
+    if (request.toolChoice !== undefined) body["tool_choice"] = toolChoice(request.toolChoice);
+  }
+  const forced =
+    tools.length > 0 && (request.toolChoice === "required" || typeof request.toolChoice === "object");
+  const budget = request.reasoning !== undefined && !forced ? THINKING_BUDGETS[request.reasoning] : undefined;
+  if (budget !== undefined) {
+    if (maxTokens <= budget) maxTokens += budget;
+    body["max_tokens"] = maxTokens;
+    body["thinking"] = { type: "enabled", budget_tokens: budget };
+    if (request.topP !== undefined) body["top_p"] = Math.min(1, Math.max(0.95, request.topP));
+  } else {
+    if (request.temperature !== undefined)
+      body["temperature"] = Math.min(1, Math.max(0, request.temperature));
+    if (request.topP !== undefined) body["top_p"] = request.topP;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) body["stop_sequences"] = request.stop;
+  return body;
+}
+
+function toolChoice(choice: ToolChoice): Json {
+  if (choice === "required") return { type: "any" };
+  if (typeof choice === "object") return { type: "tool", name: choice.name };
+  return { type: choice };
+}
+
+/** System text lifted out, the rest as alternating user/assistant messages of content blocks. */
+export function anthropicMessages(request: Pick<StreamRequest, "messages">): {
+  system: string;
+  messages: Json[];
+} {
+  const system: string[] = [];
+  const merged: { role: "user" | "assistant"; blocks: Block[] }[] = [];
+  for (const message of request.messages) {
+    const parts = partsOf(message.content);
+    if (message.role === "system") {
+      for (const p of parts) if (p.type === "text" && p.text) system.push(p.text);
+      continue;
+    }
+    const role = message.role === "assistant" ? "assistant" : "user";
+    const blocks = parts.flatMap((p) => blockOf(p, role));
+    if (blocks.length === 0) continue;
+    const last = merged.at(-1);
+    if (last?.role === role) last.blocks.push(...blocks);
+    else merged.push({ role, blocks });
+  }
+  const messages = merged.map(({ role, blocks }) => {
+    const ordered = role === "user" ? toolResultsFirst(blocks) : blocks;
+    // One text block goes as a plain string, the API's short form.
+    const only = ordered.length === 1 ? ordered[0]! : undefined;
+    return { role, content: only?.["type"] === "text" ? only["text"] : ordered };
+  });
+  return { system: system.join("\n\n"), messages };
+}
+
+function toolResultsFirst(blocks: Block[]): Block[] {
+  const results = blocks.filter((b) => b["type"] === "tool_result");
+  return results.length === 0 ? blocks : [...results, ...blocks.filter((b) => b["type"] !== "tool_result")];
+}
+
+/** One part as the block(s) the API expects in a message of `role`. */
+function blockOf(part: ContentPart, role: "user" | "assistant"): Block[] {
+  switch (part.type) {
+    case "text":
+      return part.text ? [{ type: "text", text: part.text }] : [];
+    case "image": {
+      const { source } = part;
+      return [
+        {
+          type: "image",
+          source:
+            source.kind === "url"
+              ? { type: "url", url: source.url }
+              : { type: "base64", media_type: source.mediaType, data: source.data },
+        },
+      ];
+    }
+    case "tool_call":
+      // A call only exists on the assistant's side; anywhere else the API would reject it.
+      return role === "assistant"
+        ? [{ type: "tool_use", id: part.id, name: part.name, input: toolInput(part.arguments) }]
+        : [];
+    case "tool_result":
+      // Results go back on the user's side (a `tool` message becomes a user message).
+      return role === "user"
+        ? [
+            {
+              type: "tool_result",
+              tool_use_id: part.callId,
+              content: part.content,
+              ...(part.isError ? { is_error: true } : {}),
+            },
+          ]
+        : [];
+    case "thinking":
+      return [];
+  }
+}
+
+/**
+ * `input` must be a JSON object. A model that wrote arguments that do not parse (or are not an
+ * object) gets `{}` back: the API would refuse the whole conversation otherwise.
+ */
+function toolInput(args: string): Json {
+  try {
+    const parsed: unknown = JSON.parse(args);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Json;
+  } catch {
+    // fall through
+  }
+  return {};
+}
