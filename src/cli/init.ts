@@ -24,6 +24,8 @@ export interface Starter {
   baseUrl: string;
   apiKeyEnv: string;
   model?: string;
+  /** The provider's wire format when it is not the default openai-completions. */
+  api?: "anthropic-messages";
 }
 
 const OPENAI: Starter = {
@@ -32,8 +34,15 @@ const OPENAI: Starter = {
   apiKeyEnv: "OPENAI_API_KEY",
   model: "gpt-4o-mini",
 };
+const ANTHROPIC: Starter = {
+  provider: "anthropic",
+  baseUrl: "https://api.anthropic.com",
+  apiKeyEnv: "ANTHROPIC_API_KEY",
+  model: "claude-sonnet-4-5",
+  api: "anthropic-messages",
+};
 const USAGE =
-  "pass --openai, or --base-url URL --api-key-env NAME [--model ID] for an OpenAI-compatible server";
+  "pass --openai, --anthropic, or --base-url URL --api-key-env NAME [--model ID] for an OpenAI-compatible server";
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Writes `<state>/keel.json` (or --config); refuses to replace one without --force. */
@@ -76,6 +85,7 @@ export function starterConfig(s: Starter): string {
     models: {
       providers: {
         [s.provider]: {
+          ...(s.api ? { api: s.api } : {}),
           baseUrl: s.baseUrl,
           apiKey: `\${${s.apiKeyEnv}}`,
           models: s.model ? [{ id: s.model }] : [],
@@ -88,15 +98,11 @@ export function starterConfig(s: Starter): string {
 }
 
 function fromFlags(flags: InitFlags): Starter | undefined {
-  if (flags.anthropic) {
-    throw new CliError(
-      "--anthropic is not available yet: this keel speaks the OpenAI chat-completions API only",
-      EXIT.usage,
-      "use --openai, or --base-url with an OpenAI-compatible proxy in front of Anthropic",
-    );
+  if ([flags.openai, flags.anthropic, flags.baseUrl !== undefined].filter(Boolean).length > 1) {
+    throw new CliError("--openai, --anthropic and --base-url are alternatives; pass one", EXIT.usage);
   }
-  if (flags.openai && flags.baseUrl !== undefined) {
-    throw new CliError("--openai and --base-url are alternatives; pass one", EXIT.usage);
+  if (flags.anthropic) {
+    return { ...ANTHROPIC, ...(flags.model ? { model: flags.model } : {}), ...pick(flags) };
   }
   if (flags.openai) {
     return { ...OPENAI, ...(flags.model ? { model: flags.model } : {}), ...pick(flags) };

@@ -1,5 +1,5 @@
 // Registers the setup commands: init, models, gateway install|uninstall, completion (main.ts calls this once).
-import { Argument, type Command, Option } from "commander";
+import { Argument, type Command } from "commander";
 
 /** What main.ts hands over: the tree, its `gateway` command, the exit setter and the client-flag helper. */
 export interface SetupCommandsInput {
@@ -24,7 +24,7 @@ export function registerSetupCommands({
     .option("--api-key-env <name>", "environment variable the gateway reads the key from")
     .option("--model <id>", "model id to make the default agent's model")
     .option("--provider <id>", "provider id in the config (default openai, or custom with --base-url)")
-    .addOption(new Option("--anthropic", "Anthropic (not available yet)").hideHelp())
+    .option("--anthropic", "Anthropic's Messages API (key in $ANTHROPIC_API_KEY, model claude-sonnet-4-5)")
     .option("--force", "replace an existing config (the old one is kept as .bak)")
     .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
     .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")

@@ -97,18 +97,41 @@ describe("keel init", () => {
     expect(readFileSync(`${path}.bak`, "utf8")).toBe("{ gateway: { port: 19999 } }");
   });
 
-  it("usage errors (exit 2): no flags without a terminal, a config that would not validate, --anthropic", async () => {
+  it("--anthropic writes an anthropic-messages provider that loads", async () => {
+    using dir = tempDir("keel-init-");
+    const r = await keel(["init", "--anthropic", "--state-dir", dir.path]);
+    expect(r.code).toBe(0);
+    const path = join(dir.path, "keel.json");
+    expect(JSON5.parse(readFileSync(path, "utf8"))).toEqual({
+      models: {
+        providers: {
+          anthropic: {
+            api: "anthropic-messages",
+            baseUrl: "https://api.anthropic.com",
+            apiKey: "${ANTHROPIC_API_KEY}",
+            models: [{ id: "claude-sonnet-4-5" }],
+          },
+        },
+      },
+      agents: { defaults: { model: "anthropic/claude-sonnet-4-5" } },
+    });
+    const loaded = loadConfig({ path, env: { ANTHROPIC_API_KEY: "sk-ant" } });
+    expect(loaded.config.models.providers["anthropic"]?.api).toBe("anthropic-messages");
+    expect(r.stdout).toContain("$ANTHROPIC_API_KEY");
+  });
+
+  it("usage errors (exit 2): no flags without a terminal, a config that would not validate, two providers", async () => {
     using dir = tempDir("keel-init-");
     const none = await keel(["init", "--state-dir", dir.path]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no terminal is attached to ask/);
-    expect(none.stderr).toMatch(/pass --openai, or --base-url URL --api-key-env NAME/);
+    expect(none.stderr).toMatch(/pass --openai, --anthropic, or --base-url URL --api-key-env NAME/);
     const bad = await keel(["init", "--base-url", "ftp://x", "--api-key-env", "K", "--state-dir", dir.path]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/would be invalid: models\.providers\.custom\.baseUrl/);
-    const anthropic = await keel(["init", "--anthropic", "--state-dir", dir.path]);
-    expect(anthropic.code).toBe(2);
-    expect(anthropic.stderr).toMatch(/--anthropic is not available yet/);
+    const both = await keel(["init", "--anthropic", "--openai", "--state-dir", dir.path]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/are alternatives; pass one/);
     expect(existsSync(join(dir.path, "keel.json"))).toBe(false);
   });
 });
