@@ -1,5 +1,6 @@
 // Failover as a decorator: a candidate chain in, one ModelProvider out; KIND_POLICY is the policy.
 import { fitMessages } from "./context.js";
+import type { SessionPins } from "./pins.js";
 import {
   type AttemptRecord,
   type Credential,
@@ -30,6 +31,12 @@ export interface FailoverOptions {
   policy?: Readonly<Record<ModelErrorKind, KindPolicy>>;
   /** Called when an attempt failed and the chain moves on to `next`. */
   onFailover?: (failed: AttemptRecord, next: Candidate) => void;
+  /**
+   * The session's credential pins: an attempt sends the provider's pinned credential while it is
+   * in the provider's list; a success pins what it used, a failure whose kind rotates credentials
+   * pins the next one, so the session's next turn starts there.
+   */
+  pins?: SessionPins;
 }
 
 /**
@@ -57,7 +64,7 @@ export class FailoverProvider implements ModelProvider {
     const deadline = Date.now() + this.#options.deadlineMs;
     const attempts: AttemptRecord[] = [];
     for (const [i, c] of this.#candidates.entries()) {
-      const credential = pickCredential(c.provider);
+      const credential = pickCredential(c.provider, this.#options.pins?.get(c.providerId));
       yield {
         type: "attempt",
         ref: c.ref,
@@ -68,11 +75,15 @@ export class FailoverProvider implements ModelProvider {
       const attempt = new Attempt(c, credential, request, deadline);
       try {
         yield* attempt.run();
+        this.#options.pins?.set(c.providerId, credential.id);
         return;
       } catch (err) {
         if (request.signal.aborted) throw err;
         const failure = attempt.failure(err);
         attempts.push(record(c, credential, failure));
+        if (policy[failure.kind].rotateCredential) {
+          this.#options.pins?.set(c.providerId, nextCredential(c.provider, credential).id);
+        }
         const next = this.#candidates[i + 1];
         const moves =
           !attempt.streamed &&
@@ -144,9 +155,20 @@ class Attempt {
   }
 }
 
-/** The credential an attempt sends. Rotation and cooldowns choose among several later. */
-function pickCredential(provider: ModelProvider): Credential {
-  return provider.credentials[0] ?? { id: `${provider.id}:none`, apiKey: undefined };
+/**
+ * The credential an attempt sends: the session's pin while the provider still lists it (a reload
+ * may have removed it), else the first. Cooldowns (the failover issue) skip cooled ones here.
+ */
+function pickCredential(provider: ModelProvider, pinned: string | undefined): Credential {
+  const pin = pinned === undefined ? undefined : provider.credentials.find((k) => k.id === pinned);
+  return pin ?? provider.credentials[0] ?? { id: `${provider.id}:none`, apiKey: undefined };
+}
+
+/** The credential after `current` in the provider's order, wrapping around (itself when alone). */
+function nextCredential(provider: ModelProvider, current: Credential): Credential {
+  const list = provider.credentials;
+  const i = list.findIndex((k) => k.id === current.id);
+  return list[(i + 1) % list.length] ?? current;
 }
 
 function record(c: Candidate, credential: Credential, err: ModelError): AttemptRecord {

@@ -76,11 +76,12 @@ describe("ModelRegistry", () => {
   });
 
   it("lists every configured model for models.list", () => {
+    const rest = { api: "openai-completions", input: ["text"], tools: true, reasoning: false, available: true };
     expect(new ModelRegistry(config()).list()).toEqual({
       models: [
-        { id: "small", name: "Small", provider: "local", contextWindow: 8_192 },
-        { id: "big", name: "big", provider: "local", contextWindow: 32_000 },
-        { id: "vendor/model-x", name: "vendor/model-x", provider: "other", contextWindow: 32_000 },
+        { id: "small", name: "Small", provider: "local", contextWindow: 8_192, maxTokens: 1_024, ...rest },
+        { id: "big", name: "big", provider: "local", contextWindow: 32_000, ...rest },
+        { id: "vendor/model-x", name: "vendor/model-x", provider: "other", contextWindow: 32_000, ...rest },
       ],
     });
     expect(new ModelRegistry(loadConfig({ path: "/nonexistent", env: {} }).config).list()).toEqual({
