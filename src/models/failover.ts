@@ -90,7 +90,7 @@ export class FailoverProvider implements ModelProvider {
           policy[failure.kind].failover === "next_candidate" &&
           next !== undefined &&
           Date.now() < deadline;
-        if (!moves) throw withAttempts(failure, attempts);
+        if (!moves) throw withAttempts(failure, attempts, c.provider.credentials);
         this.#options.onFailover?.(attempts[attempts.length - 1]!, next);
       } finally {
         attempt.dispose();
@@ -178,14 +178,18 @@ function record(c: Candidate, credential: Credential, err: ModelError): AttemptR
     model: c.modelId,
     credential: credential.id,
     kind: err.kind,
-    message: err.message,
+    message: withoutKeys(err.message, c.provider.credentials),
     ...(err.status === undefined ? {} : { status: err.status }),
   };
 }
 
 /** The error that ends the turn, with the record of every attempt made. */
-function withAttempts(err: ModelError, attempts: AttemptRecord[]): ModelError {
-  return new ModelError(err.kind, err.message, {
+function withAttempts(
+  err: ModelError,
+  attempts: AttemptRecord[],
+  credentials: readonly Credential[],
+): ModelError {
+  return new ModelError(err.kind, withoutKeys(err.message, credentials), {
     provider: err.provider,
     model: err.model,
     ...(err.status === undefined ? {} : { status: err.status }),
@@ -195,4 +199,16 @@ function withAttempts(err: ModelError, attempts: AttemptRecord[]): ModelError {
     attempts,
     cause: err,
   });
+}
+
+/**
+ * A vendor's error text with the provider's keys masked: some vendors quote the key they
+ * rejected, and this text reaches chat events, the transcript and `agent` results.
+ */
+function withoutKeys(text: string, credentials: readonly Credential[]): string {
+  let out = text;
+  for (const { apiKey } of credentials) {
+    if (apiKey !== undefined && apiKey.length >= 4) out = out.split(apiKey).join("[redacted]");
+  }
+  return out;
 }

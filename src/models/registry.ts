@@ -105,7 +105,9 @@ export class ModelRegistry {
     const provider = parsed && this.providers.get(parsed.provider);
     if (!parsed || !provider) {
       const known = [...this.providers.keys()].join(", ") || "none";
-      const why = parsed ? `unknown provider "${parsed.provider}"` : 'expected "provider/model"';
+      const why = parsed
+        ? `unknown provider "${parsed.provider}"`
+        : 'expected "provider/model" or an alias (agents.defaults.models[ref].alias)';
       throw new ModelError("model_not_found", `model ref "${ref}": ${why} (configured providers: ${known})`, {
         provider: parsed?.provider ?? "",
         model: parsed?.model ?? ref,

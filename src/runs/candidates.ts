@@ -29,8 +29,10 @@ export function runModels(registry: () => ModelRegistry, pins?: CredentialPins):
       for (const ref of refs) {
         try {
           const r = models.resolve(ref);
+          // An alias and its ref are one model: the chain calls it once.
+          if (out.some((c) => c.ref === r.ref)) continue;
           out.push({
-            ref,
+            ref: r.ref,
             providerId: r.provider.id,
             modelId: r.model.id,
             provider: r.provider,

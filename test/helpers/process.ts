@@ -23,7 +23,9 @@ export interface Running {
 
 /** Starts `keel …args` with the given env (KEEL_* from the parent are not inherited). */
 export function runKeel(args: string[], env: Record<string, string> = {}): Running {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)),
+  );
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
