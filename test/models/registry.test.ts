@@ -1,6 +1,9 @@
 // Providers from config, ref resolution, models.list, agents' model chains, and the kind tables.
+import { Value } from "@sinclair/typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
+import { agent } from "../../src/methods/agent.js";
+import { modelsList } from "../../src/methods/models.js";
 import { createProviders } from "../../src/models/providers.js";
 import { ModelRegistry, parseModelRef } from "../../src/models/registry.js";
 import { runModels } from "../../src/runs/candidates.js";
@@ -245,5 +248,15 @@ describe("aliases, availability and models.list details", () => {
     expect(() => runModels(() => registry).candidates("main")).toThrow(
       /no model provider is configured: set OPENAI_API_KEY in the gateway's environment/,
     );
+  });
+});
+
+describe("method params that take model refs", () => {
+  it("agent accepts an alias as its model; models.list accepts the reference CLI's includeDetails", () => {
+    const base = { message: "hi", idempotencyKey: "k" };
+    expect(Value.Check(agent.params, { ...base, model: "Fast" })).toBe(true);
+    expect(Value.Check(agent.params, { ...base, model: "local/small" })).toBe(true);
+    expect(Value.Check(agent.params, { ...base, model: "has/" })).toBe(false);
+    expect(Value.Check(modelsList.params, { view: "default", includeDetails: true })).toBe(true);
   });
 });
