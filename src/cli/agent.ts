@@ -62,10 +62,9 @@ export function replyText(final: AgentFinal): string {
  * fail later, and the configured refs are what the user can pick from.
  */
 async function assertConfiguredModel(client: GatewayClient, ref: string): Promise<void> {
-  const { models = [] } = await client.request<{ models?: { id: string; provider: string; alias?: string }[] }>(
-    "models.list",
-    {},
-  );
+  const { models = [] } = await client.request<{
+    models?: { id: string; provider: string; alias?: string }[];
+  }>("models.list", {});
   const refs = models.map((m) => `${m.provider}/${m.id}`);
   if (refs.includes(ref) || models.some((m) => m.alias?.toLowerCase() === ref.toLowerCase())) return;
   throw new CliError(

@@ -41,7 +41,7 @@ describe("env-configured default provider", () => {
     const a = load(own, { OPENAI_API_KEY: "sk-x" });
     expect(Object.keys(a.config.models.providers)).toEqual(["mine"]);
     expect(a.envProviders).toEqual([]);
-    for (const env of [{}, { OPENAI_API_KEY: "" }]) {
+    for (const env of [{}, { OPENAI_API_KEY: "" }] as Record<string, string>[]) {
       const b = load({}, env);
       expect(b.config.models.providers).toEqual({});
       expect(b.config.agents.defaults.model).toBeUndefined();
