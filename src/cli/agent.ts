@@ -62,12 +62,11 @@ export function replyText(final: AgentFinal): string {
  * fail later, and the configured refs are what the user can pick from.
  */
 async function assertConfiguredModel(client: GatewayClient, ref: string): Promise<void> {
-  const { models = [] } = await client.request<{ models?: { id: string; provider: string }[] }>(
-    "models.list",
-    {},
-  );
+  const { models = [] } = await client.request<{
+    models?: { id: string; provider: string; alias?: string }[];
+  }>("models.list", {});
   const refs = models.map((m) => `${m.provider}/${m.id}`);
-  if (refs.includes(ref)) return;
+  if (refs.includes(ref) || models.some((m) => m.alias?.toLowerCase() === ref.toLowerCase())) return;
   throw new CliError(
     `--model ${ref} is not configured on the gateway; ${refs.length > 0 ? `configured: ${refs.join(", ")}` : "no models are configured"}`,
     EXIT.usage,
@@ -81,9 +80,9 @@ function agentParams(flags: AgentFlags): Record<string, unknown> & { idempotency
   if (flags.message.trim() === "") {
     throw new CliError("the message is empty", EXIT.usage, 'example: keel agent -m "Summarize the news"');
   }
-  if (flags.model !== undefined && !/^[^/]+\/.+$/.test(flags.model)) {
+  if (flags.model !== undefined && !/^(?:[^/]+\/.+|[^/\s](?:[^/]*[^/\s])?)$/.test(flags.model)) {
     throw new CliError(
-      `--model must be provider/model (got ${flags.model})`,
+      `--model must be provider/model or an alias (got ${flags.model})`,
       EXIT.usage,
       "example: --model openai/gpt-4o-mini",
     );

@@ -13,7 +13,7 @@ export async function modelChecks(config: Config, timeoutMs: number = PROBE_TIME
         name: "models",
         status: "fail",
         message: "no model provider configured (models.providers is empty): no chat can run",
-        hint: "`keel init --openai` (or --base-url URL --api-key-env NAME) writes a starter config",
+        hint: "`keel init --openai` (or --anthropic, or --base-url URL --api-key-env NAME) writes a starter config; or set OPENAI_API_KEY or ANTHROPIC_API_KEY where the gateway runs",
       },
     ];
   }

@@ -1,5 +1,6 @@
 // `keel gateway run`: load config, start the gateway in the foreground, stop on a signal.
 import { mkdirSync } from "node:fs";
+import { loadProfileSecrets } from "../config/credentials.js";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { resolveConfigPath, resolveStateDir } from "../config/paths.js";
 import { secretValues } from "../config/walk.js";
@@ -33,20 +34,28 @@ export async function gatewayRun(flags: RunFlags): Promise<number> {
   }
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const { config } = loaded;
+  // Resolved before the logger exists, so the profiles' keys are masked in every line it writes.
+  const credentials = loadProfileSecrets(config.auth, { stateDir });
   const { logger, close: closeLog } = createLogger({
     level: config.logging.level,
     dir: logDir(stateDir),
     maxFileBytes: config.logging.maxFileBytes,
     maxFiles: config.logging.maxFiles,
-    secrets: secretValues(config),
+    secrets: [...secretValues(config), ...[...credentials.keys.values()].map((s) => s.key)],
     pretty: process.stdout.isTTY === true,
   });
-  for (const w of loaded.warnings) logger.warn(w);
+  for (const w of [...loaded.warnings, ...credentials.warnings]) logger.warn(w);
+  if (loaded.envProviders.length > 0) {
+    logger.info(
+      { providers: loaded.envProviders },
+      "no models.providers in the config: using the provider the environment configures",
+    );
+  }
   if (!loaded.exists) logger.info({ configPath }, "no config file; running on defaults");
 
   // Signals are handled from before the listener exists, so a SIGTERM right after
   // "listening" (or during startup) is a graceful stop, not a kill.
-  const starting = start({ config, stateDir, logger, loaded });
+  const starting = start({ config, stateDir, logger, loaded, credentials });
   let exitWith: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => {
     exitWith = resolve;

@@ -13,7 +13,7 @@ export interface ModelsFlags extends ClientFlags {
 }
 
 /** One row of the listing: the gateway's (or the config's) entry plus what the probe found. */
-export interface ModelRow extends ModelListEntry {
+export interface ModelRow extends Pick<ModelListEntry, "id" | "name" | "provider" | "contextWindow"> {
   /** ok, not served, provider unreachable, key rejected, provider error, unknown, or not probed. */
   state: string;
   detail?: string;

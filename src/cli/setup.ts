@@ -1,4 +1,4 @@
-// Registers the setup commands: init, models, gateway install|uninstall, completion (main.ts calls this once).
+// Registers the setup commands: init, models, auth add|list, gateway install|uninstall, completion (main.ts calls this once).
 import { Argument, type Command } from "commander";
 
 /** What main.ts hands over: the tree, its `gateway` command, the exit setter and the client-flag helper. */
@@ -42,6 +42,33 @@ export function registerSetupCommands({
     .action(async (opts) => {
       const { models } = await import("./models.js");
       setExit(await models(opts));
+    });
+
+  const auth = program
+    .command("auth")
+    .description("provider keys of auth profiles (auth.profiles in the config)");
+  auth
+    .command("add")
+    .description(
+      "store a profile's key in <state>/credentials.json (0600), read without echo from the terminal or stdin",
+    )
+    .argument("<profile>", 'profile id "<provider>:<name>", e.g. openai:work')
+    .option("--key-env <name>", "read the key from this environment variable instead")
+    .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
+    .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
+    .action(async (profile: string, opts) => {
+      const { authAdd } = await import("./auth.js");
+      setExit(await authAdd(profile, opts));
+    });
+  auth
+    .command("list")
+    .description("every credential in the config and where its key comes from (never the key)")
+    .option("--json", "machine-readable output")
+    .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
+    .option("--config <path>", "config file (default <state>/keel.json, or KEEL_CONFIG_PATH)")
+    .action(async (opts) => {
+      const { authList } = await import("./auth.js");
+      setExit(await authList(opts));
     });
 
   gateway

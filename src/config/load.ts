@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import type { TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import JSON5 from "json5";
-import { unknownProviderProblems } from "./refs.js";
+import { applyEnvProviders } from "./env-providers.js";
+import { authProblems, modelRefProblems } from "./refs.js";
 import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
 import { fields } from "./walk.js";
 
@@ -33,6 +34,8 @@ export interface LoadedConfig {
   exists: boolean;
   /** sha256 of the effective config, as config.get reports it. */
   hash: string;
+  /** Provider ids configured from the environment (OPENAI_API_KEY …) because the config named none. */
+  envProviders: string[];
 }
 
 /** Every problem in one error, each with its path; the CLI exits 78 on it. */
@@ -81,6 +84,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   }
   const tree = substituteEnv(structuredClone(raw) as Record<string, unknown>, env, problems, []);
   delete tree["$schema"];
+  // Before validation, so a provider made from OPENAI_API_KEY is checked and defaulted like any other.
+  const envProviders = applyEnvProviders(tree, env);
   for (const key of Object.keys(tree)) {
     if (!(key in SECTIONS))
       problems.push({ path: key, message: `unknown key (sections: ${SECTION_NAMES.join(", ")})` });
@@ -116,7 +121,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const config = deepFreeze(built as Config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
-  return { config, sections, warnings, path: options.path, exists, hash };
+  return { config, sections, warnings, path: options.path, exists, hash, envProviders };
 }
 
 /** Checks that span sections, run only when those sections are valid on their own. */
@@ -124,8 +129,11 @@ function crossSectionProblems(
   built: Record<string, unknown>,
   sections: Record<SectionName, SectionResult>,
 ): ConfigProblem[] {
-  if (!sections.agents.ok || !sections.models.ok) return [];
-  return unknownProviderProblems(built["agents"] as Config["agents"], built["models"] as Config["models"]);
+  if (!sections.models.ok) return [];
+  const models = built["models"] as Config["models"];
+  const out = sections.agents.ok ? modelRefProblems(built["agents"] as Config["agents"], models) : [];
+  if (sections.auth.ok) out.push(...authProblems(built["auth"] as Config["auth"], models));
+  return out;
 }
 
 function schemaProblems(schema: TSchema, value: unknown, prefix: string): ConfigProblem[] {

@@ -23,18 +23,29 @@ const secret = (description: string, env?: string) =>
 const duration = (def: string, description: string) =>
   Type.String({ default: def, pattern: "^[0-9]+(ms|s|m|h|d)$", description });
 
+/** A model alias (agents.defaults.models[ref].alias): no slash, so it never reads as a ref. */
+export const MODEL_ALIAS_PATTERN = "^[^/\\s](?:[^/]{0,62}[^/\\s])?$";
+/** "provider/model", or an alias configured under agents.defaults.models. */
+export const MODEL_REF_OR_ALIAS = `^(?:[^/]+/.+|${MODEL_ALIAS_PATTERN.slice(1, -1)})$`;
+const refOrAlias = (description?: string) =>
+  Type.String({
+    minLength: 1,
+    pattern: MODEL_REF_OR_ALIAS,
+    ...(description ? { description } : {}),
+  });
+
 export const ModelRefSchema = Type.Union(
   [
-    Type.String({ minLength: 3, pattern: "^[^/]+/.+$" }),
+    refOrAlias(),
     Type.Object(
       {
-        primary: Type.String({ minLength: 3, pattern: "^[^/]+/.+$", description: "provider/model" }),
-        fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 3, pattern: "^[^/]+/.+$" }))),
+        primary: refOrAlias("provider/model or an alias"),
+        fallbacks: Type.Optional(Type.Array(refOrAlias())),
       },
       { additionalProperties: false },
     ),
   ],
-  { description: 'Model ref "provider/model", or {primary, fallbacks[]}' },
+  { description: 'Model ref "provider/model" (or an alias), or {primary, fallbacks[]}' },
 );
 
 const rateLimit = obj(
@@ -167,6 +178,18 @@ export const AgentsSchema = obj(
     defaults: obj(
       {
         model: Type.Optional(ModelRefSchema),
+        models: Type.Record(
+          Type.String({ minLength: 3, pattern: "^[^/]+/.+$" }),
+          Type.Object(
+            { alias: Type.Optional(Type.String({ pattern: MODEL_ALIAS_PATTERN, description: "Alias" })) },
+            { additionalProperties: false },
+          ),
+          {
+            default: {},
+            description:
+              'Per-model settings by "provider/model": {alias} — the alias (no "/") works wherever a model ref does; not an allowlist',
+          },
+        ),
         systemPrompt: Type.String({ default: "", description: "System prompt used when an agent sets none" }),
         timeoutSeconds: int(172_800, 1, 604_800, "Run timeout (s) when an agent sets none"),
       },
@@ -192,6 +215,13 @@ const ProviderModelSchema = Type.Object(
     name: Type.Optional(Type.String()),
     contextWindow: Type.Optional(Type.Integer({ minimum: 256, maximum: 100_000_000 })),
     maxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    input: Type.Array(Type.Union([Type.Literal("text"), Type.Literal("image")]), {
+      default: ["text"],
+      minItems: 1,
+      uniqueItems: true,
+    }),
+    tools: Type.Boolean({ default: true }),
+    reasoning: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
@@ -236,7 +266,7 @@ export const ModelsSchema = obj(
     providers: Type.Record(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" }), ProviderSchema, {
       default: {},
       description:
-        "Providers by id: {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), maxConnections (64), models:[{id, name, contextWindow (128000), maxTokens}]}",
+        'Providers by id ("keel" is reserved): {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), maxConnections (64), models:[{id, name, contextWindow (128000), maxTokens, input (["text"]; add "image"), tools (true), reasoning (false)}]}. With none configured, OPENAI_API_KEY (+ OPENAI_BASE_URL) in the gateway\'s environment configures provider "openai"',
     }),
     failoverDeadlineMs: int(
       120_000,
@@ -255,23 +285,39 @@ export const ModelsSchema = obj(
   HOT,
 );
 
+/** An environment variable name (a profile's keyEnv). */
+const ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,127}$";
+
 export const AuthSchema = obj(
   {
     profiles: Type.Record(
-      Type.String(),
+      Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^\\s]{1,128}$" }),
       Type.Object(
         {
           provider: Type.String({ minLength: 1 }),
           mode: Type.Union([Type.Literal("api_key"), Type.Literal("token")]),
+          keyEnv: Type.Optional(Type.String({ pattern: ENV_NAME })),
         },
         { additionalProperties: false },
       ),
-      { default: {}, description: "Credential profiles (metadata only, no secrets)" },
+      {
+        default: {},
+        description:
+          'Credential profiles by id "<provider>:<name>": {provider, mode: "api_key", keyEnv?}. Metadata only: the key comes from the environment variable keyEnv names, else from <state>/credentials.json (`keel auth add`)',
+      },
     ),
     order: Type.Record(Type.String(), Type.Array(Type.String()), {
       default: {},
-      description: "Profile rotation order per provider",
+      description:
+        'Credential order per provider id (profile ids; "<provider>:default" is the provider\'s apiKey). Unset: apiKey first, then profiles in config order',
     }),
+    pinTtlMs: int(
+      86_400_000,
+      60_000,
+      2_592_000_000,
+      "How long a session keeps the credential it last used per provider, unless it fails first (ms)",
+    ),
+    maxPins: int(10_000, 16, 1_000_000, "Session credential pins kept at most (the oldest go first)"),
   },
   "Provider credential profiles",
   RESTART,
@@ -395,4 +441,5 @@ export type ProviderConfig = Config["models"]["providers"][string];
 export type SessionConfig = Config["session"];
 export type RunsConfig = Config["runs"];
 export type HooksConfig = Config["hooks"];
+export type AuthConfig = Config["auth"];
 export type ModelRef = Static<typeof ModelRefSchema>;

@@ -1,5 +1,6 @@
 // agent (two responses: accepted, then final), agent.wait, wake.
 import { Type } from "@sinclair/typebox";
+import { MODEL_REF_OR_ALIAS } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
 import type { FinishedRun } from "../runs/run.js";
 import { openSession } from "../sessions/resolve.js";
@@ -13,7 +14,8 @@ const AgentParams = Type.Object(
     agentId: Type.Optional(Type.String({ minLength: 1 })),
     sessionKey: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     sessionId: Type.Optional(Type.String()),
-    model: Type.Optional(Type.String({ pattern: "^[^/]+/.+$" })),
+    /** "provider/model" or an alias (agents.defaults.models[ref].alias). */
+    model: Type.Optional(Type.String({ pattern: MODEL_REF_OR_ALIAS })),
     thinking: Type.Optional(Type.String()),
     deliver: Type.Optional(Type.Boolean()),
     bestEffortDeliver: Type.Optional(Type.Boolean()),

@@ -1,4 +1,4 @@
-// models.list: every configured model of every provider.
+// models.list: every configured model of every provider, with its limits, input kinds, tool support and availability.
 import { Type } from "@sinclair/typebox";
 import type { ModelRegistry } from "../models/registry.js";
 import { defineMethod } from "./registry.js";
@@ -17,6 +17,8 @@ export const modelsList = defineMethod({
         Type.Union(["default", "configured", "provider-config", "all"].map((v) => Type.Literal(v))),
       ),
       preparedOnly: Type.Optional(Type.Boolean()),
+      // Sent by the reference CLI (`models list`); every row carries its details already.
+      includeDetails: Type.Optional(Type.Boolean()),
       refresh: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },

@@ -1,5 +1,6 @@
 // sessions.list, sessions.patch, sessions.reset, sessions.delete and chat.history over the SessionStore.
 import { Type } from "@sinclair/typebox";
+import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
 import type { RunService } from "../runs/service.js";
@@ -85,7 +86,7 @@ export const SessionsPatchParams = Type.Object(
     agentId: Type.Optional(AgentId),
     label: Type.Optional(Clearable),
     displayName: Type.Optional(Clearable),
-    /** "provider/model": a strict user override; null clears it. */
+    /** "provider/model" or an alias: a strict user override; null clears it. */
     model: Type.Optional(Clearable),
     thinkingLevel: Type.Optional(Clearable),
     verboseLevel: Type.Optional(Clearable),
@@ -111,8 +112,17 @@ export const sessionsPatch = defineMethod({
   },
 });
 
-function modelPatch(config: Config, model: string | null): SessionPatch {
-  if (model === null) return { providerOverride: null, modelOverride: null };
+/** The override a patch stores: always "provider/model", an alias resolved now. */
+function modelPatch(config: Config, written: string | null): SessionPatch {
+  if (written === null) return { providerOverride: null, modelOverride: null };
+  const model = canonicalRef(config.agents, written);
+  if (model === undefined) {
+    const aliases = Object.values(config.agents.defaults.models).flatMap((m) => (m.alias ? [m.alias] : []));
+    throw invalidRequest(
+      `invalid sessions.patch params: model "${written}" is neither "provider/model" nor an alias (aliases: ${aliases.join(", ") || "none"})`,
+      { field: "model" },
+    );
+  }
   const slash = model.indexOf("/");
   const provider = model.slice(0, slash);
   if (slash < 1 || slash === model.length - 1) {

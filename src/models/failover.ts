@@ -1,5 +1,6 @@
 // Failover as a decorator: a candidate chain in, one ModelProvider out; KIND_POLICY is the policy.
 import { fitMessages } from "./context.js";
+import type { SessionPins } from "./pins.js";
 import {
   type AttemptRecord,
   type Credential,
@@ -30,6 +31,12 @@ export interface FailoverOptions {
   policy?: Readonly<Record<ModelErrorKind, KindPolicy>>;
   /** Called when an attempt failed and the chain moves on to `next`. */
   onFailover?: (failed: AttemptRecord, next: Candidate) => void;
+  /**
+   * The session's credential pins: an attempt sends the provider's pinned credential while it is
+   * in the provider's list; a success pins what it used, a failure whose kind rotates credentials
+   * pins the next one, so the session's next turn starts there.
+   */
+  pins?: SessionPins;
 }
 
 /**
@@ -57,7 +64,7 @@ export class FailoverProvider implements ModelProvider {
     const deadline = Date.now() + this.#options.deadlineMs;
     const attempts: AttemptRecord[] = [];
     for (const [i, c] of this.#candidates.entries()) {
-      const credential = pickCredential(c.provider);
+      const credential = pickCredential(c.provider, this.#options.pins?.get(c.providerId));
       yield {
         type: "attempt",
         ref: c.ref,
@@ -68,18 +75,22 @@ export class FailoverProvider implements ModelProvider {
       const attempt = new Attempt(c, credential, request, deadline);
       try {
         yield* attempt.run();
+        this.#options.pins?.set(c.providerId, credential.id);
         return;
       } catch (err) {
         if (request.signal.aborted) throw err;
         const failure = attempt.failure(err);
         attempts.push(record(c, credential, failure));
+        if (policy[failure.kind].rotateCredential) {
+          this.#options.pins?.set(c.providerId, nextCredential(c.provider, credential).id);
+        }
         const next = this.#candidates[i + 1];
         const moves =
           !attempt.streamed &&
           policy[failure.kind].failover === "next_candidate" &&
           next !== undefined &&
           Date.now() < deadline;
-        if (!moves) throw withAttempts(failure, attempts);
+        if (!moves) throw withAttempts(failure, attempts, c.provider.credentials);
         this.#options.onFailover?.(attempts[attempts.length - 1]!, next);
       } finally {
         attempt.dispose();
@@ -146,9 +157,20 @@ class Attempt {
   }
 }
 
-/** The credential an attempt sends. Rotation and cooldowns choose among several later. */
-function pickCredential(provider: ModelProvider): Credential {
-  return provider.credentials[0] ?? { id: `${provider.id}:none`, apiKey: undefined };
+/**
+ * The credential an attempt sends: the session's pin while the provider still lists it (a reload
+ * may have removed it), else the first. Cooldowns (the failover issue) skip cooled ones here.
+ */
+function pickCredential(provider: ModelProvider, pinned: string | undefined): Credential {
+  const pin = pinned === undefined ? undefined : provider.credentials.find((k) => k.id === pinned);
+  return pin ?? provider.credentials[0] ?? { id: `${provider.id}:none`, apiKey: undefined };
+}
+
+/** The credential after `current` in the provider's order, wrapping around (itself when alone). */
+function nextCredential(provider: ModelProvider, current: Credential): Credential {
+  const list = provider.credentials;
+  const i = list.findIndex((k) => k.id === current.id);
+  return list[(i + 1) % list.length] ?? current;
 }
 
 function record(c: Candidate, credential: Credential, err: ModelError): AttemptRecord {
@@ -158,14 +180,18 @@ function record(c: Candidate, credential: Credential, err: ModelError): AttemptR
     model: c.modelId,
     credential: credential.id,
     kind: err.kind,
-    message: err.message,
+    message: withoutKeys(err.message, c.provider.credentials),
     ...(err.status === undefined ? {} : { status: err.status }),
   };
 }
 
 /** The error that ends the turn, with the record of every attempt made. */
-function withAttempts(err: ModelError, attempts: AttemptRecord[]): ModelError {
-  return new ModelError(err.kind, err.message, {
+function withAttempts(
+  err: ModelError,
+  attempts: AttemptRecord[],
+  credentials: readonly Credential[],
+): ModelError {
+  return new ModelError(err.kind, withoutKeys(err.message, credentials), {
     provider: err.provider,
     model: err.model,
     ...(err.status === undefined ? {} : { status: err.status }),
@@ -175,4 +201,16 @@ function withAttempts(err: ModelError, attempts: AttemptRecord[]): ModelError {
     attempts,
     cause: err,
   });
+}
+
+/**
+ * A vendor's error text with the provider's keys masked: some vendors quote the key they
+ * rejected, and this text reaches chat events, the transcript and `agent` results.
+ */
+function withoutKeys(text: string, credentials: readonly Credential[]): string {
+  let out = text;
+  for (const { apiKey } of credentials) {
+    if (apiKey !== undefined && apiKey.length >= 4) out = out.split(apiKey).join("[redacted]");
+  }
+  return out;
 }

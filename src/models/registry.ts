@@ -1,6 +1,8 @@
 // Providers built from config, model refs resolved to provider + limits, models.list, agents' model chains.
+import type { ProfileSecrets } from "../config/credentials.js";
+import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
-import { createProviders } from "./providers.js";
+import { createProviders, unusableProviders } from "./providers.js";
 import { ModelError, type ModelProvider } from "./types.js";
 
 /** A configured model with its limits filled in. */
@@ -21,12 +23,26 @@ export interface ResolvedModel {
   listed: boolean;
 }
 
-/** One row of `models.list`. */
+/** One row of `models.list` (the reference's field names where they overlap). */
 export interface ModelListEntry {
   id: string;
   name: string;
   provider: string;
+  /** The wire format its provider speaks (`models.providers.<id>.api`). */
+  api: string;
   contextWindow: number;
+  maxTokens?: number;
+  /** What the model takes in: "text", and "image" when configured. */
+  input: string[];
+  /** Whether tool definitions are sent to it. */
+  tools: boolean;
+  reasoning: boolean;
+  /** False when its provider has no usable credential (no profile has a key). */
+  available: boolean;
+  /** Its alias under agents.defaults.models, when it has one. */
+  alias?: string;
+  /** "default" on the default agent's primary model. */
+  tags?: string[];
 }
 
 /** An agent's model selection: the primary, then the fallbacks the failover issue will walk. */
@@ -51,23 +67,47 @@ export function parseModelRef(ref: string): { provider: string; model: string } 
  */
 export class ModelRegistry {
   readonly providers: ReadonlyMap<string, ModelProvider>;
+  /** Configured providers left out for want of a credential, with why (models.list: available false). */
+  readonly unusable: ReadonlyMap<string, string>;
   readonly #config: Config;
 
-  constructor(config: Config, providers: ReadonlyMap<string, ModelProvider> = createProviders(config)) {
+  constructor(
+    config: Config,
+    providers: ReadonlyMap<string, ModelProvider> = createProviders(config),
+    unusable: ReadonlyMap<string, string> = unusableProviders(config),
+  ) {
     this.#config = config;
     this.providers = providers;
+    this.unusable = unusable;
+  }
+
+  /** The registry of a config whose auth profiles' keys were resolved at start. */
+  static withSecrets(config: Config, secrets: ProfileSecrets): ModelRegistry {
+    return new ModelRegistry(config, createProviders(config, secrets), unusableProviders(config, secrets));
+  }
+
+  /** "provider/model" for a ref or an alias (agents.defaults.models[ref].alias); undefined for an unknown alias. */
+  canonical(refOrAlias: string): string | undefined {
+    return canonicalRef(this.#config.agents, refOrAlias);
   }
 
   /**
    * Resolves a ref. An unknown provider or a malformed ref throws ModelError kind
    * `model_not_found` (so a bad fallback entry moves the chain on instead of cooling anything down).
    */
-  resolve(ref: string): ResolvedModel {
+  resolve(refOrAlias: string): ResolvedModel {
+    const ref = this.canonical(refOrAlias) ?? refOrAlias;
     const parsed = parseModelRef(ref);
+    const unusable = parsed && this.unusable.get(parsed.provider);
+    if (unusable !== undefined) {
+      throw new ModelError("auth", unusable, { provider: parsed!.provider, model: parsed!.model });
+    }
     const provider = parsed && this.providers.get(parsed.provider);
     if (!parsed || !provider) {
       const known = [...this.providers.keys()].join(", ") || "none";
-      const why = parsed ? `unknown provider "${parsed.provider}"` : 'expected "provider/model"';
+      const why = parsed
+        ? `unknown provider "${parsed.provider}"`
+        : 'expected "provider/model" or an alias (agents.defaults.models[ref].alias)';
       throw new ModelError("model_not_found", `model ref "${ref}": ${why} (configured providers: ${known})`, {
         provider: parsed?.provider ?? "",
         model: parsed?.model ?? ref,
@@ -94,11 +134,30 @@ export class ModelRegistry {
 
   /** The `models.list` result: every configured model of every provider. */
   list(): { models: ModelListEntry[] } {
+    const aliases = this.#config.agents.defaults.models;
+    const primary = this.agentModel(this.#config.agents.defaultId)?.primary;
+    const defaultRef = primary === undefined ? undefined : this.canonical(primary);
     const models: ModelListEntry[] = [];
     for (const [provider, config] of Object.entries(this.#config.models.providers)) {
       for (const m of config.models) {
         const info = this.#info(m);
-        models.push({ id: info.id, name: info.name, provider, contextWindow: info.contextWindow });
+        const ref = `${provider}/${m.id}`;
+        const entry: ModelListEntry = {
+          id: info.id,
+          name: info.name,
+          provider,
+          api: config.api,
+          contextWindow: info.contextWindow,
+          ...(info.maxTokens === undefined ? {} : { maxTokens: info.maxTokens }),
+          input: [...m.input],
+          tools: m.tools,
+          reasoning: m.reasoning,
+          available: !this.unusable.has(provider),
+        };
+        const alias = Object.hasOwn(aliases, ref) ? aliases[ref]!.alias : undefined;
+        if (alias !== undefined) entry.alias = alias;
+        if (ref === defaultRef) entry.tags = ["default"];
+        models.push(entry);
       }
     }
     return { models };

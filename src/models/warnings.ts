@@ -1,4 +1,5 @@
 // Config-level model warnings: what keeps chats from working without being a config error.
+import { envProviderHint } from "../config/env-providers.js";
 import { modelRefSites } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
 
@@ -13,7 +14,9 @@ export function configWarnings(config: Pick<Config, "agents" | "models">): strin
   const { agents, models } = config;
   const out: string[] = [];
   if (Object.keys(models.providers).length === 0) {
-    out.push("no model provider configured (models.providers is empty): no chat can run");
+    out.push(
+      `no model provider configured (models.providers is empty, and no ${envProviderHint()} in the environment): no chat can run`,
+    );
   }
   const ids = new Set([agents.defaultId, ...Object.keys(agents.entries)]);
   for (const id of ids) {

@@ -1,20 +1,26 @@
 // An agent's candidate chain, resolved through the model registry.
+import { envProviderHint } from "../config/env-providers.js";
+import type { CredentialPins } from "../models/pins.js";
 import type { ModelRegistry } from "../models/registry.js";
 import { ModelError } from "../models/types.js";
 import { GatewayError } from "../protocol/errors.js";
 import type { Candidate, RunModels } from "./ports.js";
 
-/** Adapts the model registry to what runs need: resolved candidates, first to last. */
-export function runModels(registry: () => ModelRegistry): RunModels {
+/** Adapts the model registry to what runs need: resolved candidates, first to last, and the pins. */
+export function runModels(registry: () => ModelRegistry, pins?: CredentialPins): RunModels {
   return {
+    ...(pins ? { pins } : {}),
     candidates(agentId, strictRef) {
       const models = registry();
       const selection = models.agentModel(agentId);
       const refs = strictRef ? [strictRef] : selection ? [selection.primary, ...selection.fallbacks] : [];
       if (refs.length === 0) {
+        const none = models.providers.size === 0 && models.unusable.size === 0;
         throw new GatewayError(
           "UNAVAILABLE",
-          `agent "${agentId}" has no model configured: set agents.defaults.model (or agents.entries.${agentId}.model) to "provider/model" and add the provider under models.providers`,
+          none
+            ? `no model provider is configured: set ${envProviderHint()} in the gateway's environment and restart it, or add a provider under models.providers and set agents.defaults.model to "provider/model"`
+            : `agent "${agentId}" has no model configured: set agents.defaults.model (or agents.entries.${agentId}.model) to "provider/model" and add the provider under models.providers`,
           { retryable: false, details: { reason: "no-model" } },
         );
       }
@@ -23,8 +29,10 @@ export function runModels(registry: () => ModelRegistry): RunModels {
       for (const ref of refs) {
         try {
           const r = models.resolve(ref);
+          // An alias and its ref are one model: the chain calls it once.
+          if (out.some((c) => c.ref === r.ref)) continue;
           out.push({
-            ref,
+            ref: r.ref,
             providerId: r.provider.id,
             modelId: r.model.id,
             provider: r.provider,

@@ -1,5 +1,6 @@
 // What the run engine needs from the model registry: resolved candidates (narrow on purpose).
 import type { Candidate } from "../models/failover.js";
+import type { CredentialPins } from "../models/pins.js";
 
 export type { Candidate };
 
@@ -9,4 +10,9 @@ export interface RunModels {
    * reports its real error instead of falling back). Throws a GatewayError when nothing is configured.
    */
   candidates(agentId: string, strictRef?: string): Candidate[];
+  /**
+   * Every session's credential pins, one store per gateway (it outlives config reloads). A turn
+   * hands `pins.forSession(run.sessionId)` to its FailoverProvider as `pins`.
+   */
+  readonly pins?: CredentialPins;
 }

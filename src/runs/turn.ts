@@ -29,6 +29,8 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
     const candidates = deps.models.candidates(run.agentId, run.model);
     chain = new FailoverProvider(candidates, {
       deadlineMs: config.models.failoverDeadlineMs,
+      // Keyed by session id: a reset session starts unpinned.
+      ...(deps.models.pins ? { pins: deps.models.pins.forSession(run.sessionId) } : {}),
       onFailover: (failed, next) =>
         deps.logger.warn(
           { runId: run.runId, kind: failed.kind, from: failed.ref, to: next.ref, status: failed.status },

@@ -1,8 +1,10 @@
 // The gateway's working parts built by startup steps: session store, maintenance, models, runs.
+import { NO_PROFILE_SECRETS, type ProfileSecrets } from "../config/credentials.js";
 import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
+import { CredentialPins } from "../models/pins.js";
 import { ModelRegistry } from "../models/registry.js";
 import { unavailable } from "../protocol/errors.js";
 import { runModels } from "../runs/candidates.js";
@@ -19,6 +21,8 @@ export interface RuntimeInput {
   subsystems: Subsystems;
   /** The surfaces' taps on every run's events (the WebSocket broadcast), attached at build. */
   runTaps: readonly RunListener[];
+  /** Auth profiles' keys, resolved once at start (auth is a restart section). */
+  secrets?: ProfileSecrets;
 }
 
 /**
@@ -77,9 +81,11 @@ export class Runtime {
       // Immutable per config generation: a run already started keeps the providers it resolved;
       // the superseded generation's pools close once their calls finish.
       const previous = this.#models;
-      this.#models = new ModelRegistry(config.current());
+      this.#models = ModelRegistry.withSecrets(config.current(), this.input.secrets ?? NO_PROFILE_SECRETS);
       void previous?.close();
-      if (this.#models.providers.size === 0) {
+      if (this.#models.providers.size === 0 && this.#models.unusable.size > 0) {
+        subsystems.set("models", "disabled", [...this.#models.unusable.values()].join("; "));
+      } else if (this.#models.providers.size === 0) {
         subsystems.set("models", "off", "no providers configured (models.providers)");
       } else subsystems.set("models", "ready");
     };
@@ -102,7 +108,9 @@ export class Runtime {
       throw new Error("gateway closed while the session store was opening");
     }
     this.#store = store;
-    const runs = new RunService({ config, store, models: runModels(() => this.models), logger });
+    const { pinTtlMs, maxPins } = config.current().auth;
+    const pins = new CredentialPins({ ttlMs: pinTtlMs, max: maxPins });
+    const runs = new RunService({ config, store, models: runModels(() => this.models, pins), logger });
     for (const tap of this.input.runTaps) runs.onEvent(tap);
     this.#runs = runs;
     this.#maintenance = startMaintenance(store, config.current(), (key) => runs.hasActiveRun(key), {

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TSchema } from "@sinclair/typebox";
+import { loadProfileSecrets, type ProfileSecrets } from "../config/credentials.js";
 import type { Config } from "../config/schema.js";
 import { LiveConfig } from "../config/source.js";
 import { type Mount, Router } from "../http/router.js";
@@ -53,6 +54,11 @@ export interface StartOptions {
   routes?: readonly { routes: readonly Route[]; mount?: Mount }[];
   /** Extra shutdown hooks: they run before the built-in ones (the last listed first), each bounded alike. */
   shutdownHooks?: readonly ShutdownHook[];
+  /**
+   * The auth profiles' keys (keyEnv variables, <state>/credentials.json). Default: resolved here
+   * from this process's environment and the state dir, with each missing key logged.
+   */
+  credentials?: ProfileSecrets;
 }
 
 export interface GatewayHandle {
@@ -181,6 +187,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     logger,
     subsystems,
     runTaps: [broadcastRuns(connections)],
+    secrets: options.credentials ?? profileSecrets(config, stateDir, logger),
   });
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
@@ -362,4 +369,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The profiles' keys when the caller resolved none, each missing one logged (never a key itself). */
+function profileSecrets(config: Config, stateDir: string, logger: Logger): ProfileSecrets {
+  const secrets = loadProfileSecrets(config.auth, { stateDir });
+  for (const w of secrets.warnings) logger.warn(w);
+  return secrets;
 }

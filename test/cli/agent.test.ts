@@ -82,11 +82,15 @@ describe("keel agent", () => {
     });
   });
 
-  it("usage errors exit 2: no message, a model that is not provider/model", async () => {
+  it("usage errors exit 2: no message, a model that is neither provider/model nor an alias", async () => {
     expect((await keel(["agent"], gw.env)).code).toBe(2);
-    const bad = await keel(["agent", "-m", "x", "--model", "gpt"], gw.env);
+    const bad = await keel(["agent", "-m", "x", "--model", "gpt/"], gw.env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^keel: --model must be provider\/model/);
+    expect(bad.stderr).toMatch(/^keel: --model must be provider\/model or an alias/);
+    // No slash reads as an alias; one the gateway does not know is refused before anything is sent.
+    const unknown = await keel(["agent", "-m", "x", "--model", "gpt"], gw.env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^keel: --model gpt is not configured on the gateway/);
   });
 
   // A real terminal (script(1) allocates a pty): the reply streams, yet its text appears exactly once.

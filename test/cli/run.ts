@@ -1,7 +1,7 @@
 // Test helper: runs the built `keel` CLI once and captures stdout, stderr and the exit code.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { CLI } from "../helpers/process.js";
+import { CLI, VENDOR_ENV } from "../helpers/process.js";
 
 export interface Result {
   code: number | null;
@@ -12,7 +12,9 @@ export interface Result {
 /** `keel …args` with only the given KEEL_* variables (the parent's are not inherited). */
 export function keel(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Result> {
   if (!existsSync(CLI)) throw new Error("build first: npm run build");
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)),
+  );
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -46,7 +48,9 @@ export interface Interactive {
 /** Spawns `keel …args` (stdin a pipe, so not a TTY) with only the given KEEL_* variables. */
 export function keelInteractive(args: string[], env: Record<string, string> = {}): Interactive {
   if (!existsSync(CLI)) throw new Error("build first: npm run build");
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)),
+  );
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...clean, NO_COLOR: "1", ...env },
     stdio: ["pipe", "pipe", "pipe"],

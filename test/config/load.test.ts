@@ -252,7 +252,7 @@ describe("config loading", () => {
 
   it("warnings: no provider, an agent without a model, a model id the provider does not list", () => {
     expect(configWarnings(loadConfig({ path: "/nonexistent", env: {} }).config)).toEqual([
-      "no model provider configured (models.providers is empty): no chat can run",
+      "no model provider configured (models.providers is empty, and no OPENAI_API_KEY or ANTHROPIC_API_KEY in the environment): no chat can run",
       'default agent "main" has no model configured (set agents.defaults.model or agents.entries.main.model)',
     ]);
     const { config } = loadConfig({

@@ -7,6 +7,12 @@ import { eventually } from "./eventually.js";
 
 export const CLI = join(import.meta.dirname, "../../dist/keel.mjs");
 
+/**
+ * Vendor variables a child must not inherit from the developer's shell: OPENAI_API_KEY alone
+ * would configure a provider in a gateway the test meant to have none.
+ */
+export const VENDOR_ENV = /^(OPENAI|ANTHROPIC)_(API_KEY|BASE_URL)$/;
+
 export interface Running {
   child: ChildProcess;
   output: () => string;
@@ -17,7 +23,9 @@ export interface Running {
 
 /** Starts `keel …args` with the given env (KEEL_* from the parent are not inherited). */
 export function runKeel(args: string[], env: Record<string, string> = {}): Running {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)),
+  );
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -73,10 +81,12 @@ export interface GatewayProcess {
 export async function spawnGateway(
   extra: string[] = [],
   config?: Record<string, unknown>,
+  options: { env?: Record<string, string>; prepare?: (stateDir: string) => void } = {},
 ): Promise<GatewayProcess> {
   const dir = tempDir("keel-cli-test-");
   if (config) writeFileSync(join(dir.path, "keel.json"), JSON.stringify(config, null, 2));
-  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra]);
+  options.prepare?.(dir.path);
+  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra], options.env);
   const stop = async () => {
     if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGTERM");
     await running.exited;

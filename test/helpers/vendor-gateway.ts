@@ -64,6 +64,10 @@ export interface ProcessOptions extends VendorGatewayOptions {
   mode: "process";
   /** Extra `keel gateway run` arguments. */
   args?: string[];
+  /** Extra environment of the gateway process (e.g. a profile's keyEnv variable). */
+  env?: Record<string, string>;
+  /** Runs on the fresh state dir before the gateway starts (write credentials.json there). */
+  prepare?: (stateDir: string) => void;
 }
 
 interface Common {
@@ -113,7 +117,11 @@ export async function gatewayWithFakeVendor(
   );
   try {
     if (options.mode === "process") {
-      const gw: GatewayProcess = await spawnGateway(options.args, config);
+      const { env, prepare } = options;
+      const gw: GatewayProcess = await spawnGateway(options.args, config, {
+        ...(env ? { env } : {}),
+        ...(prepare ? { prepare } : {}),
+      });
       return { ...gw, fake, config, [Symbol.asyncDispose]: both(gw, fake) };
     }
     const gw = await startGateway({ ...options.start, config });

@@ -127,6 +127,27 @@ describe("run engine over a fake vendor", () => {
     expect(h.fake.requests).toHaveLength(3);
   });
 
+  it("an alias works as the agent's model, in fallbacks and as a run's strict model", async () => {
+    const raw = {
+      agents: {
+        defaults: {
+          model: { primary: "First", fallbacks: ["second"] },
+          models: { "fake/m1": { alias: "First" }, "fake/m2": { alias: "Second" } },
+        },
+      },
+    };
+    await using h = await engineHarness({
+      raw,
+      script: [{ type: "model-not-found" }, step.reply("from m2")],
+    });
+    await h.start("go", "al-1");
+    expect(await ended(h.runs, "al-1")).toMatchObject({ status: "ok", text: "from m2", model: "m2" });
+    h.fake.setScript([step.reply("strict")]);
+    await h.start("go", "al-2", "agent:main:main", { model: "SECOND" });
+    expect(await ended(h.runs, "al-2")).toMatchObject({ status: "ok", model: "m2" });
+    expect(h.fake.requests.map((r) => r.body.model)).toEqual(["m1", "m2", "m2"]);
+  });
+
   it("a run past its timeout ends as a timeout error with the partial text kept", async () => {
     await using h = await engineHarness({ script: [{ type: "hang-after-headers", chunks: ["slow"] }] });
     await h.start("go", "t-1", "agent:main:main", { timeoutMs: 300 });

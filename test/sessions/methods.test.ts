@@ -26,7 +26,10 @@ const caller: Caller = {
 };
 
 const config = makeConfig({
-  agents: { defaults: { model: "mock/mock-model" }, entries: { ops: { name: "Ops" } } },
+  agents: {
+    defaults: { model: "mock/mock-model", models: { "mock/mock-model": { alias: "Mock" } } },
+    entries: { ops: { name: "Ops" } },
+  },
   models: {
     providers: {
       mock: { baseUrl: "http://127.0.0.1:9/v1", models: [{ id: "mock-model", contextWindow: 64_000 }] },
@@ -121,7 +124,11 @@ describe("session methods", () => {
     });
     await expect(call(sessionsPatch, deps, { key: "main", model: "no-slash" })).rejects.toMatchObject({
       code: "INVALID_REQUEST",
+      message: expect.stringContaining("aliases: Mock"),
     });
+    // An alias is stored as the ref it names.
+    const aliased = await call(sessionsPatch, deps, { key: "main", model: "mock" });
+    expect(aliased.entry).toMatchObject({ providerOverride: "mock", modelOverride: "mock-model" });
   });
 
   it("sessions.reset gives a new sessionId under the same key", async () => {
