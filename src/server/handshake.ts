@@ -1,6 +1,6 @@
 // The `connect` handshake: frame and params checks, protocol, role, startup gate, auth, scopes.
 
-import { type GatewayError, invalidRequest, unavailable } from "../protocol/errors.js";
+import { clip, type GatewayError, invalidRequest, unavailable } from "../protocol/errors.js";
 import {
   CLOSE,
   ConnectParamsSchema,
@@ -80,7 +80,7 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
   // the secret or the gateway's state, and its attempts never reach the auth rate limiter.
   if (!conn.originAllowed) {
     const details = { code: "ORIGIN_NOT_ALLOWED", origin: conn.origin };
-    const message = `origin not allowed: ${conn.origin} (add it to gateway.controlUi.allowedOrigins)`;
+    const message = `origin not allowed: ${clip(conn.origin ?? "")} (add it to gateway.controlUi.allowedOrigins)`;
     throw fail(invalidRequest(message, details), CLOSE.policy, "origin not allowed");
   }
 
