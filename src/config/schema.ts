@@ -39,11 +39,11 @@ export const ModelRefSchema = Type.Union(
 
 const rateLimit = obj(
   {
-    maxAttempts: int(10, 1, 10_000, "Failed auth attempts per window per client IP before lockout"),
+    maxAttempts: int(10, 1, 10_000, "Failed auth attempts per window per (client IP, Origin) before lockout"),
     windowMs: int(60_000, 1_000, 3_600_000, "Window for counting failed auth attempts (ms)"),
     lockoutMs: int(300_000, 1_000, 86_400_000, "Lockout after too many failures (ms)"),
     exemptLoopback: bool(true, "Loopback clients are not rate limited"),
-    maxTrackedClients: int(10_000, 100, 1_000_000, "Cap on client IPs tracked by the limiter"),
+    maxTrackedClients: int(10_000, 100, 1_000_000, "Cap on (client IP, Origin) pairs tracked by the limiter"),
   },
   "Auth failure rate limiting",
 );

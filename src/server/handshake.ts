@@ -13,6 +13,7 @@ import { DEFAULT_SCOPES, SCOPES } from "../protocol/scopes.js";
 import { compileValidator } from "../protocol/validate.js";
 import { type AuthRateLimiter, authenticate } from "./auth.js";
 import type { Connection, Identity } from "./connection.js";
+import { normalizeOrigin } from "./origin.js";
 import type { GatewaySecret } from "./secret.js";
 
 /** A refused handshake: the error `res` to send (when an id was readable) and how to close. */
@@ -96,6 +97,8 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
     authenticate(deps.secret, deps.limiter, {
       ip: conn.ip,
       browserOrigin: conn.browserOrigin,
+      // Normalized: spelling variants of one allowed origin must share one lockout key.
+      origin: conn.origin === undefined ? undefined : (normalizeOrigin(conn.origin) ?? "invalid"),
       credentials: params.auth,
     });
   } catch (err) {
