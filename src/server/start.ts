@@ -17,6 +17,7 @@ import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
 import { configWarnings } from "../models/warnings.js";
 import { VERSION } from "../version.js";
+import { guardServer } from "./admission.js";
 import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
@@ -172,6 +173,7 @@ function buildCore(options: StartOptions, logger: Logger) {
   });
   const connections = new Connections({
     max: config.gateway.maxConnections,
+    preAuth: config.gateway.preAuth,
     healthVersion: () => health.version,
     self: selfPresence(startedAt),
   });
@@ -208,6 +210,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
   });
+  const guards = guardServer(server, config.gateway, logger);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
@@ -234,6 +237,8 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     connections,
     secret,
     limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    addresses: guards.addresses,
+    shed: guards.shed,
     logger,
     ready: () => startup.phase === "ready",
     pingIntervalMs: options.pingIntervalMs ?? config.gateway.pingIntervalMs,
@@ -280,7 +285,12 @@ function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): 
   for (const family of options.routes ?? []) router.add(family.routes, family.mount);
   const http = new HttpSurface(router, logger);
   const server = createServer(
-    { shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url) } as object,
+    {
+      shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url),
+      // How often Node checks the header/request timeouts (its default, 30 s, would let a
+      // half-sent request outlive a 5 s gateway.http.headersTimeoutMs sixfold).
+      connectionsCheckingInterval: 1_000,
+    } as object,
     http.onRequest,
   );
   server.on("upgrade", (req, socket) => {
