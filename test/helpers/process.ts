@@ -15,10 +15,24 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** How to launch the child: `ulimitFiles` runs it under `bash -c "ulimit -n N; exec node …"`. */
+export interface LaunchOptions {
+  ulimitFiles?: number;
+}
+
 /** Starts `keel …args` with the given env (KEEL_* from the parent are not inherited). */
-export function runKeel(args: string[], env: Record<string, string> = {}): Running {
+export function runKeel(
+  args: string[],
+  env: Record<string, string> = {},
+  launch: LaunchOptions = {},
+): Running {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_")));
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const argv = [CLI, ...args];
+  const [cmd, cmdArgs] =
+    launch.ulimitFiles === undefined
+      ? [process.execPath, argv]
+      : ["bash", ["-c", `ulimit -n ${launch.ulimitFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(cmd, cmdArgs, {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -73,10 +87,11 @@ export interface GatewayProcess {
 export async function spawnGateway(
   extra: string[] = [],
   config?: Record<string, unknown>,
+  launch: LaunchOptions = {},
 ): Promise<GatewayProcess> {
   const dir = tempDir("keel-cli-test-");
   if (config) writeFileSync(join(dir.path, "keel.json"), JSON.stringify(config, null, 2));
-  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra]);
+  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra], {}, launch);
   const stop = async () => {
     if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGTERM");
     await running.exited;

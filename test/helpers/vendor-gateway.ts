@@ -6,7 +6,7 @@ import {
   startFakeOpenAI,
 } from "../fixtures/fake-openai.js";
 import { merge, type StartGatewayOptions, startGateway, type TestGateway } from "./gateway.js";
-import { type GatewayProcess, spawnGateway } from "./process.js";
+import { type GatewayProcess, type LaunchOptions, spawnGateway } from "./process.js";
 
 /** Which provider and models the vendor config declares. */
 export interface VendorWiring {
@@ -64,6 +64,8 @@ export interface ProcessOptions extends VendorGatewayOptions {
   mode: "process";
   /** Extra `keel gateway run` arguments. */
   args?: string[];
+  /** How the child is launched (e.g. `{ ulimitFiles: 1024 }`). */
+  launch?: LaunchOptions;
 }
 
 interface Common {
@@ -113,7 +115,7 @@ export async function gatewayWithFakeVendor(
   );
   try {
     if (options.mode === "process") {
-      const gw: GatewayProcess = await spawnGateway(options.args, config);
+      const gw: GatewayProcess = await spawnGateway(options.args, config, options.launch);
       return { ...gw, fake, config, [Symbol.asyncDispose]: both(gw, fake) };
     }
     const gw = await startGateway({ ...options.start, config });
