@@ -84,6 +84,13 @@ export const GatewaySchema = obj(
       "Send buffer per client before slow-consumer handling (bytes)",
       HOT,
     ),
+    maxBufferedBytesTotal: int(
+      128 * MiB,
+      64 * KiB,
+      16 * 1024 * MiB,
+      "Send buffers of all clients together (bytes); past it the clients with the most unsent bytes are closed first",
+      HOT,
+    ),
     tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
     maxConnections: int(
       1_000,

@@ -3,9 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import type { GatewayConfig } from "../config/schema.js";
-import type { Logger } from "../lifecycle/logger.js";
 import { canonicalIp, ClientAddresses } from "./address.js";
-import { ShedLog } from "./shedding.js";
+import type { ShedLog } from "./shedding.js";
 
 export interface AdmissionOptions {
   /** Sockets whose request headers have not all arrived, at most. */
@@ -149,14 +148,13 @@ export interface ServerGuards {
  * Puts the header/request timeouts and the socket caps of `gateway.http` on `server`, and
  * builds the client-address resolver (`gateway.trustedProxies`) the per-address budgets share.
  */
-export function guardServer(server: Server, gateway: GatewayConfig, logger: Logger): ServerGuards {
+export function guardServer(server: Server, gateway: GatewayConfig, shed: ShedLog): ServerGuards {
   const { http } = gateway;
   // Node requires headersTimeout <= requestTimeout; its own defaults hold a half-sent request
   // for a minute or more. The check runs every connectionsCheckingInterval (set at creation).
   server.requestTimeout = http.requestTimeoutMs;
   server.headersTimeout = Math.min(http.headersTimeoutMs, http.requestTimeoutMs);
   const addresses = new ClientAddresses(gateway.trustedProxies);
-  const shed = new ShedLog(logger);
   const admission = new SocketAdmission({
     maxPending: http.maxPendingSockets,
     maxPendingPerAddress: http.maxPendingPerAddress,

@@ -1,6 +1,6 @@
 // The live connections: a capped map, presence, and event fan-out with per-connection seq.
 import type { BroadcastOptions, BroadcastResult, ConnectionsView, EventBus } from "../methods/context.js";
-import { type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
+import { CLOSE, type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
 import { hasScope, type Scope } from "../protocol/scopes.js";
 import type { Connection } from "./connection.js";
 
@@ -13,6 +13,10 @@ export interface ConnectionsOptions {
   self: () => PresenceEntry;
   /** Current `stateVersion.health`. */
   healthVersion: () => number;
+  /** Bytes all sockets may hold unsent together (`gateway.maxBufferedBytesTotal`, read per broadcast). */
+  maxBufferedTotal?: () => number;
+  /** Told how many slow consumers the total budget just closed (to log and release memory). */
+  onSlowShed?: (closed: number) => void;
   /** Presence changes within this window go out as one `presence` event (default 500 ms). */
   presenceCoalesceMs?: number;
 }
@@ -170,12 +174,38 @@ export class Connections implements ConnectionsView, EventBus {
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
     const json = JSON.stringify(payload ?? {});
     const sv = options.withStateVersion ? this.stateVersion() : undefined;
+    let buffered = 0;
     for (const c of this.map.values()) {
       if (c.state !== "open" || !c.identity) continue;
       if (scope && !hasScope(c.identity.scopes, scope)) continue;
       result[c.broadcast(event, json, options.droppable === true, sv)] += 1;
+      buffered += c.ws.bufferedAmount;
     }
+    const budget = this.options.maxBufferedTotal?.();
+    if (budget !== undefined && buffered > budget) result.closed += this.shedSlowest(buffered, budget);
     return result;
+  }
+
+  /**
+   * Past the total send budget, closes the connections holding the most unsent bytes until the
+   * rest fit: the slowest consumers go first, and a client that keeps up is never touched. The
+   * socket is destroyed, not closed politely: a close frame would queue behind the very bytes
+   * that must be released.
+   */
+  private shedSlowest(buffered: number, budget: number): number {
+    const slowest = [...this.map.values()]
+      .filter((c) => c.state === "open" && c.ws.bufferedAmount > 0)
+      .sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
+    let closed = 0;
+    for (const c of slowest) {
+      if (buffered <= budget) break;
+      buffered -= c.ws.bufferedAmount;
+      c.close(CLOSE.policy, "slow consumer");
+      c.ws.terminate();
+      closed += 1;
+    }
+    if (closed > 0) this.options.onSlowShed?.(closed);
+    return closed;
   }
 
   sendTo(connId: string, event: string, payload: unknown): boolean {

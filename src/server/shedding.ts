@@ -1,5 +1,6 @@
 // Rate-limited logging of load shedding: one warn line per minute at most, with counts.
 import type { Logger } from "../lifecycle/logger.js";
+import { releaseMemory } from "../lifecycle/memory.js";
 
 /** One line per this many ms at most while something is being shed. */
 export const SHED_LOG_INTERVAL_MS = 60_000;
@@ -32,4 +33,21 @@ export class ShedLog {
       .join(", ");
     this.logger.warn({ shed }, `shedding sockets: ${what} (next summary in a minute at most)`);
   }
+}
+
+/**
+ * Hands memory back once after a burst of slow consumers was dropped: their send buffers are
+ * garbage only after their sockets are gone, and an idle gateway would not collect on its own
+ * (the same release the run sweeper uses). Repeated calls within `delayMs` share one release.
+ */
+export function releaseAfterShed(delayMs = 1_000, release: () => void = releaseMemory): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      release();
+    }, delayMs);
+    timer.unref();
+  };
 }

@@ -28,6 +28,7 @@ import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
 import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
+import { releaseAfterShed, ShedLog } from "./shedding.js";
 import { SocketServer } from "./ws.js";
 
 export type { ShutdownHook };
@@ -171,9 +172,16 @@ function buildCore(options: StartOptions, logger: Logger) {
     defaultAgentId: () => source.current().agents.defaultId,
     refreshMs: config.gateway.healthRefreshMs,
   });
+  const shed = new ShedLog(logger);
+  const release = releaseAfterShed();
   const connections = new Connections({
     max: config.gateway.maxConnections,
     preAuth: config.gateway.preAuth,
+    maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
+    onSlowShed: (n) => {
+      for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
+      release();
+    },
     healthVersion: () => health.version,
     self: selfPresence(startedAt),
   });
@@ -199,6 +207,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     health,
     connections,
     runtime,
+    shed,
   };
 }
 
@@ -210,7 +219,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
   });
-  const guards = guardServer(server, config.gateway, logger);
+  const guards = guardServer(server, config.gateway, core.shed);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
