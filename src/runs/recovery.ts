@@ -52,7 +52,7 @@ export async function endInterruptedRuns(store: SessionStore, logger: Logger): P
       });
       ended += 1;
     } catch (err) {
-      // The session was reset or deleted since: there is no transcript left to end.
+      // The session was deleted since: there is no transcript left to end.
       logger.debug({ err, runId: m.runId }, "interrupted run's session is gone");
     }
     await store.runMarkers.close(m.runId, INTERRUPTED);
