@@ -51,6 +51,22 @@ describe("half-sent requests", () => {
     }
   });
 
+  it("a trusted proxy's sockets are exempt from the per-address cap (they carry many clients); the total still holds", async () => {
+    await using gw = await startGateway({
+      config: {
+        gateway: { trustedProxies: ["127.0.0.1"], http: { maxPendingPerAddress: 2, maxPendingSockets: 4 } },
+      },
+    });
+    const held = [];
+    for (let i = 0; i < 5; i++) held.push(await halfSent(gw.handle.port));
+    try {
+      await held[0]!.closed;
+      for (const h of held.slice(1)) expect(await isClosed(h.closed)).toBe(false);
+    } finally {
+      for (const h of held) h.socket.destroy();
+    }
+  });
+
   it("past maxPendingSockets the oldest overall goes", async () => {
     await using gw = await startGateway({
       config: { gateway: { http: { maxPendingSockets: 3, maxPendingPerAddress: 1_000 } } },

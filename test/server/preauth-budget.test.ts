@@ -2,7 +2,8 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { ShedLog } from "../../src/server/shedding.js";
+import { releaseAfterShed, ShedLog } from "../../src/server/shedding.js";
+import { eventually } from "../helpers/eventually.js";
 import { startGateway } from "../helpers/gateway.js";
 import { openClient, TestSocket } from "../helpers/ws.js";
 
@@ -105,5 +106,16 @@ describe("shed log", () => {
       "gateway.http.maxPendingSockets": 2,
     });
     expect(lines[1]!.msg).toMatch(/^shedding sockets: 999 by gateway.preAuth.maxPerAddress, 2 by/);
+  });
+});
+
+describe("memory release after a shed", () => {
+  it("a burst of sheds shares one release, and a later burst gets its own", async () => {
+    let releases = 0;
+    const release = releaseAfterShed(20, () => (releases += 1));
+    for (let i = 0; i < 50; i++) release();
+    await eventually(() => releases === 1, { message: "the first release" });
+    release();
+    await eventually(() => releases === 2, { message: "the second release" });
   });
 });
