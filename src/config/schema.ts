@@ -50,11 +50,11 @@ export const ModelRefSchema = Type.Union(
 
 const rateLimit = obj(
   {
-    maxAttempts: int(10, 1, 10_000, "Failed auth attempts per window per client IP before lockout"),
+    maxAttempts: int(10, 1, 10_000, "Failed auth attempts per window per (client IP, Origin) before lockout"),
     windowMs: int(60_000, 1_000, 3_600_000, "Window for counting failed auth attempts (ms)"),
     lockoutMs: int(300_000, 1_000, 86_400_000, "Lockout after too many failures (ms)"),
     exemptLoopback: bool(true, "Loopback clients are not rate limited"),
-    maxTrackedClients: int(10_000, 100, 1_000_000, "Cap on client IPs tracked by the limiter"),
+    maxTrackedClients: int(10_000, 100, 1_000_000, "Cap on (client IP, Origin) pairs tracked by the limiter"),
   },
   "Auth failure rate limiting",
 );
@@ -95,8 +95,82 @@ export const GatewaySchema = obj(
       "Send buffer per client before slow-consumer handling (bytes)",
       HOT,
     ),
+    maxBufferedBytesTotal: int(
+      128 * MiB,
+      64 * KiB,
+      16 * 1024 * MiB,
+      "Send buffers of all clients together (bytes); past it the clients with the most unsent bytes are closed first",
+      HOT,
+    ),
     tickIntervalMs: int(30_000, 1_000, 600_000, "Interval of the tick event (ms)"),
-    maxConnections: int(1_000, 1, 100_000, "Open WebSocket connections at most; more are refused"),
+    maxConnections: int(
+      1_000,
+      1,
+      100_000,
+      "Authenticated WebSocket connections at most; past it new sockets get HTTP 503",
+    ),
+    preAuth: obj(
+      {
+        maxConnections: int(
+          256,
+          1,
+          100_000,
+          "Sockets that have not sent a successful connect yet; past it the oldest is closed",
+        ),
+        maxPerAddress: int(
+          64,
+          1,
+          100_000,
+          "Sockets not yet authenticated from one client address; past it that address's oldest is closed",
+        ),
+      },
+      "The separate budget of sockets before connect (never counts against authenticated ones)",
+    ),
+    http: obj(
+      {
+        headersTimeoutMs: int(5_000, 500, 120_000, "Time a client has to send a request's headers (ms)"),
+        requestTimeoutMs: int(
+          30_000,
+          1_000,
+          600_000,
+          "Time a client has to send a whole HTTP request, body included (ms)",
+        ),
+        maxPendingSockets: int(
+          512,
+          1,
+          100_000,
+          "TCP sockets not yet answered or upgraded; past it the oldest is closed",
+        ),
+        maxPendingPerAddress: int(
+          128,
+          1,
+          100_000,
+          "TCP sockets not yet answered or upgraded from one address; past it that address's oldest is closed",
+        ),
+        fdLimit: int(
+          0,
+          0,
+          10_000_000,
+          "File descriptors the process may open (0 = read /proc/self/limits; none there means no fd budget)",
+        ),
+        fdReserve: int(
+          128,
+          8,
+          100_000,
+          "Descriptors kept free of client sockets (store, logs, vendor calls, /healthz, one more client)",
+        ),
+      },
+      "HTTP request timeouts and the caps on sockets nobody has answered yet",
+    ),
+    trustedProxies: Type.Array(
+      Type.String({ pattern: "^[0-9a-fA-F.:]+(/[0-9]{1,3})?$", description: "IP or CIDR" }),
+      {
+        default: [],
+        maxItems: 1_000,
+        description:
+          "Reverse proxies (IPs or CIDRs) whose X-Forwarded-For names the client for per-address budgets and the auth lockout",
+      },
+    ),
     maxInFlightPerConnection: int(
       256,
       1,

@@ -16,7 +16,7 @@ export const logsTail = defineMethod({
   scope: "operator.read",
   params: Type.Object(
     {
-      cursor: Type.Optional(Type.Integer({ minimum: 0 })),
+      cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5_000 })),
       maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     },

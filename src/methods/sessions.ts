@@ -27,12 +27,15 @@ const Key = Type.String({ minLength: 1, maxLength: 512 });
 const AgentId = Type.String({ minLength: 1, maxLength: 64 });
 const Text = Type.String({ maxLength: 512 });
 const Clearable = Type.Union([Text, Type.Null()]);
+// Bounded so a huge value is a clear INVALID_REQUEST instead of a SQLite datatype error.
+const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 
 export const SessionsListParams = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
-    activeMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+    offset: Type.Optional(Offset),
+    // Ten years: anything longer means "all", and the cutoff must stay a representable time.
+    activeMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 5_256_000 })),
     agentId: Type.Optional(AgentId),
     search: Type.Optional(Text),
     label: Type.Optional(Text),
@@ -202,12 +205,12 @@ export const ChatHistoryParams = Type.Object(
     agentId: Type.Optional(AgentId),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     /** Messages skipped from the newest end: 0 is the latest page, `nextOffset` the one before. */
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    offset: Type.Optional(Offset),
     /** Accepted for compatibility; paging is by offset. */
     messageId: Type.Optional(Type.String({ maxLength: 256 })),
     /** An earlier transcript of the same key (kept after a reset until pruned). */
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    maxChars: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxChars: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
   },
   { additionalProperties: false },
 );

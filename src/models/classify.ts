@@ -62,14 +62,21 @@ const TIMEOUT_CODES = new Set([
   "UND_ERR_BODY_TIMEOUT",
 ]);
 
-/** Extracts message and code from a vendor error body (JSON of several shapes, or plain text). */
+/** Deepest nesting of a vendor body handed to JSON.parse: real error bodies nest three or four levels. */
+export const MAX_BODY_DEPTH = 64;
+/** Longest vendor body parsed as JSON (the transport already caps what it reads at 64 KiB). */
+export const MAX_BODY_CHARS = 1024 * 1024;
+/** How much of a body that is not usable JSON becomes the message. */
+const TEXT_PREFIX_CHARS = 500;
+
+/**
+ * Extracts message and code from a vendor error body (JSON of several shapes, or plain text).
+ * The body is the vendor's: one nested 300,000 levels deep or megabytes long is parsed no further
+ * than the limits, and classified from what a scan of its text still shows.
+ */
 export function parseErrorBody(text: string): ErrorBody {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { message: text.trim().slice(0, 500) };
-  }
+  const json = parseBoundedJson(text);
+  if (json === undefined) return salvage(text);
   const root = (json ?? {}) as Record<string, unknown>;
   // OpenAI: {error:{message,type,code}}; Ollama/vLLM: {error:"..."}; others: {message} / {detail}.
   const inner = root["error"];
@@ -79,8 +86,56 @@ export function parseErrorBody(text: string): ErrorBody {
     str(err["message"]) ||
     str(root["message"]) ||
     str(root["detail"]) ||
-    text.trim().slice(0, 500);
+    text.trim().slice(0, TEXT_PREFIX_CHARS);
   const code = str(err["code"]) || str(err["type"]) || str(root["code"]) || undefined;
+  return code === undefined ? { message } : { message, code };
+}
+
+/**
+ * JSON.parse under a size and a nesting limit: `undefined` when `text` is longer than
+ * `maxChars`, nests deeper than `maxDepth`, or is not JSON. The depth scan runs first because a
+ * deep value parses fine and then overflows the stack of whatever walks or stringifies it.
+ */
+export function parseBoundedJson(
+  text: string,
+  maxDepth: number = MAX_BODY_DEPTH,
+  maxChars: number = MAX_BODY_CHARS,
+): unknown {
+  if (text.length > maxChars || nestingDepth(text, maxDepth) > maxDepth) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bracket depth of `text` outside strings, counted only until it passes `stopAt`. */
+function nestingDepth(text: string, stopAt: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max && (max = depth) > stopAt) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** For a body that is not usable JSON: its first "message" and "code"/"type" strings, else a text prefix. */
+function salvage(text: string): ErrorBody {
+  const head = text.slice(0, 64 * 1024);
+  const field = (name: string) =>
+    new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){1,${TEXT_PREFIX_CHARS}})"`).exec(head)?.[1];
+  const message = field("message") ?? text.trim().slice(0, TEXT_PREFIX_CHARS);
+  const code = field("code") ?? field("type");
   return code === undefined ? { message } : { message, code };
 }
 

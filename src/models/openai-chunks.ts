@@ -70,12 +70,13 @@ export class CompletionChunks {
       this.fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
       return;
     }
-    this.#onChunk(chunk);
+    this.#onChunk(chunk, data);
   }
 
-  #onChunk(chunk: Json): void {
+  #onChunk(chunk: Json, data: string): void {
     if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      this.#error = classifyStreamError(parseErrorBody(JSON.stringify(chunk)), this.#ctx, OPENAI_ERROR_CODES);
+      // The raw line, not JSON.stringify(chunk): a deeply nested error would overflow the stack.
+      this.#error = classifyStreamError(parseErrorBody(data), this.#ctx, OPENAI_ERROR_CODES);
       return;
     }
     this.#model ??= asString(chunk["model"]);
@@ -220,22 +221,25 @@ export class CompletionChunks {
     const first = choices[0];
     const message = isObject(first) && isObject(first["message"]) ? first["message"] : {};
     // Re-expressed as one chunk so finish_reason "error" and usage take the same path as streaming.
-    this.#onChunk({
-      ...body,
-      choices: [
-        {
-          index: 0,
-          delta: {
-            content: message["content"],
-            reasoning_content: message["reasoning_content"] ?? message["reasoning"],
-            tool_calls: Array.isArray(message["tool_calls"])
-              ? message["tool_calls"].map((c, index) => (isObject(c) ? { index, ...c } : c))
-              : undefined,
+    this.#onChunk(
+      {
+        ...body,
+        choices: [
+          {
+            index: 0,
+            delta: {
+              content: message["content"],
+              reasoning_content: message["reasoning_content"] ?? message["reasoning"],
+              tool_calls: Array.isArray(message["tool_calls"])
+                ? message["tool_calls"].map((c, index) => (isObject(c) ? { index, ...c } : c))
+                : undefined,
+            },
+            finish_reason: isObject(first) ? first["finish_reason"] : null,
           },
-          finish_reason: isObject(first) ? first["finish_reason"] : null,
-        },
-      ],
-    });
+        ],
+      },
+      text,
+    );
     this.#sawDone = true;
     yield* this.finish();
   }

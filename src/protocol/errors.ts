@@ -44,6 +44,19 @@ export const DETAIL_HTTP_STATUS: Readonly<Record<string, number>> = {
   PROVIDER_TIMEOUT: 504,
 };
 
+/** Longest piece of client input an error message quotes (a key, a method name, a path). */
+export const ECHO_MAX_CHARS = 120;
+/** Longest error message (and string detail) put on the wire; longer ones end in "…". */
+export const MESSAGE_MAX_CHARS = 1_024;
+
+/**
+ * A short prefix of `text` for an error message: a client that sends a 5 MB key must not get a
+ * 5 MB error back (nor put one in the log).
+ */
+export function clip(text: string, max = ECHO_MAX_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`;
+}
+
 /** The error shape on the wire: `{code, message, details?, retryable?, retryAfterMs?}` (closed). */
 export interface ErrorShape {
   code: ErrorCode;
@@ -88,12 +101,22 @@ export class GatewayError extends Error {
    * `INVALID_REQUEST "unknown method"`) carry no `retryable`, and a strict client compares them.
    */
   toShape(): ErrorShape {
-    const shape: ErrorShape = { code: this.code, message: this.message };
-    if (this.details !== undefined) shape.details = this.details;
+    // The backstop for every message: whatever a handler quoted, the wire carries a bounded prefix.
+    const shape: ErrorShape = { code: this.code, message: clip(this.message, MESSAGE_MAX_CHARS) };
+    if (this.details !== undefined) shape.details = clipDetails(this.details);
     if (this.explicitRetryable !== undefined) shape.retryable = this.explicitRetryable;
     if (this.retryAfterMs !== undefined) shape.retryAfterMs = this.retryAfterMs;
     return shape;
   }
+}
+
+/** Top-level string details clipped like the message (they often quote the request: runId, provider). */
+function clipDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const long = Object.values(details).some((v) => typeof v === "string" && v.length > MESSAGE_MAX_CHARS);
+  if (!long) return details;
+  return Object.fromEntries(
+    Object.entries(details).map(([k, v]) => [k, typeof v === "string" ? clip(v, MESSAGE_MAX_CHARS) : v]),
+  );
 }
 
 /**

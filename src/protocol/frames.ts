@@ -70,8 +70,8 @@ export const ClientInfoSchema = Type.Object(
 /** `connect` params: exactly the reference's fields (spec §1.3); anything else is rejected. */
 export const ConnectParamsSchema = Type.Object(
   {
-    minProtocol: Type.Integer({ minimum: 1 }),
-    maxProtocol: Type.Integer({ minimum: 1 }),
+    minProtocol: Type.Integer({ minimum: 1, maximum: 1_000 }),
+    maxProtocol: Type.Integer({ minimum: 1, maximum: 1_000 }),
     client: ClientInfoSchema,
     caps: Type.Optional(Type.Array(Type.String())),
     commands: Type.Optional(Type.Array(Type.String())),
@@ -104,7 +104,7 @@ export const ConnectParamsSchema = Type.Object(
           id: NonEmpty,
           publicKey: NonEmpty,
           signature: NonEmpty,
-          signedAt: Type.Integer({ minimum: 0 }),
+          signedAt: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
           nonce: NonEmpty,
         },
         closed,

@@ -2,6 +2,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { clip } from "./errors.js";
 
 /** A compiled schema check: `undefined` when the value is valid, else one printable problem. */
 export interface Validator<S extends TSchema> {
@@ -38,10 +39,11 @@ export function compileValidator<S extends TSchema>(schema: S): Validator<S> {
  * properties are reported at the parent object with the key named.
  */
 export function formatError(e: ValueError): string {
+  // Keys and paths come from the client: quote only a short prefix of each.
   const segs = e.path.split("/").filter(Boolean);
-  const key = segs[segs.length - 1] ?? "";
-  const parent = segs.length > 1 ? `/${segs.slice(0, -1).join("/")}` : "root";
-  const at = e.path === "" ? "root" : e.path;
+  const key = clip(segs[segs.length - 1] ?? "");
+  const parent = segs.length > 1 ? clip(`/${segs.slice(0, -1).join("/")}`) : "root";
+  const at = e.path === "" ? "root" : clip(e.path);
   const s = e.schema as Record<string, unknown>;
   switch (e.type) {
     case ValueErrorType.ObjectRequiredProperty:

@@ -8,6 +8,7 @@ import { assertAgent } from "../sessions/keys.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { RunListener } from "./events.js";
 import type { RunModels } from "./ports.js";
+import { markStart } from "./recovery.js";
 import { type Admission, type QueueMode, RunRegistry } from "./registry.js";
 import type { FinishedRun, Run, RunInit, RunMethod } from "./run.js";
 import { agentSettings, executeTurn, finishTurn, type TurnDeps } from "./turn.js";
@@ -99,15 +100,18 @@ export class RunService {
     );
     if (admission.kind === "new") {
       const run = admission.run;
-      run.userWrite = this.#deps.store.appendMessage({
-        sessionKey: run.sessionKey,
-        sessionId: run.sessionId,
-        role: "user",
-        content: run.message,
-        ...(run.parts ? { parts: run.parts } : {}),
-        runId: run.runId,
-        idempotencyKey: run.runId,
-      });
+      const store = this.#deps.store;
+      run.userWrite = markStart(store, run).then(() =>
+        store.appendMessage({
+          sessionKey: run.sessionKey,
+          sessionId: run.sessionId,
+          role: "user",
+          content: run.message,
+          ...(run.parts ? { parts: run.parts } : {}),
+          runId: run.runId,
+          idempotencyKey: run.runId,
+        }),
+      );
       // Awaited by the turn; a queued run aborted first must not leave an unhandled rejection.
       run.userWrite.catch(() => {});
     }

@@ -197,6 +197,8 @@ export async function finishTurn(
     if (run.usage) {
       await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
     }
+    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
+    await deps.store.runMarkers.close(run.runId, outcome.status);
   } catch (err) {
     // The terminal event still goes out below: clients waiting on this run must hear that it
     // ended even when the store could not take its reply (disk full, database locked).

@@ -90,7 +90,20 @@ export function isLoopback(ip: string): boolean {
 export interface AuthAttempt {
   ip: string;
   browserOrigin: boolean;
+  /** The upgrade's Origin header (normalized), when a browser sent one. */
+  origin?: string | undefined;
   credentials: { token?: string | undefined; password?: string | undefined } | undefined;
+}
+
+/**
+ * The lockout is per (address, Origin or none), not per address: failures a browser page makes
+ * (its Origin) never lock out a client that sends no Origin — the user's CLI on the same
+ * machine. Not per client.id, which any page can forge. Guessing stays bounded: each key
+ * gets maxAttempts per window, and a page cannot choose its own Origin, so one address yields
+ * one key per real origin the allow-list admits, plus one for clients without an Origin.
+ */
+export function lockoutKey(attempt: Pick<AuthAttempt, "ip" | "origin">, mode: string): string {
+  return `${attempt.ip}|${attempt.origin ?? "-"}|${mode}`;
 }
 
 /** The auth failure shape of spec §1.4: INVALID_REQUEST with `details.code`, then close 1008. */
@@ -106,7 +119,7 @@ function authError(code: string, message: string, nextStep: string): GatewayErro
  */
 export function authenticate(secret: GatewaySecret, limiter: AuthRateLimiter, attempt: AuthAttempt): void {
   if (secret.mode === "none") return;
-  const key = `${attempt.ip}|${secret.mode}`;
+  const key = lockoutKey(attempt, secret.mode);
   const limited = !limiter.exempt(attempt.ip, attempt.browserOrigin);
   if (limited) {
     const waitMs = limiter.lockedFor(key);

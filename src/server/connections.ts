@@ -1,25 +1,38 @@
 // The live connections: a capped map, presence, and event fan-out with per-connection seq.
 import type { BroadcastOptions, BroadcastResult, ConnectionsView, EventBus } from "../methods/context.js";
-import { type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
+import { CLOSE, type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
 import { hasScope, type Scope } from "../protocol/scopes.js";
 import type { Connection } from "./connection.js";
 
 export interface ConnectionsOptions {
+  /** Authenticated connections at most (`gateway.maxConnections`). */
   max: number;
+  /** The separate pre-auth budget (`gateway.preAuth`). */
+  preAuth: { maxConnections: number; maxPerAddress: number };
   /** The gateway's own presence entry (first in every list). */
   self: () => PresenceEntry;
   /** Current `stateVersion.health`. */
   healthVersion: () => number;
+  /** Bytes all sockets may hold unsent together (`gateway.maxBufferedBytesTotal`, read per broadcast). */
+  maxBufferedTotal?: () => number;
+  /** Told how many slow consumers the total budget just closed (to log and release memory). */
+  onSlowShed?: (closed: number) => void;
   /** Presence changes within this window go out as one `presence` event (default 500 ms). */
   presenceCoalesceMs?: number;
 }
 
 /**
- * One map of Connection objects (each owns its own state), capped at `gateway.maxConnections`.
- * Pre-auth sockets count toward the cap: they hold memory too.
+ * One map of Connection objects (each owns its own state). Authenticated ones are capped at
+ * `gateway.maxConnections`; sockets that have not authenticated yet have their own, smaller
+ * budget (`gateway.preAuth`), in total and per client address, so a thousand idle upgrades
+ * cannot keep a legitimate client out: past that budget the oldest pre-auth socket goes.
  */
 export class Connections implements ConnectionsView, EventBus {
   private readonly map = new Map<string, Connection>();
+  /** Pre-auth sockets, oldest first (Set order is insertion order). */
+  private readonly preAuth = new Set<Connection>();
+  private readonly preAuthByAddress = new Map<string, number>();
+  private readonly authenticated = new Set<Connection>();
   /** Bumped whenever the authenticated set changes: `stateVersion.presence`. */
   presenceVersion = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
@@ -31,19 +44,68 @@ export class Connections implements ConnectionsView, EventBus {
     return this.options.max;
   }
 
-  /** Whether another socket may be accepted. */
+  /** Whether another client may still authenticate (pre-auth sockets never use this room). */
   hasRoom(): boolean {
-    return this.map.size < this.options.max;
+    return this.authenticated.size < this.options.max;
+  }
+
+  /**
+   * The pre-auth sockets to close so one more from `ip` fits the pre-auth budget: that address's
+   * oldest when it is at its own cap, then the oldest overall when the total is at its cap.
+   * They leave the pre-auth count at once (the caller closes them).
+   */
+  makePreAuthRoom(ip: string): Connection[] {
+    const { maxConnections, maxPerAddress } = this.options.preAuth;
+    const victims: Connection[] = [];
+    if ((this.preAuthByAddress.get(ip) ?? 0) >= maxPerAddress) {
+      for (const c of this.preAuth) {
+        if (c.ip === ip) {
+          victims.push(c);
+          this.leavePreAuth(c);
+          break;
+        }
+      }
+    }
+    if (this.preAuth.size >= maxConnections) {
+      const oldest = this.preAuth.values().next().value;
+      if (oldest) {
+        victims.push(oldest);
+        this.leavePreAuth(oldest);
+      }
+    }
+    return victims;
   }
 
   add(conn: Connection): void {
     this.map.set(conn.id, conn);
+    this.preAuth.add(conn);
+    this.preAuthByAddress.set(conn.ip, (this.preAuthByAddress.get(conn.ip) ?? 0) + 1);
+  }
+
+  /** A socket's connect succeeded: it moves from the pre-auth budget to the authenticated one. */
+  promote(conn: Connection): void {
+    this.leavePreAuth(conn);
+    this.authenticated.add(conn);
   }
 
   /** Removes a closed connection; a client that had authenticated changes presence. */
   remove(conn: Connection): void {
     if (!this.map.delete(conn.id)) return;
+    this.leavePreAuth(conn);
+    this.authenticated.delete(conn);
     if (conn.identity) this.presenceChanged();
+  }
+
+  /** Sockets in the pre-auth budget (for status and tests). */
+  preAuthCount(): number {
+    return this.preAuth.size;
+  }
+
+  private leavePreAuth(conn: Connection): void {
+    if (!this.preAuth.delete(conn)) return;
+    const n = (this.preAuthByAddress.get(conn.ip) ?? 1) - 1;
+    if (n <= 0) this.preAuthByAddress.delete(conn.ip);
+    else this.preAuthByAddress.set(conn.ip, n);
   }
 
   count(): number {
@@ -112,12 +174,38 @@ export class Connections implements ConnectionsView, EventBus {
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
     const json = JSON.stringify(payload ?? {});
     const sv = options.withStateVersion ? this.stateVersion() : undefined;
+    let buffered = 0;
     for (const c of this.map.values()) {
       if (c.state !== "open" || !c.identity) continue;
       if (scope && !hasScope(c.identity.scopes, scope)) continue;
       result[c.broadcast(event, json, options.droppable === true, sv)] += 1;
+      buffered += c.ws.bufferedAmount;
     }
+    const budget = this.options.maxBufferedTotal?.();
+    if (budget !== undefined && buffered > budget) result.closed += this.shedSlowest(buffered, budget);
     return result;
+  }
+
+  /**
+   * Past the total send budget, closes the connections holding the most unsent bytes until the
+   * rest fit: the slowest consumers go first, and a client that keeps up is never touched. The
+   * socket is destroyed, not closed politely: a close frame would queue behind the very bytes
+   * that must be released.
+   */
+  private shedSlowest(buffered: number, budget: number): number {
+    const slowest = [...this.map.values()]
+      .filter((c) => c.state === "open" && c.ws.bufferedAmount > 0)
+      .sort((a, b) => b.ws.bufferedAmount - a.ws.bufferedAmount);
+    let closed = 0;
+    for (const c of slowest) {
+      if (buffered <= budget) break;
+      buffered -= c.ws.bufferedAmount;
+      c.close(CLOSE.policy, "slow consumer");
+      c.ws.terminate();
+      closed += 1;
+    }
+    if (closed > 0) this.options.onSlowShed?.(closed);
+    return closed;
   }
 
   sendTo(connId: string, event: string, payload: unknown): boolean {

@@ -1,7 +1,7 @@
 // Request dispatch after the handshake: frame check, lookup, scope, params, handler, typed errors.
 import type { Logger } from "../lifecycle/logger.js";
 import { type Caller, type MethodRegistry, TwoResponses } from "../methods/registry.js";
-import { GatewayError, invalidRequest, toGatewayError, unavailable } from "../protocol/errors.js";
+import { clip, GatewayError, invalidRequest, toGatewayError, unavailable } from "../protocol/errors.js";
 import { RequestFrameSchema } from "../protocol/frames.js";
 import { hasScope } from "../protocol/scopes.js";
 import { compileValidator } from "../protocol/validate.js";
@@ -89,7 +89,7 @@ export class Dispatcher<Ctx> {
     if (this.options.draining()) throw unavailable("gateway is shutting down", "gateway-closing", 1_000);
     if (method === "connect") throw invalidRequest("invalid request: already connected");
     const entry = this.registry.get(method);
-    if (!entry) throw invalidRequest(`unknown method: ${method}`);
+    if (!entry) throw invalidRequest(`unknown method: ${clip(method)}`);
     const { def, validate } = entry;
     if (!hasScope(identity.scopes, def.scope)) {
       throw new GatewayError("FORBIDDEN", `missing scope: ${def.scope}`, {

@@ -1,6 +1,6 @@
 // The `connect` handshake: frame and params checks, protocol, role, startup gate, auth, scopes.
 
-import { type GatewayError, invalidRequest, unavailable } from "../protocol/errors.js";
+import { clip, type GatewayError, invalidRequest, unavailable } from "../protocol/errors.js";
 import {
   CLOSE,
   ConnectParamsSchema,
@@ -13,6 +13,7 @@ import { DEFAULT_SCOPES, SCOPES } from "../protocol/scopes.js";
 import { compileValidator } from "../protocol/validate.js";
 import { type AuthRateLimiter, authenticate } from "./auth.js";
 import type { Connection, Identity } from "./connection.js";
+import { normalizeOrigin } from "./origin.js";
 import type { GatewaySecret } from "./secret.js";
 
 /** A refused handshake: the error `res` to send (when an id was readable) and how to close. */
@@ -80,7 +81,7 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
   // the secret or the gateway's state, and its attempts never reach the auth rate limiter.
   if (!conn.originAllowed) {
     const details = { code: "ORIGIN_NOT_ALLOWED", origin: conn.origin };
-    const message = `origin not allowed: ${conn.origin} (add it to gateway.controlUi.allowedOrigins)`;
+    const message = `origin not allowed: ${clip(conn.origin ?? "")} (add it to gateway.controlUi.allowedOrigins)`;
     throw fail(invalidRequest(message, details), CLOSE.policy, "origin not allowed");
   }
 
@@ -96,6 +97,8 @@ export function checkConnect(frame: unknown, conn: Connection, deps: HandshakeDe
     authenticate(deps.secret, deps.limiter, {
       ip: conn.ip,
       browserOrigin: conn.browserOrigin,
+      // Normalized: spelling variants of one allowed origin must share one lockout key.
+      origin: conn.origin === undefined ? undefined : (normalizeOrigin(conn.origin) ?? "invalid"),
       credentials: params.auth,
     });
   } catch (err) {

@@ -11,6 +11,7 @@ import { runModels } from "../runs/candidates.js";
 import type { RunListener } from "../runs/events.js";
 import { RunService } from "../runs/service.js";
 import { type MaintenanceHandle, startMaintenance } from "../sessions/maintenance.js";
+import { endInterruptedRuns } from "../runs/recovery.js";
 import { openSqliteStore } from "../sessions/sqlite.js";
 import type { SessionStore } from "../sessions/store.js";
 
@@ -107,6 +108,8 @@ export class Runtime {
       await store.close();
       throw new Error("gateway closed while the session store was opening");
     }
+    // Before anything can start a run: every mark left now belongs to a dead process.
+    await endInterruptedRuns(store, logger);
     this.#store = store;
     const { pinTtlMs, maxPins } = config.current().auth;
     const pins = new CredentialPins({ ttlMs: pinTtlMs, max: maxPins });

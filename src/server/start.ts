@@ -18,6 +18,7 @@ import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
 import { configWarnings } from "../models/warnings.js";
 import { VERSION } from "../version.js";
+import { guardServer } from "./admission.js";
 import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
@@ -28,6 +29,7 @@ import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
 import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
+import { releaseAfterShed, ShedLog } from "./shedding.js";
 import { SocketServer } from "./ws.js";
 
 export type { ShutdownHook };
@@ -176,8 +178,16 @@ function buildCore(options: StartOptions, logger: Logger) {
     defaultAgentId: () => source.current().agents.defaultId,
     refreshMs: config.gateway.healthRefreshMs,
   });
+  const shed = new ShedLog(logger);
+  const release = releaseAfterShed();
   const connections = new Connections({
     max: config.gateway.maxConnections,
+    preAuth: config.gateway.preAuth,
+    maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
+    onSlowShed: (n) => {
+      for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
+      release();
+    },
     healthVersion: () => health.version,
     self: selfPresence(startedAt),
   });
@@ -204,6 +214,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     health,
     connections,
     runtime,
+    shed,
   };
 }
 
@@ -215,6 +226,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
   });
+  const guards = guardServer(server, config.gateway, core.shed);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
@@ -241,6 +253,8 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     connections,
     secret,
     limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    addresses: guards.addresses,
+    shed: guards.shed,
     logger,
     ready: () => startup.phase === "ready",
     pingIntervalMs: options.pingIntervalMs ?? config.gateway.pingIntervalMs,
@@ -287,7 +301,12 @@ function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): 
   for (const family of options.routes ?? []) router.add(family.routes, family.mount);
   const http = new HttpSurface(router, logger);
   const server = createServer(
-    { shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url) } as object,
+    {
+      shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url),
+      // How often Node checks the header/request timeouts (its default, 30 s, would let a
+      // half-sent request outlive a 5 s gateway.http.headersTimeoutMs sixfold).
+      connectionsCheckingInterval: 1_000,
+    } as object,
     http.onRequest,
   );
   server.on("upgrade", (req, socket) => {

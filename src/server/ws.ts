@@ -7,8 +7,9 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../lifecycle/logger.js";
 import type { GatewayContext } from "../methods/index.js";
 import type { MethodRegistry } from "../methods/registry.js";
-import { toGatewayError } from "../protocol/errors.js";
+import { toGatewayError, unavailable } from "../protocol/errors.js";
 import { CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";
+import type { ClientAddresses } from "./address.js";
 import type { AuthRateLimiter } from "./auth.js";
 import { Connection } from "./connection.js";
 import type { Connections } from "./connections.js";
@@ -18,6 +19,7 @@ import { buildHello } from "./hello.js";
 import { isWebSocketPath } from "./http.js";
 import { originAllowed } from "./origin.js";
 import type { GatewaySecret } from "./secret.js";
+import type { ShedLog } from "./shedding.js";
 
 export interface SocketServerOptions {
   server: Server;
@@ -26,6 +28,9 @@ export interface SocketServerOptions {
   connections: Connections;
   secret: GatewaySecret;
   limiter: AuthRateLimiter;
+  /** Client addresses under gateway.trustedProxies (per-address budget, lockout, presence). */
+  addresses: ClientAddresses;
+  shed: ShedLog;
   logger: Logger;
   /** Startup steps done. */
   ready: () => boolean;
@@ -124,14 +129,24 @@ export class SocketServer {
     if (!isWebSocketPath(req.url)) return;
     if (this.draining) refuseUpgrade(socket, "gateway is shutting down");
     else if (!this.o.connections.hasRoom()) refuseUpgrade(socket, "too many connections");
-    else this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, socket as Socket));
+    else {
+      const ip = this.o.addresses.of(req);
+      // The pre-auth budget is full: its oldest socket (at this address first) makes room.
+      for (const victim of this.o.connections.makePreAuthRoom(ip)) {
+        victim.close(CLOSE.tryAgainLater, "too many unauthenticated sockets");
+        this.o.shed.note(
+          victim.ip === ip ? "gateway.preAuth.maxPerAddress" : "gateway.preAuth.maxConnections",
+        );
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, socket as Socket, ip));
+    }
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, socket: Socket): void {
+  private onConnection(ws: WebSocket, req: IncomingMessage, socket: Socket, ip: string): void {
     const { gateway } = this.o.ctx.config;
     const origin = req.headers.origin;
     const peer = {
-      ip: req.socket.remoteAddress ?? "unknown",
+      ip,
       socket,
       origin,
       originAllowed:
@@ -176,7 +191,15 @@ export class SocketServer {
         ready: this.o.ready,
         draining: () => this.draining,
       });
+      if (!this.o.connections.hasRoom()) {
+        // Others authenticated since this socket was admitted: gateway.maxConnections holds.
+        const error = unavailable("too many connections", "overloaded", 1_000);
+        conn.respond(readableId(frame) as string, { ok: false, error: error.toShape() });
+        conn.close(CLOSE.tryAgainLater, "too many connections");
+        return;
+      }
       conn.authenticated(identity);
+      this.o.connections.promote(conn);
       raisePayloadLimit(conn.ws, this.o.ctx.config.gateway.maxPayload);
       const hello = buildHello(conn, {
         ctx: this.o.ctx,

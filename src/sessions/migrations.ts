@@ -74,6 +74,22 @@ export const MIGRATIONS: readonly Migration[] = [
     // plain text, so listing, previews and old readers never parse it.
     up: (db) => db.exec("ALTER TABLE messages ADD COLUMN parts TEXT;"),
   },
+  {
+    version: 4,
+    name: "durable run markers",
+    // A row per started run, deleted when it ends: what a crash leaves here is a run to end as
+    // interrupted on the next start. last_run_status is how the session's latest run ended.
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE open_runs (
+          run_id TEXT PRIMARY KEY,
+          session_key TEXT NOT NULL,
+          session_id TEXT NOT NULL,
+          started_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE sessions ADD COLUMN last_run_status TEXT;
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

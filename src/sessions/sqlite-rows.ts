@@ -23,6 +23,7 @@ export interface SessionRow {
   context_tokens: number | null;
   message_count: number;
   archived_at: number | null;
+  last_run_status: string | null;
 }
 
 export interface MessageRow {
@@ -41,7 +42,8 @@ export interface MessageRow {
 /** Columns of the list: the index row only — listing never touches `messages`. */
 export const SESSION_COLUMNS = `id, key, agent_id, session_id, label, display_name, provider_override,
   model_override, thinking_level, verbose_level, created_at, updated_at, session_started_at,
-  last_interaction_at, input_tokens, output_tokens, total_tokens, context_tokens, message_count, archived_at`;
+  last_interaction_at, input_tokens, output_tokens, total_tokens, context_tokens, message_count, archived_at,
+  last_run_status`;
 
 /** A fresh object per row, optional fields omitted rather than null (the wire shape). */
 export function toEntry(r: SessionRow): SessionEntry {
@@ -66,6 +68,7 @@ export function toEntry(r: SessionRow): SessionEntry {
   if (r.last_interaction_at !== null) e.lastInteractionAt = r.last_interaction_at;
   if (r.context_tokens !== null) e.contextTokens = r.context_tokens;
   if (r.archived_at !== null) e.archivedAt = r.archived_at;
+  if (r.last_run_status !== null) e.lastRunStatus = r.last_run_status;
   return e;
 }
 

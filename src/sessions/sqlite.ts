@@ -6,6 +6,7 @@ import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { openSqlite, type SqlDb, type SqlStatement, sqliteDriverName } from "./driver.js";
 import { assertNotNewer, migrate } from "./migrations.js";
+import { SqliteRunMarkers } from "./run-markers.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
   listWhere,
@@ -78,12 +79,14 @@ export class SqliteSessionStore implements SessionStore {
   private readonly listeners = new Set<(entry: SessionView) => void>();
   private readonly listStatements = new Map<string, SqlStatement>();
   private readonly s: ReturnType<typeof prepareStatements>;
+  readonly runMarkers: SqliteRunMarkers;
 
   constructor(
     private readonly db: SqlDb,
     readonly path: string,
   ) {
     this.s = prepareStatements(db);
+    this.runMarkers = new SqliteRunMarkers(db);
   }
 
   async ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }> {

@@ -1,5 +1,6 @@
 // The SessionStore interface every backend implements (SQLite now, Postgres later) and its row types.
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
+import type { RunMarkers } from "./run-markers.js";
 
 /** One session index row. Live rows have a unique `key`; archived rows keep theirs for display. */
 export interface SessionEntry {
@@ -27,6 +28,8 @@ export interface SessionEntry {
   /** Messages in this sessionId's transcript, kept on the row so nobody counts transcript rows. */
   messageCount: number;
   archivedAt?: number;
+  /** How the latest run ended (ok, error, aborted, interrupted), once one has. */
+  lastRunStatus?: string;
 }
 
 /** Read-only view handed to callers: a cached or shared row can never be mutated through it. */
@@ -163,6 +166,8 @@ export interface SessionStore {
   /** Where the data lives, as `sessions.list` reports it. */
   readonly path: string;
   readonly stats: StoreStats;
+  /** Durable marks of started runs, for crash recovery (runs/recovery.ts). */
+  readonly runMarkers: RunMarkers;
   /** The live session of `key`, created for `agentId` when missing. */
   ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }>;
   /** The live session of `key`. */

@@ -27,6 +27,8 @@ export interface SessionListRow {
   contextTokens?: number;
   hasActiveRun?: boolean;
   archivedAt?: number;
+  /** How the latest run ended: ok, error, aborted, or interrupted (the gateway died mid-run). */
+  lastRunStatus?: string;
 }
 
 export function toListRow(e: SessionView, hasActiveRun: boolean): SessionListRow {
@@ -48,6 +50,7 @@ export function toListRow(e: SessionView, hasActiveRun: boolean): SessionListRow
   }
   if (e.contextTokens !== undefined) row.contextTokens = e.contextTokens;
   if (e.archivedAt !== undefined) row.archivedAt = e.archivedAt;
+  if (e.lastRunStatus !== undefined) row.lastRunStatus = e.lastRunStatus;
   row.hasActiveRun = hasActiveRun;
   return row;
 }

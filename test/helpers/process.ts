@@ -21,12 +21,26 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** How to launch the child: `ulimitFiles` runs it under `bash -c "ulimit -n N; exec node …"`. */
+export interface LaunchOptions {
+  ulimitFiles?: number;
+}
+
 /** Starts `keel …args` with the given env (KEEL_* from the parent are not inherited). */
-export function runKeel(args: string[], env: Record<string, string> = {}): Running {
+export function runKeel(
+  args: string[],
+  env: Record<string, string> = {},
+  launch: LaunchOptions = {},
+): Running {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("KEEL_") && !VENDOR_ENV.test(k)),
   );
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const argv = [CLI, ...args];
+  const [cmd, cmdArgs] =
+    launch.ulimitFiles === undefined
+      ? [process.execPath, argv]
+      : ["bash", ["-c", `ulimit -n ${launch.ulimitFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(cmd, cmdArgs, {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -81,12 +95,20 @@ export interface GatewayProcess {
 export async function spawnGateway(
   extra: string[] = [],
   config?: Record<string, unknown>,
-  options: { env?: Record<string, string>; prepare?: (stateDir: string) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    prepare?: (stateDir: string) => void;
+    launch?: LaunchOptions;
+  } = {},
 ): Promise<GatewayProcess> {
   const dir = tempDir("keel-cli-test-");
   if (config) writeFileSync(join(dir.path, "keel.json"), JSON.stringify(config, null, 2));
   options.prepare?.(dir.path);
-  const running = runKeel(["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra], options.env);
+  const running = runKeel(
+    ["gateway", "run", "--port", "0", "--state-dir", dir.path, ...extra],
+    options.env,
+    options.launch,
+  );
   const stop = async () => {
     if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGTERM");
     await running.exited;

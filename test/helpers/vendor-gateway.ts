@@ -6,7 +6,7 @@ import {
   startFakeOpenAI,
 } from "../fixtures/fake-openai.js";
 import { merge, type StartGatewayOptions, startGateway, type TestGateway } from "./gateway.js";
-import { type GatewayProcess, spawnGateway } from "./process.js";
+import { type GatewayProcess, type LaunchOptions, spawnGateway } from "./process.js";
 
 /** Which provider and models the vendor config declares. */
 export interface VendorWiring {
@@ -68,6 +68,8 @@ export interface ProcessOptions extends VendorGatewayOptions {
   env?: Record<string, string>;
   /** Runs on the fresh state dir before the gateway starts (write credentials.json there). */
   prepare?: (stateDir: string) => void;
+  /** How the child is launched (e.g. `{ ulimitFiles: 1024 }`). */
+  launch?: LaunchOptions;
 }
 
 interface Common {
@@ -117,10 +119,11 @@ export async function gatewayWithFakeVendor(
   );
   try {
     if (options.mode === "process") {
-      const { env, prepare } = options;
+      const { env, prepare, launch } = options;
       const gw: GatewayProcess = await spawnGateway(options.args, config, {
         ...(env ? { env } : {}),
         ...(prepare ? { prepare } : {}),
+        ...(launch ? { launch } : {}),
       });
       return { ...gw, fake, config, [Symbol.asyncDispose]: both(gw, fake) };
     }

@@ -5,6 +5,9 @@ import {
   type CallContext,
   classifyHttpError,
   classifyNetworkError,
+  MAX_BODY_CHARS,
+  MAX_BODY_DEPTH,
+  parseBoundedJson,
   parseErrorBody,
   parseRetryAfter,
 } from "../../src/models/classify.js";
@@ -154,6 +157,32 @@ describe("error bodies", () => {
     expect(parseErrorBody('{"error":"plain"}')).toEqual({ message: "plain" });
     expect(parseErrorBody('{"detail":"d"}')).toEqual({ message: "d" });
     expect(parseErrorBody("  Bad Gateway \n")).toEqual({ message: "Bad Gateway" });
+  });
+});
+
+describe("hostile error bodies", () => {
+  const ctx: CallContext = { provider: "acme", model: "gpt-4o", url: "http://vendor/v1/chat/completions" };
+  const nested = (levels: number, leaf: string) =>
+    `${'{"error":'.repeat(levels)}${leaf}${"}".repeat(levels)}`;
+
+  it("a body nested 300,000 levels deep is not parsed past the depth limit and keeps its status's kind", () => {
+    const depth = 300_000;
+    const text = `{"error":{"message":"slow down","code":"rate_limit_exceeded","x":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+    expect(parseBoundedJson(text)).toBeUndefined();
+    expect(parseErrorBody(text)).toEqual({ message: "slow down", code: "rate_limit_exceeded" });
+    const e = classifyHttpError(429, text, new Headers(), ctx);
+    expect(e.kind).toBe("rate_limit");
+    expect(classifyHttpError(500, nested(300_000, "1"), new Headers(), ctx).kind).toBe("server_error");
+    // Brackets inside strings do not count as nesting.
+    expect(parseBoundedJson(`{"message":"${"[".repeat(1_000)}"}`)).toEqual({ message: "[".repeat(1_000) });
+    expect(parseBoundedJson(nested(MAX_BODY_DEPTH - 1, "1"))).toBeDefined();
+    expect(parseBoundedJson(nested(MAX_BODY_DEPTH + 1, "1"))).toBeUndefined();
+  });
+
+  it("a body past the size limit is read as text, and its message stays a prefix", () => {
+    const text = JSON.stringify({ error: { message: "x".repeat(MAX_BODY_CHARS) } });
+    expect(parseBoundedJson(text)).toBeUndefined();
+    expect(parseErrorBody(text).message.length).toBeLessThanOrEqual(500);
   });
 });
 

@@ -116,6 +116,17 @@ describe("openai-completions wire details", () => {
     expect(c.text).toBe("a");
   });
 
+  it("an error chunk nested 150,000 levels deep is classified, not a stack overflow", async () => {
+    const depth = 150_000;
+    const deep = `{"error":{"message":"rate limit reached","x":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+    fake.setScript([{ type: "raw", body: `data: ${deep}\n\n` }]);
+    const c = await collect(make());
+    const err = c.error as ModelError;
+    expect(err.kind).toBe("rate_limit");
+    expect(err.message).not.toMatch(/call stack/);
+    expect(err.message).toContain("rate limit reached");
+  });
+
   it("a server that ignores stream:true and answers JSON still yields text, usage and done", async () => {
     const completion = {
       id: "cmpl-1",

@@ -191,7 +191,7 @@ describe("connect handshake", () => {
     expect(res.payload.snapshot.authMode).toBe("none");
   });
 
-  it("locks a client out after maxAttempts failures (loopback exemption off), even with the right token", async () => {
+  it("locks a client (address, no Origin) out after maxAttempts failures (loopback exemption off), even with the right token", async () => {
     await using gw = await startGateway({
       config: {
         gateway: { auth: { rateLimit: { maxAttempts: 3, exemptLoopback: false, lockoutMs: 60_000 } } },
@@ -211,6 +211,30 @@ describe("connect handshake", () => {
     expect(res.error.retryAfterMs).toBeGreaterThan(50_000);
     expect(res.error.retryAfterMs).toBeLessThanOrEqual(60_000);
     expect((await s.closed).code).toBe(1008);
+  });
+
+  it("the lockout is per (address, Origin or none): a browser page's failures never lock out a client without an Origin", async () => {
+    await using gw = await startGateway({
+      config: { gateway: { auth: { rateLimit: { maxAttempts: 3, lockoutMs: 60_000 } } } },
+    });
+    const page = `http://127.0.0.1:${gw.handle.port}`;
+    const from = async (origin: string | undefined, token?: string) => {
+      const s = await TestSocket.open(gw.url, origin === undefined ? {} : { origin });
+      const res = await s.connect(token === undefined ? {} : { auth: { token } });
+      s.ws.terminate();
+      return res;
+    };
+    for (let i = 0; i < 3; i++)
+      expect((await from(page, `wrong-${i}`)).error.details.code).toBe("AUTH_TOKEN_MISMATCH");
+    // The page (and a spelling variant of its origin) is locked out, even with the right token…
+    expect((await from(page)).error.details.code).toBe("AUTH_RATE_LIMITED");
+    expect((await from(page.toUpperCase().replace("HTTP", "http"))).error.details.code).toBe(
+      "AUTH_RATE_LIMITED",
+    );
+    // …while the CLI at the same address, sending no Origin, still connects.
+    expect((await from(undefined)).ok).toBe(true);
+    // Another allowed origin at the same address has its own count.
+    expect((await from(`http://localhost:${gw.handle.port}`)).ok).toBe(true);
   });
 
   it("loopback is exempt from the limiter by default", async () => {

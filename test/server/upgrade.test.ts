@@ -21,6 +21,26 @@ describe("WebSocket upgrades only on the WebSocket path", () => {
     expect([head.status, head.body]).toEqual([200, ""]);
   });
 
+  it("a probe carrying an h2c (or any other) Upgrade header answers its normal reply, not 400", async () => {
+    await using gw = await startGateway();
+    for (const [path, upgrade] of [
+      ["/healthz", "h2c"],
+      ["/readyz", "h2c"],
+      ["/healthz", "TLS/1.0"],
+      ["/health", "foo/9"],
+    ] as const) {
+      const res = await rawRequest(gw.handle.port, [
+        `GET ${path} HTTP/1.1`,
+        "Host: 127.0.0.1",
+        "Connection: Upgrade, HTTP2-Settings",
+        `Upgrade: ${upgrade}`,
+        "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA",
+      ]);
+      expect([path, upgrade, res.status], res.raw.slice(0, 200)).toEqual([path, upgrade, 200]);
+      expect(res.body).toContain('"ok":true');
+    }
+  });
+
   it("other paths with Upgrade get the router's 404 / 405 / route reply; an h2c upgrade too", async () => {
     await using gw = await startGateway({ routes: [{ routes: apiLike }] });
     const port = gw.handle.port;

@@ -1,0 +1,71 @@
+// Run markers (schema v4) and the recovery pass over them, on a real SQLite store.
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/lifecycle/logger.js";
+import { endInterruptedRuns, markStart } from "../../src/runs/recovery.js";
+import { openSqliteStore } from "../../src/sessions/sqlite.js";
+import { makeConfig, tempDir, tempSqliteStore } from "./helpers.js";
+
+describe("run markers", () => {
+  it("a mark survives reopening the store, and close records the session's last run status", async () => {
+    const t = tempDir();
+    try {
+      const config = makeConfig();
+      let store = await openSqliteStore({ stateDir: t.dir, config });
+      const { entry } = await store.ensure("main", "agent:main:main");
+      await markStart(store, {
+        runId: "r1",
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        acceptedAt: 5,
+      });
+      await markStart(store, {
+        runId: "r2",
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        acceptedAt: 6,
+      });
+      await store.runMarkers.close("r2", "ok");
+      await store.close();
+      store = await openSqliteStore({ stateDir: t.dir, config });
+      expect((await store.runMarkers.unfinished()).map((m) => m.runId)).toEqual(["r1"]);
+      expect((await store.get(entry.key))?.lastRunStatus).toBe("ok");
+      await store.close();
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it("recovery ends each mark once, and a mark whose session was deleted is only cleared", async () => {
+    const t = await tempSqliteStore();
+    try {
+      const { store } = t;
+      const a = (await store.ensure("main", "agent:main:a")).entry;
+      const b = (await store.ensure("main", "agent:main:b")).entry;
+      await markStart(store, { runId: "ra", sessionKey: a.key, sessionId: a.sessionId, acceptedAt: 1 });
+      await store.appendMessage({
+        sessionKey: a.key,
+        sessionId: a.sessionId,
+        role: "user",
+        content: "q",
+        runId: "ra",
+      });
+      await markStart(store, { runId: "rb", sessionKey: b.key, sessionId: b.sessionId, acceptedAt: 2 });
+      await store.archive(b.key);
+      await store.purge(b.sessionId);
+      expect(await endInterruptedRuns(store, silentLogger())).toBe(1);
+      expect(await store.runMarkers.unfinished()).toEqual([]);
+      const history = await store.readHistory(a.sessionId, { limit: 10 });
+      expect(history.messages.map((m) => [m.role, m.meta?.["errorKind"]])).toEqual([
+        ["user", undefined],
+        ["assistant", "interrupted"],
+      ]);
+      expect((await store.get(a.key))?.lastRunStatus).toBe("interrupted");
+      // A crash during recovery re-marks nothing twice: the entry is idempotent.
+      await markStart(store, { runId: "ra", sessionKey: a.key, sessionId: a.sessionId, acceptedAt: 1 });
+      await endInterruptedRuns(store, silentLogger());
+      expect(await store.countMessages(a.sessionId)).toBe(2);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
