@@ -44,6 +44,12 @@ export function registerSetupCommands({
       setExit(await models(opts));
     });
 
+  registerAuthCommands(program, setExit);
+  registerServiceCommands(program, gateway, setExit);
+}
+
+/** `auth add|list`: where each provider key comes from, and storing one. */
+function registerAuthCommands(program: Command, setExit: (code: number) => void): void {
   const auth = program
     .command("auth")
     .description("provider keys of auth profiles (auth.profiles in the config)");
@@ -70,7 +76,10 @@ export function registerSetupCommands({
       const { authList } = await import("./auth.js");
       setExit(await authList(opts));
     });
+}
 
+/** `gateway install|uninstall` (the systemd user unit) and `completion`. */
+function registerServiceCommands(program: Command, gateway: Command, setExit: (code: number) => void): void {
   gateway
     .command("install")
     .description("write a systemd user unit (~/.config/systemd/user/keel.service) that runs this keel")
