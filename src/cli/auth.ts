@@ -34,7 +34,8 @@ export async function authAdd(profileId: string, flags: AuthFlags): Promise<numb
   const out = new Out();
   if (!PROFILE_ID.test(profileId)) {
     throw new CliError(
-      `not a profile id: ${profileId}`,
+      // Not echoed: a key pasted here by mistake must not land in the terminal's scrollback.
+      "not a profile id",
       EXIT.usage,
       'profile ids are "<provider>:<name>", e.g. openai:work',
     );

@@ -57,6 +57,10 @@ export class AnthropicMessagesProvider implements ModelProvider {
     this.url = anthropicMessagesUrl(config.baseUrl || ANTHROPIC_DEFAULT_BASE_URL);
   }
 
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+
   async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const events = new MessageEvents({ provider: this.id, model: request.model, url: this.url });
     const items = this.#transport.sse({

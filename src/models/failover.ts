@@ -132,7 +132,12 @@ class Attempt {
       signal: AbortSignal.any([request.signal, this.#beforeFirstToken.signal]),
     });
     for await (const ev of stream) {
-      if (ev.type === "text" && !this.streamed) {
+      // Reasoning and tool calls reached the caller as much as text: once any is out, the
+      // deadline stops and a failure is final (no second model's output mixed in).
+      if (
+        (ev.type === "text" || ev.type === "thinking" || ev.type.startsWith("tool_call")) &&
+        !this.streamed
+      ) {
         this.streamed = true;
         clearTimeout(this.#timer);
       }

@@ -39,6 +39,10 @@ export class OpenAIResponsesProvider implements ModelProvider {
     this.url = `${config.baseUrl.replace(/\/+$/, "")}/responses`;
   }
 
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+
   async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const events = new ResponsesEvents({ provider: this.id, model: request.model, url: this.url });
     const items = this.#transport.sse({

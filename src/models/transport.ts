@@ -64,7 +64,11 @@ export class ProviderTransport {
     private readonly options: TransportOptions,
   ) {
     this.#dispatcher = new EnvHttpProxyAgent({
-      ...options.proxy,
+      // Every field explicit: undici reads process.env for one left undefined, and the proxy
+      // settings come from src/config/ alone ("" = none).
+      httpProxy: options.proxy?.httpProxy ?? "",
+      httpsProxy: options.proxy?.httpsProxy ?? "",
+      noProxy: options.proxy?.noProxy ?? "",
       connections: options.maxConnections,
       keepAliveTimeout: 30_000,
       // Our watchdogs own these deadlines (with better messages); undici's stay as a backstop.
@@ -170,7 +174,12 @@ export class ProviderTransport {
       watchdog.arm("idle", idleMs);
       const next = await chunks.next();
       watchdog.clear();
-      if (next.done) return;
+      if (next.done) {
+        // A last event without its closing blank line (`[DONE]`, `message_stop`) still counts.
+        parser.feed(`${decoder.decode()}\n\n`);
+        while (pending.length > 0) yield pending.shift()!;
+        return;
+      }
       parser.feed(decoder.decode(next.value, { stream: true }));
       // What arrived before a fault goes out first: the caller keeps that text.
       while (pending.length > 0) yield pending.shift()!;
@@ -196,6 +205,9 @@ export class ProviderTransport {
         if (next.done) break;
         text += decoder.decode(next.value, { stream: true });
       }
+      // Stopped at the cap with the body still coming: drop the socket rather than leave it busy
+      // in the pool until undici's body timeout.
+      if (!body.readableEnded) body.destroy();
     } finally {
       watchdog.clear();
     }

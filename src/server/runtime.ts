@@ -77,21 +77,37 @@ export class Runtime {
   }
 
   #buildModels(): void {
+    const { config } = this.input;
+    this.#setModels();
+    this.#unsubscribe = config.subscribe((next, previous) => {
+      // Only a change to what providers are made of rebuilds them: a swap of an unrelated hot key
+      // must not drop the pools that running turns use.
+      if (sameJson(next.models, previous.models) && sameJson(next.auth, previous.auth)) return;
+      const superseded = this.#models;
+      this.#setModels();
+      // The superseded pools close once no turn can still be walking a chain over them: undici
+      // lets requests under way finish, and a chain ends within the failover deadline.
+      if (superseded) {
+        const timer = setTimeout(() => {
+          superseded
+            .close()
+            .catch((err: unknown) => this.input.logger.warn({ err }, "closing old provider pools failed"));
+        }, next.models.failoverDeadlineMs);
+        timer.unref();
+      }
+    });
+  }
+
+  /** Builds the current generation's providers and reports the models subsystem. */
+  #setModels(): void {
     const { config, subsystems } = this.input;
-    const build = () => {
-      // Immutable per config generation: a run already started keeps the providers it resolved;
-      // the superseded generation's pools close once their calls finish.
-      const previous = this.#models;
-      this.#models = ModelRegistry.withSecrets(config.current(), this.input.secrets ?? NO_PROFILE_SECRETS);
-      void previous?.close();
-      if (this.#models.providers.size === 0 && this.#models.unusable.size > 0) {
-        subsystems.set("models", "disabled", [...this.#models.unusable.values()].join("; "));
-      } else if (this.#models.providers.size === 0) {
-        subsystems.set("models", "off", "no providers configured (models.providers)");
-      } else subsystems.set("models", "ready");
-    };
-    build();
-    this.#unsubscribe = config.subscribe(build);
+    // Immutable per config generation: a run already started keeps the providers it resolved.
+    this.#models = ModelRegistry.withSecrets(config.current(), this.input.secrets ?? NO_PROFILE_SECRETS);
+    if (this.#models.providers.size === 0 && this.#models.unusable.size > 0) {
+      subsystems.set("models", "disabled", [...this.#models.unusable.values()].join("; "));
+    } else if (this.#models.providers.size === 0) {
+      subsystems.set("models", "off", "no providers configured (models.providers)");
+    } else subsystems.set("models", "ready");
   }
 
   async #buildSessions(signal: AbortSignal): Promise<void> {
@@ -127,4 +143,8 @@ export class Runtime {
 
 function notReady(what: string): never {
   throw unavailable(`${what} is not ready yet`, "startup-sidecars", 500);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

@@ -11,7 +11,7 @@ export const CLI = join(import.meta.dirname, "../../dist/keel.mjs");
  * Vendor variables a child must not inherit from the developer's shell: OPENAI_API_KEY alone
  * would configure a provider in a gateway the test meant to have none.
  */
-export const VENDOR_ENV = /^(OPENAI|ANTHROPIC)_(API_KEY|BASE_URL)$/;
+export const VENDOR_ENV = /^((OPENAI|ANTHROPIC)_(API_KEY|BASE_URL)|(https?|no|all)_proxy)$/i;
 
 export interface Running {
   child: ChildProcess;

@@ -280,7 +280,9 @@ export function modelProviderContract(name: string, target: ContractTarget): voi
       const started = Date.now();
       const c = await collect(provider, controller.signal);
       expect(c.error).toBe(reason);
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Bounds are loose on purpose (a loaded CI machine): they only tell "ours fired" from "a
+      // 30 s default fired"; the messages say which deadline it was.
+      expect(Date.now() - started).toBeLessThan(5_000);
       expect(await fake.requests[0]!.outcome).toBe("client-closed");
       expect((await collect(provider, controller.signal)).error).toBe(reason);
       expect(fake.requests).toHaveLength(1);
@@ -341,7 +343,7 @@ export function modelProviderContract(name: string, target: ContractTarget): voi
       expect(err.kind).toBe("timeout");
       expect(err.message).toContain("connectTimeoutMs");
       expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(Date.now() - started).toBeLessThan(5_000);
       expect(await fake.requests[0]!.outcome).toBe("client-closed");
     });
 
@@ -355,7 +357,7 @@ export function modelProviderContract(name: string, target: ContractTarget): voi
       expect(err.message).toContain("idle watchdog");
       expect(c.text).toBe("partial");
       expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeLessThan(8_000);
     });
 
     it("a socket cut mid-stream → network, text before it kept", async () => {

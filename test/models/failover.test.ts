@@ -158,4 +158,19 @@ describe("FailoverProvider", () => {
     expect(r.error?.kind).toBe("rate_limit");
     expect(second.requests).toHaveLength(0);
   });
+
+  it("reasoning that reached the caller makes a later failure final, as text does", async () => {
+    const chunk = (delta: object) =>
+      `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta }] })}\n\n`;
+    // Thinking streams, then the body ends with neither finish_reason nor [DONE]: a cut.
+    first.setScript([
+      { type: "raw", body: chunk({ role: "assistant" }) + chunk({ reasoning_content: "thinking..." }) },
+    ]);
+    const r = await run(
+      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+    );
+    expect(r.events.some((e) => e.type === "thinking")).toBe(true);
+    expect(r.error?.kind).toBe("network");
+    expect(second.requests).toHaveLength(0);
+  });
 });

@@ -209,4 +209,21 @@ describe("openai-completions wire details", () => {
     expect(c.events.some((e) => e.type === "usage")).toBe(false);
     expect(c.events.at(-1)?.type).toBe("done");
   });
+
+  it("a last `data: [DONE]` without its closing blank line still ends the reply cleanly", async () => {
+    const chunk = (body: object) => `data: ${JSON.stringify(body)}\n\n`;
+    fake.setScript([
+      {
+        type: "raw",
+        body:
+          chunk({ id: "c", choices: [{ index: 0, delta: { content: "fine" } }] }) +
+          chunk({ id: "c", choices: [{ index: 0, delta: {}, finish_reason: null }] }) +
+          "data: [DONE]",
+      },
+    ]);
+    const c = await collect(make());
+    expect(c.error).toBeUndefined();
+    expect(c.text).toBe("fine");
+    expect(c.events.at(-1)).toMatchObject({ type: "done" });
+  });
 });
