@@ -21,6 +21,8 @@ export interface ResolvedModel {
   model: ModelInfo;
   /** False when the provider does not list this model id (it is still called, with default limits). */
   listed: boolean;
+  /** The provider's configured baseUrl, when it has one (network cooldowns key by it). */
+  endpoint?: string;
 }
 
 /** One row of `models.list` (the reference's field names where they overlap). */
@@ -116,11 +118,13 @@ export class ModelRegistry {
     const configured = this.#config.models.providers[parsed.provider]?.models.find(
       (m) => m.id === parsed.model,
     );
+    const endpoint = this.#config.models.providers[parsed.provider]?.baseUrl;
     return {
       ref,
       provider,
       model: this.#info(configured ?? { id: parsed.model }),
       listed: configured !== undefined,
+      ...(endpoint === undefined ? {} : { endpoint }),
     };
   }
 

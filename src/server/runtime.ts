@@ -4,6 +4,7 @@ import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
+import { Cooldowns, cooldownSettings } from "../models/cooldowns.js";
 import { CredentialPins } from "../models/pins.js";
 import { ModelRegistry } from "../models/registry.js";
 import { unavailable } from "../protocol/errors.js";
@@ -113,7 +114,13 @@ export class Runtime {
     this.#store = store;
     const { pinTtlMs, maxPins } = config.current().auth;
     const pins = new CredentialPins({ ttlMs: pinTtlMs, max: maxPins });
-    const runs = new RunService({ config, store, models: runModels(() => this.models, pins), logger });
+    const cooldowns = new Cooldowns({ settings: () => cooldownSettings(config.current()) });
+    const runs = new RunService({
+      config,
+      store,
+      models: runModels(() => this.models, pins, cooldowns),
+      logger,
+    });
     for (const tap of this.input.runTaps) runs.onEvent(tap);
     this.#runs = runs;
     this.#maintenance = startMaintenance(store, config.current(), (key) => runs.hasActiveRun(key), {
