@@ -137,7 +137,7 @@ export class Cooldowns {
   /** The attempt worked: every key it touched is forgotten (steps reset). */
   success(target: CooldownTarget): void {
     for (const { key } of keysOf(target)) {
-      if (this.#entries.delete(key)) this.#options.port?.remove(key);
+      if (this.#entries.delete(key)) this.#persist((port) => port.remove(key));
     }
   }
 
@@ -165,7 +165,7 @@ export class Cooldowns {
     const e = this.#get(key.key) ?? this.#insert({ ...key, kind, until: 0, step: 0, consecutive: 0 });
     e.consecutive += 1;
     if (rule.afterConsecutive && e.consecutive < settings.serverErrorThreshold) {
-      this.#options.port?.save(e);
+      this.#persist((port) => port.save(e));
       return undefined;
     }
     const steps = stepsOf(settings, rule.steps);
@@ -177,7 +177,7 @@ export class Cooldowns {
     e.until = Math.max(e.until > now ? e.until : 0, now + ms);
     e.step += 1;
     e.kind = kind;
-    this.#options.port?.save(e);
+    this.#persist((port) => port.save(e));
     return { ...e };
   }
 
@@ -199,7 +199,7 @@ export class Cooldowns {
     const e = this.#entries.get(key);
     if (e && this.#stale(e)) {
       this.#entries.delete(key);
-      this.#options.port?.remove(key);
+      this.#persist((port) => port.remove(key));
       return undefined;
     }
     return e;
@@ -214,10 +214,21 @@ export class Cooldowns {
     for (const key of this.#entries.keys()) {
       if (this.#entries.size < max) break;
       this.#entries.delete(key);
-      this.#options.port?.remove(key);
+      this.#persist((port) => port.remove(key));
     }
     this.#entries.set(e.key, e);
     return e;
+  }
+
+  /** Persistence is best effort: a failed write must never fail the turn that caused it. */
+  #persist(write: (port: CooldownPort) => void): void {
+    const port = this.#options.port;
+    if (!port) return;
+    try {
+      write(port);
+    } catch {
+      // The in-memory state still holds; the next change writes again.
+    }
   }
 
   #settings(): CooldownSettings {

@@ -114,7 +114,11 @@ export class Runtime {
     this.#store = store;
     const { pinTtlMs, maxPins } = config.current().auth;
     const pins = new CredentialPins({ ttlMs: pinTtlMs, max: maxPins });
-    const cooldowns = new Cooldowns({ settings: () => cooldownSettings(config.current()) });
+    const cooldowns = new Cooldowns({
+      settings: () => cooldownSettings(config.current()),
+      ...(store.cooldowns ? { port: store.cooldowns } : {}),
+    });
+    await cooldowns.restore();
     const runs = new RunService({
       config,
       store,
