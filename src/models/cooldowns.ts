@@ -67,6 +67,18 @@ export interface CooldownEntry {
   consecutive: number;
 }
 
+/** One cooldown as surfaces show it ("disabled": cooling for billing, hours long). */
+export interface CooldownView {
+  scope: CooldownEntry["scope"];
+  provider: string;
+  credential?: string;
+  model?: string;
+  endpoint?: string;
+  state: "cooling" | "probing" | "expired" | "disabled";
+  kind: ModelErrorKind;
+  until: string;
+}
+
 /** Where cooldown state is written so a restart keeps it; the session store implements it. */
 export interface CooldownPort {
   load(): Promise<CooldownEntry[]>;
@@ -193,6 +205,27 @@ export class Cooldowns {
       out.push({ ...rest, state });
     }
     return out;
+  }
+
+  /**
+   * What `status` and `models.list` show: each live cooldown by provider, credential (profile
+   * id, never the secret), model or endpoint, its state, until when and why. With `provider`
+   * (and `model`), only the ones that hold that model back.
+   */
+  view(provider?: string, model?: string): CooldownView[] {
+    return this.entries()
+      .filter((e) => provider === undefined || e.provider === provider)
+      .filter((e) => model === undefined || e.model === undefined || e.model === model)
+      .map((e) => ({
+        scope: e.scope,
+        provider: e.provider,
+        ...(e.credentialId === undefined ? {} : { credential: e.credentialId }),
+        ...(e.model === undefined ? {} : { model: e.model }),
+        ...(e.endpoint === undefined ? {} : { endpoint: e.endpoint }),
+        state: e.state === "cooling" && e.kind === "billing" ? "disabled" : e.state,
+        kind: e.kind,
+        until: new Date(e.until).toISOString(),
+      }));
   }
 
   #get(key: string): Live | undefined {

@@ -36,6 +36,7 @@ export class Runtime {
   #store: SessionStore | undefined;
   #runs: RunService | undefined;
   #models: ModelRegistry | undefined;
+  #cooldowns: Cooldowns | undefined;
   #maintenance: MaintenanceHandle | undefined;
   #unsubscribe: (() => void) | undefined;
   /** Set by closeStore(): a startup step still running must not build anything after it. */
@@ -49,6 +50,11 @@ export class Runtime {
 
   get runs(): RunService {
     return this.#runs ?? notReady("run service");
+  }
+
+  /** The gateway's cooldowns (undefined until the runs are built). */
+  get cooldowns(): Cooldowns | undefined {
+    return this.#cooldowns;
   }
 
   get models(): ModelRegistry {
@@ -119,6 +125,7 @@ export class Runtime {
       ...(store.cooldowns ? { port: store.cooldowns } : {}),
     });
     await cooldowns.restore();
+    this.#cooldowns = cooldowns;
     const runs = new RunService({
       config,
       store,

@@ -65,6 +65,26 @@ describe("cooldowns across a restart", () => {
       }
       expect(primary.requests).toHaveLength(1);
       expect(fallback.requests).toHaveLength(3);
+      await using s = await openClient(two.wsUrl);
+      const rows = (await s.request("models.list", {})).payload.models;
+      expect(rows.map((r: { provider: string; state: string }) => [r.provider, r.state])).toEqual([
+        ["a", "cooling"],
+        ["b", "ok"],
+      ]);
+      expect(rows[0].cooldowns).toEqual([
+        {
+          scope: "credential_model",
+          provider: "a",
+          credential: "a:default",
+          model: "m",
+          state: "cooling",
+          kind: "rate_limit",
+          until: expect.any(String),
+        },
+      ]);
+      const status = (await s.request("status", {})).payload;
+      expect(status.cooldowns).toEqual(rows[0].cooldowns);
+      expect(JSON.stringify(status)).not.toContain("sk-a");
     } finally {
       await two.close("test done");
     }
