@@ -1,6 +1,8 @@
 // Cooldown math on an injected clock: steps per kind, Retry-After caps, half-open probes, scopes, bounds.
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
 import {
+  cooldownSettings,
   type CooldownEntry,
   type CooldownPort,
   Cooldowns,
@@ -110,6 +112,16 @@ describe("Cooldowns", () => {
     c.advance(10_000 + 5_000);
     expect(cd.entries()).toEqual([]);
     expect(cd.failure(target({ model: "m19" }), "rate_limit", undefined, [])!.until - c.now()).toBe(10_000);
+  });
+
+  it("the config defaults are the documented steps (models.cooldowns), and a config change applies at once", () => {
+    const raw = { models: { cooldowns: { rateLimitStepsMs: [500, 1_000] } } };
+    const defaults = cooldownSettings(loadConfig({ path: "/nonexistent", raw: {}, env: {} }).config);
+    expect(defaults).toEqual(DEFAULT_COOLDOWN_SETTINGS);
+    const custom = cooldownSettings(loadConfig({ path: "/nonexistent", raw, env: {} }).config);
+    const c = clock();
+    const cd = new Cooldowns({ now: c.now, settings: () => custom });
+    expect(cd.failure(target(), "overloaded", undefined, [])!.until - c.now()).toBe(500);
   });
 
   it("writes through its port and restores from it", async () => {
