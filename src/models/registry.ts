@@ -2,6 +2,7 @@
 import type { ProfileSecrets } from "../config/credentials.js";
 import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
+import type { CooldownView } from "./cooldowns.js";
 import { createProviders, unusableProviders } from "./providers.js";
 import { ModelError, type ModelProvider } from "./types.js";
 
@@ -45,6 +46,10 @@ export interface ModelListEntry {
   alias?: string;
   /** "default" on the default agent's primary model. */
   tags?: string[];
+  /** Set by the gateway's `models.list`: ok, or cooling / probing / disabled (billing). */
+  state?: "ok" | "cooling" | "probing" | "disabled";
+  /** Set with `state`: the cooldowns that hold this model back (see Cooldowns.view). */
+  cooldowns?: CooldownView[];
 }
 
 /** An agent's model selection: the primary, then the fallbacks the failover issue will walk. */
