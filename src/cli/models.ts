@@ -82,6 +82,12 @@ async function localConfigOrNote(stateDir: string, configFlag: string | undefine
 
 function row(m: ModelListEntry, probes: ReadonlyMap<string, ProbeResult>, skipped: boolean): ModelRow {
   const base = { id: m.id, name: m.name, provider: m.provider, contextWindow: m.contextWindow };
+  // The gateway's own verdict comes first: a cooled model gets no turns whatever a probe says.
+  const held = m.cooldowns?.find((c) => c.state !== "expired");
+  if (m.state !== undefined && m.state !== "ok" && held) {
+    const who = held.credential ?? held.endpoint ?? held.provider;
+    return { ...base, state: m.state, detail: `${held.kind} on ${who} until ${held.until}` };
+  }
   if (skipped) return { ...base, state: "not probed" };
   const p = probes.get(m.provider);
   if (!p) return { ...base, state: "unknown", detail: "provider not in the local config" };

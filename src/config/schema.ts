@@ -136,6 +136,42 @@ const ProviderSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const steps = (def: number[], description: string) =>
+  Type.Array(Type.Integer({ minimum: 100, maximum: 7 * 86_400_000 }), {
+    default: def,
+    minItems: 1,
+    maxItems: 16,
+    description,
+  });
+
+const CooldownsSchema = obj(
+  {
+    rateLimitStepsMs: steps(
+      [10_000, 30_000, 60_000, 300_000],
+      "Cooldown steps (ms) of a (credential, model) after rate_limit / overloaded; the last repeats",
+    ),
+    failureStepsMs: steps(
+      [30_000, 60_000, 300_000],
+      "Cooldown steps (ms) after auth / timeout / network (and server_error past its threshold)",
+    ),
+    billingStepsMs: steps(
+      [18_000_000, 86_400_000],
+      "Cooldown steps (ms) of a credential after a billing error",
+    ),
+    serverErrorThreshold: int(3, 1, 100, "Consecutive server errors before a (credential, model) cools down"),
+    maxRetryAfterMs: int(
+      300_000,
+      0,
+      86_400_000,
+      "Cap on a vendor's Retry-After hint, which replaces the step (ms)",
+    ),
+    maxEntries: int(10_000, 16, 1_000_000, "Cooldown entries kept in memory; past it the oldest go"),
+    ttlMs: int(3_600_000, 1_000, 7 * 86_400_000, "How long an expired cooldown keeps its step count (ms)"),
+  },
+  "Cooldowns of failing credentials, models and endpoints",
+  HOT,
+);
+
 export const ModelsSchema = obj(
   {
     providers: Type.Record(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" }), ProviderSchema, {
@@ -155,6 +191,7 @@ export const ModelsSchema = obj(
       100_000_000,
       "Context window (tokens) of a model that configures none",
     ),
+    cooldowns: CooldownsSchema,
   },
   "Model providers",
   HOT,

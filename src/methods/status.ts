@@ -1,5 +1,6 @@
 // `status`: Keel's own summary of the running gateway (documented shape below).
 import { type TSchema, Type } from "@sinclair/typebox";
+import type { Cooldowns } from "../models/cooldowns.js";
 import { configWarnings } from "../models/warnings.js";
 import { hasScope } from "../protocol/scopes.js";
 import { sqliteDriverName } from "../sessions/driver.js";
@@ -19,12 +20,15 @@ export interface StatusDeps {
   startup: StartupSteps;
   subsystems: Subsystems;
   runs: Pick<RunService, "stats">;
+  /** The gateway's cooldowns, once the runs are built. */
+  cooldowns?: Cooldowns | undefined;
 }
 
 /**
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
  * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
- * runs: {active, finished, ended, limit}, sessions: {driver}}` (once startup is done), and
+ * runs: {active, finished, ended, limit}, sessions: {driver}, cooldowns: [{scope, provider,
+ * credential?, model?, endpoint?, state, kind, until}]}` (once startup is done), and
  * `warnings: string[]` (as in `health`); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
@@ -53,6 +57,7 @@ export const status = defineMethod({
     if (ctx.startup.phase === "ready") {
       out["runs"] = { ...ctx.runs.stats(), limit: ctx.config.runs.maxConcurrent };
       out["sessions"] = { driver: sqliteDriverName() };
+      out["cooldowns"] = ctx.cooldowns?.view() ?? [];
     }
     if (hasScope(caller.scopes, "operator.admin")) {
       out["stateDir"] = ctx.gateway.stateDir;

@@ -1,5 +1,6 @@
 // Failover as a decorator: a candidate chain in, one ModelProvider out; KIND_POLICY is the policy.
 import { fitMessages } from "./context.js";
+import type { CooldownTarget, Cooldowns } from "./cooldowns.js";
 import type { SessionPins } from "./pins.js";
 import {
   type AttemptRecord,
@@ -22,6 +23,8 @@ export interface Candidate {
   provider: ModelProvider;
   contextWindow: number;
   maxTokens?: number;
+  /** The provider's baseUrl: network cooldowns are keyed by it (default: the provider id). */
+  endpoint?: string;
 }
 
 export interface FailoverOptions {
@@ -37,15 +40,27 @@ export interface FailoverOptions {
    * pins the next one, so the session's next turn starts there.
    */
   pins?: SessionPins;
+  /** The gateway's cooldowns: cooled candidates and credentials are skipped, outcomes recorded. */
+  cooldowns?: Cooldowns;
+}
+
+/** A candidate (or one of its credentials) skipped because it is cooling down. */
+interface Cooling {
+  provider: string;
+  model: string;
+  kind: ModelErrorKind;
+  until: number;
 }
 
 /**
  * Calls the candidates in order until one streams a reply. Each attempt gets the prompt fitted to
- * that candidate's context window and a credential chosen from its provider's list, and yields an
- * `attempt` event first. An attempt that fails before any text moves on when the policy of its
- * kind says `next_candidate`, the chain has more candidates and the deadline has not passed;
- * otherwise its error ends the stream, carrying every attempt. Once text was yielded a failure is
- * final: the caller already showed that text and a second model would contradict it.
+ * that candidate's context window and a credential chosen from its provider's list (the session's
+ * pin first, cooled ones skipped), and yields an `attempt` event first. An attempt that fails
+ * before any text tries the provider's next credential when its kind rotates credentials, else
+ * moves on when the policy says `next_candidate`, the chain has more and the deadline has not
+ * passed; otherwise its error ends the stream, carrying every attempt. Once text was yielded a
+ * failure is final: the caller already showed that text and a second model would contradict it.
+ * When every candidate is cooling the stream fails at once: a turn never sleeps out a cooldown.
  */
 export class FailoverProvider implements ModelProvider {
   readonly id = "failover";
@@ -61,42 +76,115 @@ export class FailoverProvider implements ModelProvider {
 
   async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const policy = this.#options.policy ?? KIND_POLICY;
+    const cooldowns = this.#options.cooldowns;
     const deadline = Date.now() + this.#options.deadlineMs;
     const attempts: AttemptRecord[] = [];
-    for (const [i, c] of this.#candidates.entries()) {
-      const credential = pickCredential(c.provider, this.#options.pins?.get(c.providerId));
-      yield {
-        type: "attempt",
-        ref: c.ref,
-        provider: c.providerId,
-        model: c.modelId,
-        credential: credential.id,
-      };
-      const attempt = new Attempt(c, credential, request, deadline);
-      try {
-        yield* attempt.run();
-        this.#options.pins?.set(c.providerId, credential.id);
-        return;
-      } catch (err) {
-        if (request.signal.aborted) throw err;
-        const failure = attempt.failure(err);
-        attempts.push(record(c, credential, failure));
-        if (policy[failure.kind].rotateCredential) {
-          this.#options.pins?.set(c.providerId, nextCredential(c.provider, credential).id);
+    const cooling: Cooling[] = [];
+    let last: { err: ModelError; c: Candidate } | undefined;
+    for (const c of this.#candidates) {
+      const tried = new Set<string>();
+      for (;;) {
+        const pick = this.#pick(c, tried, cooling);
+        if (pick === undefined) break;
+        const { credential, probes } = pick;
+        tried.add(credential.id);
+        if (last !== undefined) this.#options.onFailover?.(attempts[attempts.length - 1]!, c);
+        yield {
+          type: "attempt",
+          ref: c.ref,
+          provider: c.providerId,
+          model: c.modelId,
+          credential: credential.id,
+        };
+        const attempt = new Attempt(c, credential, request, deadline);
+        const started = performance.now();
+        try {
+          yield* attempt.run();
+          cooldowns?.success(target(c, credential));
+          this.#options.pins?.set(c.providerId, credential.id);
+          return;
+        } catch (err) {
+          if (request.signal.aborted) {
+            cooldowns?.release(probes);
+            throw err;
+          }
+          const failure = attempt.failure(err);
+          cooldowns?.failure(target(c, credential), failure.kind, failure.retryAfterMs, probes);
+          attempts.push(record(c, credential, failure, performance.now() - started));
+          last = { err: failure, c };
+          const rule = policy[failure.kind];
+          if (rule.rotateCredential) {
+            this.#options.pins?.set(c.providerId, nextCredential(c.provider, credential).id);
+          }
+          const moves = !attempt.streamed && rule.failover === "next_candidate" && Date.now() < deadline;
+          if (!moves) throw withAttempts(failure, attempts, c.provider.credentials);
+          if (!rule.rotateCredential) break;
+        } finally {
+          attempt.dispose();
         }
-        const next = this.#candidates[i + 1];
-        const moves =
-          !attempt.streamed &&
-          policy[failure.kind].failover === "next_candidate" &&
-          next !== undefined &&
-          Date.now() < deadline;
-        if (!moves) throw withAttempts(failure, attempts, c.provider.credentials);
-        this.#options.onFailover?.(attempts[attempts.length - 1]!, next);
-      } finally {
-        attempt.dispose();
       }
     }
+    if (last !== undefined) throw withAttempts(last.err, attempts, last.c.provider.credentials);
+    throw allCooling(cooling);
   }
+
+  /** The credential an attempt of `c` sends, or undefined when every untried one is cooling. */
+  #pick(
+    c: Candidate,
+    tried: ReadonlySet<string>,
+    cooling: Cooling[],
+  ): { credential: Credential; probes: string[] } | undefined {
+    const first = pickCredential(c.provider, this.#options.pins?.get(c.providerId));
+    const list = c.provider.credentials.length > 0 ? c.provider.credentials : [first];
+    const start = Math.max(
+      0,
+      list.findIndex((k) => k.id === first.id),
+    );
+    for (let i = 0; i < list.length; i++) {
+      const credential = list[(start + i) % list.length]!;
+      if (tried.has(credential.id)) continue;
+      const admission = this.#options.cooldowns?.admit(target(c, credential)) ?? {
+        admitted: true as const,
+        probes: [],
+      };
+      if (admission.admitted) return { credential, probes: admission.probes };
+      cooling.push({
+        provider: c.providerId,
+        model: c.modelId,
+        kind: admission.kind,
+        until: admission.until,
+      });
+    }
+    return undefined;
+  }
+}
+
+/** The error of a turn whose every candidate is cooling: the soonest one's kind, and when to retry. */
+function allCooling(cooling: readonly Cooling[]): ModelError {
+  const soonest = [...cooling].sort((a, b) => a.until - b.until)[0]!;
+  const retryAfterMs = Math.max(1, soonest.until - Date.now());
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  return new ModelError(soonest.kind, `every model candidate is cooling down; retry in ${seconds}s`, {
+    provider: soonest.provider,
+    model: soonest.model,
+    retryAfterMs,
+    details: {
+      reason: "all_candidates_cooling",
+      retryAfterMs,
+      candidates: cooling.map((x) => ({ ...x, until: new Date(x.until).toISOString() })),
+    },
+  });
+}
+
+/** What cooldowns key an attempt by. */
+function target(c: Candidate, credential: Credential): CooldownTarget {
+  return {
+    provider: c.providerId,
+    model: c.modelId,
+    credentialId: credential.id,
+    apiKey: credential.apiKey,
+    endpoint: c.endpoint ?? c.providerId,
+  };
 }
 
 /** One call to one candidate, with the chain's deadline armed until its first token. */
@@ -164,7 +252,7 @@ class Attempt {
 
 /**
  * The credential an attempt sends: the session's pin while the provider still lists it (a reload
- * may have removed it), else the first. Cooldowns (the failover issue) skip cooled ones here.
+ * may have removed it), else the first; `#pick` walks on from it past cooled ones.
  */
 function pickCredential(provider: ModelProvider, pinned: string | undefined): Credential {
   const pin = pinned === undefined ? undefined : provider.credentials.find((k) => k.id === pinned);
@@ -178,7 +266,7 @@ function nextCredential(provider: ModelProvider, current: Credential): Credentia
   return list[(i + 1) % list.length] ?? current;
 }
 
-function record(c: Candidate, credential: Credential, err: ModelError): AttemptRecord {
+function record(c: Candidate, credential: Credential, err: ModelError, ms: number): AttemptRecord {
   return {
     ref: c.ref,
     provider: c.providerId,
@@ -187,6 +275,8 @@ function record(c: Candidate, credential: Credential, err: ModelError): AttemptR
     kind: err.kind,
     message: withoutKeys(err.message, c.provider.credentials),
     ...(err.status === undefined ? {} : { status: err.status }),
+    ...(err.code === undefined ? {} : { code: err.code }),
+    ms: Math.round(ms),
   };
 }
 
@@ -203,6 +293,7 @@ function withAttempts(
     ...(err.code === undefined ? {} : { code: err.code }),
     ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
     ...(err.url === undefined ? {} : { url: err.url }),
+    ...(err.details === undefined ? {} : { details: err.details }),
     attempts,
     cause: err,
   });

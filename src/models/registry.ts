@@ -2,6 +2,7 @@
 import type { ProfileSecrets } from "../config/credentials.js";
 import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
+import type { CooldownView } from "./cooldowns.js";
 import { createProviders, unusableProviders } from "./providers.js";
 import { ModelError, type ModelProvider } from "./types.js";
 
@@ -21,6 +22,8 @@ export interface ResolvedModel {
   model: ModelInfo;
   /** False when the provider does not list this model id (it is still called, with default limits). */
   listed: boolean;
+  /** The provider's configured baseUrl, when it has one (network cooldowns key by it). */
+  endpoint?: string;
 }
 
 /** One row of `models.list` (the reference's field names where they overlap). */
@@ -43,6 +46,10 @@ export interface ModelListEntry {
   alias?: string;
   /** "default" on the default agent's primary model. */
   tags?: string[];
+  /** Set by the gateway's `models.list`: ok, or cooling / probing / disabled (billing). */
+  state?: "ok" | "cooling" | "probing" | "disabled";
+  /** Set with `state`: the cooldowns that hold this model back (see Cooldowns.view). */
+  cooldowns?: CooldownView[];
 }
 
 /** An agent's model selection: the primary, then the fallbacks the failover issue will walk. */
@@ -116,11 +123,13 @@ export class ModelRegistry {
     const configured = this.#config.models.providers[parsed.provider]?.models.find(
       (m) => m.id === parsed.model,
     );
+    const endpoint = this.#config.models.providers[parsed.provider]?.baseUrl;
     return {
       ref,
       provider,
       model: this.#info(configured ?? { id: parsed.model }),
       listed: configured !== undefined,
+      ...(endpoint === undefined ? {} : { endpoint }),
     };
   }
 

@@ -129,6 +129,8 @@ export interface ModelErrorOptions {
   url?: string;
   /** Every failed attempt of a failover chain, oldest first (set on the error that ends a turn). */
   attempts?: readonly AttemptRecord[];
+  /** Extra fields for the turn's error details (e.g. `reason: "all_candidates_cooling"`). */
+  details?: Readonly<Record<string, unknown>>;
   cause?: unknown;
 }
 
@@ -141,6 +143,10 @@ export interface AttemptRecord {
   kind: ModelErrorKind;
   message: string;
   status?: number;
+  /** The vendor's error code, when it sent one. */
+  code?: string;
+  /** How long the attempt took, from its start to its failure (ms). */
+  ms: number;
 }
 
 /** A classified provider failure. `kind` drives failover (KIND_POLICY) and the chat `errorKind`. */
@@ -153,6 +159,7 @@ export class ModelError extends Error {
   readonly retryAfterMs?: number;
   readonly url?: string;
   readonly attempts?: readonly AttemptRecord[];
+  readonly details?: Readonly<Record<string, unknown>>;
 
   constructor(kind: ModelErrorKind, message: string, options: ModelErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -165,6 +172,7 @@ export class ModelError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.url !== undefined) this.url = options.url;
     if (options.attempts !== undefined) this.attempts = options.attempts;
+    if (options.details !== undefined) this.details = options.details;
   }
 
   /** Plain fields for a chat `error` event's `details` and for failover attempt records. */
@@ -175,7 +183,7 @@ export class ModelError extends Error {
     if (this.retryAfterMs !== undefined) d["retryAfterMs"] = this.retryAfterMs;
     if (this.url !== undefined) d["url"] = this.url;
     if (this.attempts !== undefined) d["attempts"] = this.attempts;
-    return d;
+    return this.details === undefined ? d : { ...d, ...this.details };
   }
 }
 
@@ -205,22 +213,40 @@ export interface KindPolicy {
   readonly failover: "next_candidate" | "stop";
   /** Another credential of the same provider may be tried first (protocol §4.3 profile rotation). */
   readonly rotateCredential: boolean;
-  /** Cool the failing credential down so later turns skip it for a while (durations: failover issue). */
-  readonly coolDownCredential: boolean;
+  /** What the failure cools down so later attempts skip it for a while (models/cooldowns.ts). */
+  readonly coolDown: CooldownRule;
   /** A misconfiguration to report with the URL; never evidence that the credential is bad. */
   readonly configError: boolean;
 }
 
-const next = (rotateCredential: boolean, coolDownCredential: boolean): KindPolicy => ({
+/**
+ * What a kind cools: a (credential, model) pair, a whole credential, the provider's endpoint, or
+ * nothing; which step table (`models.cooldowns.*StepsMs`) times it; and whether it cools only
+ * after `models.cooldowns.serverErrorThreshold` consecutive failures.
+ */
+export interface CooldownRule {
+  readonly scope: CooldownScope;
+  readonly steps: "rate_limit" | "failure" | "billing";
+  readonly afterConsecutive: boolean;
+}
+export type CooldownScope = "credential_model" | "credential" | "endpoint" | "none";
+
+const cools = (scope: CooldownScope, steps: CooldownRule["steps"], afterConsecutive = false) => ({
+  scope,
+  steps,
+  afterConsecutive,
+});
+const noCooldown = cools("none", "failure");
+const next = (rotateCredential: boolean, coolDown: CooldownRule): KindPolicy => ({
   failover: "next_candidate",
   rotateCredential,
-  coolDownCredential,
+  coolDown,
   configError: false,
 });
 const stop: KindPolicy = {
   failover: "stop",
   rotateCredential: false,
-  coolDownCredential: false,
+  coolDown: noCooldown,
   configError: false,
 };
 
@@ -230,20 +256,21 @@ const stop: KindPolicy = {
  * request) stop: another model would get the same request and the user needs to see the real error.
  */
 export const KIND_POLICY: Readonly<Record<ModelErrorKind, KindPolicy>> = {
-  auth: next(true, true),
-  billing: next(true, true),
-  rate_limit: next(true, true),
-  overloaded: next(true, false),
-  timeout: next(true, true),
-  network: next(true, true),
-  model_not_found: next(false, false),
+  auth: next(true, cools("credential", "failure")),
+  billing: next(true, cools("credential", "billing")),
+  rate_limit: next(true, cools("credential_model", "rate_limit")),
+  overloaded: next(true, cools("credential_model", "rate_limit")),
+  timeout: next(true, cools("credential_model", "failure")),
+  // Every credential shares the endpoint, so rotating would only meet the same dead socket.
+  network: next(false, cools("endpoint", "failure")),
+  model_not_found: next(false, noCooldown),
   endpoint_not_found: {
     failover: "next_candidate",
     rotateCredential: false,
-    coolDownCredential: false,
+    coolDown: noCooldown,
     configError: true,
   },
-  server_error: next(false, false),
+  server_error: next(false, cools("credential_model", "failure", true)),
   context_length: stop,
   content_policy: stop,
   bad_request: stop,

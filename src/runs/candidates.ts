@@ -1,5 +1,6 @@
 // An agent's candidate chain, resolved through the model registry.
 import { envProviderHint } from "../config/env-providers.js";
+import type { Cooldowns } from "../models/cooldowns.js";
 import type { CredentialPins } from "../models/pins.js";
 import type { ModelRegistry } from "../models/registry.js";
 import { ModelError } from "../models/types.js";
@@ -7,9 +8,14 @@ import { GatewayError } from "../protocol/errors.js";
 import type { Candidate, RunModels } from "./ports.js";
 
 /** Adapts the model registry to what runs need: resolved candidates, first to last, and the pins. */
-export function runModels(registry: () => ModelRegistry, pins?: CredentialPins): RunModels {
+export function runModels(
+  registry: () => ModelRegistry,
+  pins?: CredentialPins,
+  cooldowns?: Cooldowns,
+): RunModels {
   return {
     ...(pins ? { pins } : {}),
+    ...(cooldowns ? { cooldowns } : {}),
     candidates(agentId, strictRef) {
       const models = registry();
       const selection = models.agentModel(agentId);
@@ -38,6 +44,7 @@ export function runModels(registry: () => ModelRegistry, pins?: CredentialPins):
             provider: r.provider,
             contextWindow: r.model.contextWindow,
             ...(r.model.maxTokens === undefined ? {} : { maxTokens: r.model.maxTokens }),
+            ...(r.endpoint === undefined ? {} : { endpoint: r.endpoint }),
           });
         } catch (err) {
           // A ref that names no configured provider is skipped; if none resolves, say why.

@@ -1,5 +1,6 @@
 // What the run engine needs from the model registry: resolved candidates (narrow on purpose).
 import type { Candidate } from "../models/failover.js";
+import type { Cooldowns } from "../models/cooldowns.js";
 import type { CredentialPins } from "../models/pins.js";
 
 export type { Candidate };
@@ -15,4 +16,6 @@ export interface RunModels {
    * hands `pins.forSession(run.sessionId)` to its FailoverProvider as `pins`.
    */
   readonly pins?: CredentialPins;
+  /** The gateway's cooldowns, one store per gateway; a turn hands it to its FailoverProvider. */
+  readonly cooldowns?: Cooldowns;
 }

@@ -31,9 +31,18 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
       deadlineMs: config.models.failoverDeadlineMs,
       // Keyed by session id: a reset session starts unpinned.
       ...(deps.models.pins ? { pins: deps.models.pins.forSession(run.sessionId) } : {}),
+      ...(deps.models.cooldowns ? { cooldowns: deps.models.cooldowns } : {}),
       onFailover: (failed, next) =>
         deps.logger.warn(
-          { runId: run.runId, kind: failed.kind, from: failed.ref, to: next.ref, status: failed.status },
+          {
+            runId: run.runId,
+            kind: failed.kind,
+            status: failed.status,
+            from: failed.ref,
+            credential: failed.credential,
+            to: next.ref,
+            ms: failed.ms,
+          },
           `failing over: ${failed.message}`,
         ),
     });

@@ -4,6 +4,7 @@ import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
+import { Cooldowns, cooldownSettings } from "../models/cooldowns.js";
 import { CredentialPins } from "../models/pins.js";
 import { ModelRegistry } from "../models/registry.js";
 import { unavailable } from "../protocol/errors.js";
@@ -35,6 +36,7 @@ export class Runtime {
   #store: SessionStore | undefined;
   #runs: RunService | undefined;
   #models: ModelRegistry | undefined;
+  #cooldowns: Cooldowns | undefined;
   #maintenance: MaintenanceHandle | undefined;
   #unsubscribe: (() => void) | undefined;
   /** Set by closeStore(): a startup step still running must not build anything after it. */
@@ -48,6 +50,11 @@ export class Runtime {
 
   get runs(): RunService {
     return this.#runs ?? notReady("run service");
+  }
+
+  /** The gateway's cooldowns (undefined until the runs are built). */
+  get cooldowns(): Cooldowns | undefined {
+    return this.#cooldowns;
   }
 
   get models(): ModelRegistry {
@@ -129,7 +136,18 @@ export class Runtime {
     this.#store = store;
     const { pinTtlMs, maxPins } = config.current().auth;
     const pins = new CredentialPins({ ttlMs: pinTtlMs, max: maxPins });
-    const runs = new RunService({ config, store, models: runModels(() => this.models, pins), logger });
+    const cooldowns = new Cooldowns({
+      settings: () => cooldownSettings(config.current()),
+      ...(store.cooldowns ? { port: store.cooldowns } : {}),
+    });
+    await cooldowns.restore();
+    this.#cooldowns = cooldowns;
+    const runs = new RunService({
+      config,
+      store,
+      models: runModels(() => this.models, pins, cooldowns),
+      logger,
+    });
     for (const tap of this.input.runTaps) runs.onEvent(tap);
     this.#runs = runs;
     this.#maintenance = startMaintenance(store, config.current(), (key) => runs.hasActiveRun(key), {

@@ -59,6 +59,9 @@ export function gatewayServices(input: ServicesInput): GatewayContext {
     get models() {
       return runtime.models;
     },
+    get cooldowns() {
+      return runtime.cooldowns;
+    },
   };
 }
 

@@ -90,6 +90,19 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE sessions ADD COLUMN last_run_status TEXT;
       `),
   },
+  {
+    version: 5,
+    name: "model cooldowns",
+    // One row per cooled (credential, model), credential or endpoint (models/cooldowns.ts).
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE model_cooldowns (
+          key TEXT PRIMARY KEY,
+          until INTEGER NOT NULL,
+          entry TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,4 +1,5 @@
 // The default SessionStore: one SQLite database (WAL) in the state dir, through ./driver.js.
+import { SqliteCooldownStore } from "./cooldown-store.js";
 import { randomUUID } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
@@ -80,6 +81,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly listStatements = new Map<string, SqlStatement>();
   private readonly s: ReturnType<typeof prepareStatements>;
   readonly runMarkers: SqliteRunMarkers;
+  readonly cooldowns: SqliteCooldownStore;
 
   constructor(
     private readonly db: SqlDb,
@@ -87,6 +89,7 @@ export class SqliteSessionStore implements SessionStore {
   ) {
     this.s = prepareStatements(db);
     this.runMarkers = new SqliteRunMarkers(db);
+    this.cooldowns = new SqliteCooldownStore(db);
   }
 
   async ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }> {

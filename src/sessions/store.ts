@@ -1,4 +1,5 @@
 // The SessionStore interface every backend implements (SQLite now, Postgres later) and its row types.
+import type { CooldownPort } from "../models/cooldowns.js";
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
 import type { RunMarkers } from "./run-markers.js";
 
@@ -168,6 +169,8 @@ export interface SessionStore {
   readonly stats: StoreStats;
   /** Durable marks of started runs, for crash recovery (runs/recovery.ts). */
   readonly runMarkers: RunMarkers;
+  /** Where model cooldowns persist, when the backend keeps them (a restart keeps providers cooled). */
+  readonly cooldowns?: CooldownPort;
   /** The live session of `key`, created for `agentId` when missing. */
   ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }>;
   /** The live session of `key`. */

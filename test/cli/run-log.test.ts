@@ -29,17 +29,20 @@ function logLines(stateDir: string): Record<string, unknown>[] {
 
 describe("run log lines", () => {
   it("a failed turn logs a warning with kind, provider, model and both attempts; a finished one logs info", async () => {
-    const dead = await deadPort();
+    // Two dead endpoints: a refused connection cools its endpoint, which would skip a second
+    // model on the same one.
+    const [dead, dead2] = [await deadPort(), await deadPort()];
     await using gw = await gatewayWithFakeVendor(() => step.reply("fine"), {
       mode: "process",
       config: {
         models: {
           providers: {
-            dead: { baseUrl: `http://127.0.0.1:${dead}/v1`, models: [{ id: "d1" }, { id: "d2" }] },
+            dead: { baseUrl: `http://127.0.0.1:${dead}/v1`, models: [{ id: "d1" }] },
+            dead2: { baseUrl: `http://127.0.0.1:${dead2}/v1`, models: [{ id: "d2" }] },
           },
         },
         agents: {
-          defaults: { model: { primary: "dead/d1", fallbacks: ["dead/d2"] } },
+          defaults: { model: { primary: "dead/d1", fallbacks: ["dead2/d2"] } },
           entries: { ok: { model: "mock/mock-model" } },
         },
       },
@@ -61,16 +64,17 @@ describe("run log lines", () => {
     expect(fail).toMatchObject({
       level: 40,
       kind: "network",
-      provider: "dead",
+      provider: "dead2",
       model: "d2",
       status: "error",
     });
     expect((fail?.["attempts"] as { ref: string; kind: string }[]).map((a) => [a.ref, a.kind])).toEqual([
       ["dead/d1", "network"],
-      ["dead/d2", "network"],
+      ["dead2/d2", "network"],
     ]);
     const over = lines.find((l) => String(l["msg"]).startsWith("failing over"));
-    expect(over).toMatchObject({ level: 40, kind: "network", from: "dead/d1", to: "dead/d2" });
+    expect(over).toMatchObject({ level: 40, kind: "network", from: "dead/d1", to: "dead2/d2" });
+    expect(over?.["ms"]).toEqual(expect.any(Number));
     const ok = lines.find((l) => l["msg"] === "run finished");
     expect(ok).toMatchObject({
       level: 30,
