@@ -3,7 +3,7 @@ import type { ProviderConfig } from "../config/schema.js";
 import { classifyAnthropicHttp } from "./anthropic-errors.js";
 import { MessageEvents } from "./anthropic-events.js";
 import { anthropicBody } from "./anthropic-request.js";
-import type { ProviderTransport, SseItem } from "./transport.js";
+import { type ProviderTransport, requestHeaders, type SseItem } from "./transport.js";
 import type { Credential, ModelProvider, StreamEvent, StreamRequest } from "./types.js";
 
 /** The `models.providers.<id>` fields this adapter reads. */
@@ -86,15 +86,13 @@ export class AnthropicMessagesProvider implements ModelProvider {
   }
 
   #headers(request: StreamRequest): Record<string, string> {
-    const headers: Record<string, string> = {
-      accept: "text/event-stream",
-      "anthropic-version": ANTHROPIC_VERSION,
-    };
-    const apiKey = request.credential?.apiKey;
-    if (apiKey) headers["x-api-key"] = apiKey;
-    // Configured headers go last: a gateway in front may want `authorization`, or a beta header.
-    for (const [name, value] of Object.entries(this.#config.headers ?? {}))
-      headers[name.toLowerCase()] = value;
-    return headers;
+    return requestHeaders(
+      {
+        accept: "text/event-stream",
+        "anthropic-version": ANTHROPIC_VERSION,
+        "x-api-key": request.credential?.apiKey,
+      },
+      this.#config.headers,
+    );
   }
 }

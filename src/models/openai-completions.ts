@@ -5,7 +5,7 @@ import type { ProviderConfig } from "../config/schema.js";
 import { type ContentPart, partsOf } from "./messages.js";
 import { CompletionChunks } from "./openai-chunks.js";
 import { classifyOpenAIHttp } from "./openai-errors.js";
-import type { ProviderTransport } from "./transport.js";
+import { type ProviderTransport, requestHeaders } from "./transport.js";
 import {
   type ChatMessage,
   type Credential,
@@ -110,13 +110,8 @@ export class OpenAICompletionsProvider implements ModelProvider {
   }
 
   #headers(credential: Credential | undefined, accept: string): Record<string, string> {
-    const headers: Record<string, string> = { accept };
     const apiKey = credential?.apiKey;
-    if (apiKey) headers["authorization"] = `Bearer ${apiKey}`;
-    // Configured headers go last so a vendor needing another auth header (api-key, x-api-key) can set it.
-    for (const [name, value] of Object.entries(this.#config.headers ?? {}))
-      headers[name.toLowerCase()] = value;
-    return headers;
+    return requestHeaders({ accept, authorization: apiKey && `Bearer ${apiKey}` }, this.#config.headers);
   }
 }
 

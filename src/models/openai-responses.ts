@@ -3,7 +3,7 @@ import type { ProviderConfig } from "../config/schema.js";
 import { type ChatMessage, type ContentPart, partsOf } from "./messages.js";
 import { classifyResponsesHttpError } from "./openai-responses-errors.js";
 import { ResponsesEvents } from "./openai-responses-events.js";
-import type { ProviderTransport, SseItem } from "./transport.js";
+import { type ProviderTransport, requestHeaders, type SseItem } from "./transport.js";
 import type { Credential, ModelProvider, StreamEvent, StreamRequest, ToolChoice } from "./types.js";
 
 /** The `models.providers.<id>` fields this adapter reads. */
@@ -68,13 +68,11 @@ export class OpenAIResponsesProvider implements ModelProvider {
   }
 
   #headers(request: StreamRequest): Record<string, string> {
-    const headers: Record<string, string> = { accept: "text/event-stream" };
     const apiKey = request.credential?.apiKey;
-    if (apiKey) headers["authorization"] = `Bearer ${apiKey}`;
-    // Configured headers go last so a gateway needing another auth header (api-key, …) can set it.
-    for (const [name, value] of Object.entries(this.#config.headers ?? {}))
-      headers[name.toLowerCase()] = value;
-    return headers;
+    return requestHeaders(
+      { accept: "text/event-stream", authorization: apiKey && `Bearer ${apiKey}` },
+      this.#config.headers,
+    );
   }
 }
 

@@ -231,6 +231,21 @@ export class ProviderTransport {
 }
 
 /**
+ * A request's headers: the adapter's own (accept, the vendor's auth header), then the provider's
+ * configured `headers` lower-cased and last, so a vendor or a gateway in front needing another
+ * auth header (`api-key`, `authorization`, a beta flag) can set or replace one.
+ */
+export function requestHeaders(
+  own: Record<string, string | undefined>,
+  configured: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(own)) if (value) headers[name] = value;
+  for (const [name, value] of Object.entries(configured ?? {})) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/**
  * Gives the socket back: a body read to its end, or drained briefly after the caller stopped at
  * the end marker, returns to the keep-alive pool; an early stop or an error aborts the request,
  * so the vendor sees the connection close.
