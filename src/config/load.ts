@@ -8,6 +8,7 @@ import JSON5 from "json5";
 import { applyEnvProviders } from "./env-providers.js";
 import { authProblems, modelRefProblems } from "./refs.js";
 import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
+import { trustedProxyProblems } from "./proxies.js";
 import { fields } from "./walk.js";
 
 /** Sections whose problems disable that subsystem instead of stopping the gateway. */
@@ -129,9 +130,12 @@ function crossSectionProblems(
   built: Record<string, unknown>,
   sections: Record<SectionName, SectionResult>,
 ): ConfigProblem[] {
-  if (!sections.models.ok) return [];
+  const out: ConfigProblem[] = sections.gateway.ok
+    ? trustedProxyProblems((built["gateway"] as Config["gateway"]).trustedProxies)
+    : [];
+  if (!sections.models.ok) return out;
   const models = built["models"] as Config["models"];
-  const out = sections.agents.ok ? modelRefProblems(built["agents"] as Config["agents"], models) : [];
+  if (sections.agents.ok) out.push(...modelRefProblems(built["agents"] as Config["agents"], models));
   if (sections.auth.ok) out.push(...authProblems(built["auth"] as Config["auth"], models));
   return out;
 }
