@@ -1,7 +1,8 @@
 // Turns Anthropic Messages SSE events (and a non-streamed Message) into StreamEvents.
+import { EventQueue } from "./event-queue.js";
 import { classifyAnthropicEvent } from "./anthropic-errors.js";
-import { type CallContext, parseErrorBody } from "./classify.js";
-import { ModelError, type StreamEvent } from "./types.js";
+import { parseErrorBody } from "./classify.js";
+import type { StreamEvent } from "./types.js";
 
 type Json = Record<string, unknown>;
 
@@ -39,9 +40,7 @@ interface Block {
  * Accumulates one stream's events. Events queue until the adapter takes them after each network
  * read; an error is queued behind the text that came before it so the caller keeps that text.
  */
-export class MessageEvents {
-  #pending: StreamEvent[] = [];
-  #error: ModelError | undefined;
+export class MessageEvents extends EventQueue {
   readonly #blocks = new Map<number, Block>();
   #calls = 0;
   #stopReason: string | undefined;
@@ -52,20 +51,14 @@ export class MessageEvents {
   #cacheRead: number | undefined;
   #cacheWrite: number | undefined;
   #stopped = false;
-  readonly #ctx: CallContext;
-
-  constructor(ctx: CallContext) {
-    this.#ctx = ctx;
-  }
-
   /** True once `message_stop` arrived: the reply is complete and `done` has been queued. */
-  get stopped(): boolean {
+  get ended(): boolean {
     return this.#stopped;
   }
 
   /** Feeds one SSE message: its `event:` name (the SDK dispatches on it) and its `data`. */
   onEvent(event: string | undefined, data: string): void {
-    if (this.#error !== undefined || this.#stopped) return;
+    if (this.error !== undefined || this.#stopped) return;
     let json: unknown;
     try {
       json = JSON.parse(data);
@@ -73,7 +66,7 @@ export class MessageEvents {
       json = undefined;
     }
     if (!isObject(json)) {
-      this.#fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
+      this.fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
       return;
     }
     // A proxy may drop the `event:` lines; every payload names its own type as well.
@@ -98,7 +91,7 @@ export class MessageEvents {
         return this.#onStop();
       case "error": {
         const body = parseErrorBody(JSON.stringify(json));
-        this.#error = classifyAnthropicEvent(body, this.#ctx);
+        this.error = classifyAnthropicEvent(body, this.ctx);
         return;
       }
       default:
@@ -133,14 +126,14 @@ export class MessageEvents {
       const input = block["input"];
       const startInput = isObject(input) && Object.keys(input).length > 0 ? JSON.stringify(input) : undefined;
       this.#blocks.set(index, { type, call, id, name, json: "", ...(startInput ? { startInput } : {}) });
-      this.#pending.push({ type: "tool_call_delta", index: call, id, name, argumentsDelta: "" });
+      this.pending.push({ type: "tool_call_delta", index: call, id, name, argumentsDelta: "" });
       return;
     }
     this.#blocks.set(index, { type });
     // A block usually starts empty; text a start does carry is part of the reply all the same.
     const text =
       type === "text" ? asString(block["text"]) : type === "thinking" ? asString(block["thinking"]) : "";
-    if (text) this.#pending.push({ type: type === "text" ? "text" : "thinking", delta: text });
+    if (text) this.pending.push({ type: type === "text" ? "text" : "thinking", delta: text });
   }
 
   #onBlockDelta(json: Json): void {
@@ -149,19 +142,19 @@ export class MessageEvents {
     switch (delta["type"]) {
       case "text_delta": {
         const text = asString(delta["text"]);
-        if (text) this.#pending.push({ type: "text", delta: text });
+        if (text) this.pending.push({ type: "text", delta: text });
         return;
       }
       case "thinking_delta": {
         const text = asString(delta["thinking"]);
-        if (text) this.#pending.push({ type: "thinking", delta: text });
+        if (text) this.pending.push({ type: "thinking", delta: text });
         return;
       }
       case "input_json_delta": {
         const part = asString(delta["partial_json"]);
         if (!part || block?.type !== "tool_use") return;
         block.json += part;
-        this.#pending.push({ type: "tool_call_delta", index: block.call!, argumentsDelta: part });
+        this.pending.push({ type: "tool_call_delta", index: block.call!, argumentsDelta: part });
         return;
       }
       default:
@@ -176,14 +169,14 @@ export class MessageEvents {
     this.#blocks.delete(index);
     if (block?.type !== "tool_use") return;
     const args = block.json || block.startInput || "{}";
-    this.#pending.push({ type: "tool_call", id: block.id!, name: block.name!, arguments: args });
+    this.pending.push({ type: "tool_call", id: block.id!, name: block.name!, arguments: args });
   }
 
   #onStop(): void {
     this.#stopped = true;
     if (this.#input !== undefined || this.#output !== undefined) {
       // Cache counts are left out when zero or absent, so a reply without caching reads alike across vendors.
-      this.#pending.push({
+      this.pending.push({
         type: "usage",
         inputTokens: this.#input ?? 0,
         outputTokens: this.#output ?? 0,
@@ -192,7 +185,7 @@ export class MessageEvents {
       });
     }
     const reason = this.#stopReason;
-    this.#pending.push({
+    this.pending.push({
       type: "done",
       stopReason: reason === undefined ? "unknown" : (ANTHROPIC_STOP_REASONS[reason] ?? reason),
       ...(this.#model !== undefined ? { responseModel: this.#model } : {}),
@@ -200,21 +193,11 @@ export class MessageEvents {
     });
   }
 
-  /** Yields what arrived so far, then throws the stream's error if one was seen. */
-  *take(): Generator<StreamEvent> {
-    while (this.#pending.length > 0) yield this.#pending.shift()!;
-    if (this.#error !== undefined) throw this.#error;
-  }
-
   /** Called when the body ended: without `message_stop` the connection was cut mid-reply. */
   *finish(): Generator<StreamEvent> {
     yield* this.take();
     if (!this.#stopped) {
-      throw new ModelError("network", `stream from ${this.#ctx.url} ended before the reply was complete`, {
-        provider: this.#ctx.provider,
-        model: this.#ctx.model,
-        url: this.#ctx.url,
-      });
+      throw this.cut();
     }
   }
 
@@ -222,7 +205,7 @@ export class MessageEvents {
    * Handles a server that answered one JSON document: a whole Message (replayed through the same
    * event path), or an error object sent with a 2xx status.
    */
-  *fromMessage(text: string): Generator<StreamEvent> {
+  *fromJson(text: string): Generator<StreamEvent> {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -230,7 +213,7 @@ export class MessageEvents {
       body = undefined;
     }
     if (!isObject(body) || (body["type"] !== "message" && body["type"] !== "error")) {
-      this.#fail(`a malformed message: ${JSON.stringify(text.slice(0, 200))}`);
+      this.fail(`a malformed message: ${JSON.stringify(text.slice(0, 200))}`);
       yield* this.take();
       return;
     }
@@ -249,14 +232,5 @@ export class MessageEvents {
     }
     this.#dispatch("message_delta", { delta: { stop_reason: message["stop_reason"] } });
     this.#dispatch("message_stop", {});
-  }
-
-  /** Records a vendor-side failure (server_error); it is thrown after the text that came before it. */
-  #fail(what: string): void {
-    this.#error ??= new ModelError("server_error", `${this.#ctx.provider}/${this.#ctx.model} sent ${what}`, {
-      provider: this.#ctx.provider,
-      model: this.#ctx.model,
-      url: this.#ctx.url,
-    });
   }
 }

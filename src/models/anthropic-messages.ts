@@ -1,4 +1,5 @@
 // Anthropic Messages provider: POST {baseUrl}/v1/messages, streamed SSE through the provider's transport.
+import { mapEvents } from "./event-queue.js";
 import type { ProviderConfig } from "../config/schema.js";
 import { classifyAnthropicHttp } from "./anthropic-errors.js";
 import { MessageEvents } from "./anthropic-events.js";
@@ -72,17 +73,7 @@ export class AnthropicMessagesProvider implements ModelProvider {
       classify: classifyAnthropicHttp,
       isEnd: isMessageStop,
     });
-    for await (const item of items) {
-      if (item.kind === "json") {
-        yield* events.fromMessage(item.text);
-        return;
-      }
-      events.onEvent(item.event, item.data);
-      yield* events.take();
-      // `done` goes out at message_stop; the transport drains the rest of the body in the background.
-      if (events.stopped) return;
-    }
-    yield* events.finish();
+    yield* mapEvents(items, events);
   }
 
   #headers(request: StreamRequest): Record<string, string> {

@@ -1,8 +1,9 @@
 // Turns OpenAI chat-completions SSE data lines (and a non-streamed completion) into StreamEvents.
 // Wire shapes: https://platform.openai.com/docs/api-reference/chat/streaming (ChatCompletionChunk).
-import { type CallContext, classifyStreamError, parseErrorBody } from "./classify.js";
+import { EventQueue } from "./event-queue.js";
+import { classifyStreamError, parseErrorBody } from "./classify.js";
 import { OPENAI_ERROR_CODES } from "./openai-errors.js";
-import { ModelError, type StreamEvent } from "./types.js";
+import type { StreamEvent } from "./types.js";
 
 type Json = Record<string, unknown>;
 
@@ -33,29 +34,21 @@ interface CallBuild {
  * Accumulates one stream's chunks. Events queue until the adapter takes them after each network
  * read; an error is queued behind the text that came before it so the caller keeps that text.
  */
-export class CompletionChunks {
-  #pending: StreamEvent[] = [];
-  #error: ModelError | undefined;
+export class CompletionChunks extends EventQueue {
   #finishReason: string | undefined;
   #model: string | undefined;
   #id: string | undefined;
   #calls = new Map<number, CallBuild>();
   #openCall: CallBuild | undefined;
   #sawDone = false;
-  readonly #ctx: CallContext;
-
-  constructor(ctx: CallContext) {
-    this.#ctx = ctx;
-  }
-
   /** True once `data: [DONE]` arrived: nothing after it matters. */
-  get sawDone(): boolean {
+  get ended(): boolean {
     return this.#sawDone;
   }
 
-  /** Feeds one SSE `data` payload. */
-  onData(data: string): void {
-    if (this.#error !== undefined || this.#sawDone) return;
+  /** Feeds one SSE `data` payload (chat completions send no `event:` names). */
+  onEvent(_event: string | undefined, data: string): void {
+    if (this.error !== undefined || this.#sawDone) return;
     if (data.trim() === "[DONE]") {
       this.#sawDone = true;
       return;
@@ -76,7 +69,7 @@ export class CompletionChunks {
   #onChunk(chunk: Json, data: string): void {
     if (chunk["error"] !== undefined && chunk["error"] !== null) {
       // The raw line, not JSON.stringify(chunk): a deeply nested error would overflow the stack.
-      this.#error = classifyStreamError(parseErrorBody(data), this.#ctx, OPENAI_ERROR_CODES);
+      this.error = classifyStreamError(parseErrorBody(data), this.ctx, OPENAI_ERROR_CODES);
       return;
     }
     this.#model ??= asString(chunk["model"]);
@@ -103,9 +96,9 @@ export class CompletionChunks {
   #onDelta(delta: Json): void {
     // vLLM and DeepSeek send `reasoning_content`, OpenRouter and Ollama `reasoning`.
     const thinking = asString(delta["reasoning_content"]) ?? asString(delta["reasoning"]);
-    if (thinking) this.#pending.push({ type: "thinking", delta: thinking });
+    if (thinking) this.pending.push({ type: "thinking", delta: thinking });
     const text = asString(delta["content"]);
-    if (text) this.#pending.push({ type: "text", delta: text });
+    if (text) this.pending.push({ type: "text", delta: text });
     if (Array.isArray(delta["tool_calls"])) {
       for (const fragment of delta["tool_calls"]) if (isObject(fragment)) this.#onToolFragment(fragment);
     }
@@ -136,7 +129,7 @@ export class CompletionChunks {
     } else if (id !== undefined) call.id = id;
     if (name !== undefined) call.name += name;
     call.arguments += argumentsDelta;
-    this.#pending.push({
+    this.pending.push({
       type: "tool_call_delta",
       index,
       ...(id !== undefined ? { id } : {}),
@@ -148,7 +141,7 @@ export class CompletionChunks {
   #close(call: CallBuild): void {
     call.closed = true;
     if (this.#openCall === call) this.#openCall = undefined;
-    this.#pending.push({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments });
+    this.pending.push({ type: "tool_call", id: call.id, name: call.name, arguments: call.arguments });
   }
 
   #closeCalls(): void {
@@ -158,7 +151,7 @@ export class CompletionChunks {
   #onUsage(usage: Json): void {
     const details = isObject(usage["prompt_tokens_details"]) ? usage["prompt_tokens_details"] : {};
     const cached = details["cached_tokens"];
-    this.#pending.push({
+    this.pending.push({
       type: "usage",
       inputTokens: asCount(usage["prompt_tokens"]),
       outputTokens: asCount(usage["completion_tokens"]),
@@ -176,25 +169,15 @@ export class CompletionChunks {
     return this.#calls.size > 0 && reason === "stop" ? "tool_calls" : reason;
   }
 
-  /** Yields what arrived so far, then throws the stream's error if one was seen. */
-  *take(): Generator<StreamEvent> {
-    while (this.#pending.length > 0) yield this.#pending.shift()!;
-    if (this.#error !== undefined) throw this.#error;
-  }
-
   /**
    * Called when the body ended. `[DONE]` or a finish_reason means the reply is complete (some
    * servers omit `[DONE]`); neither means the connection was cut mid-reply — a network failure.
    */
   *finish(): Generator<StreamEvent> {
-    if (this.#error === undefined && (this.#sawDone || this.#finishReason !== undefined)) this.#closeCalls();
+    if (this.error === undefined && (this.#sawDone || this.#finishReason !== undefined)) this.#closeCalls();
     yield* this.take();
     if (!this.#sawDone && this.#finishReason === undefined) {
-      throw new ModelError("network", `stream from ${this.#ctx.url} ended before the reply was complete`, {
-        provider: this.#ctx.provider,
-        model: this.#ctx.model,
-        url: this.#ctx.url,
-      });
+      throw this.cut();
     }
     yield {
       type: "done",
@@ -205,7 +188,7 @@ export class CompletionChunks {
   }
 
   /** Handles a server that ignored `stream:true` and answered one JSON completion. */
-  *fromCompletion(text: string): Generator<StreamEvent> {
+  *fromJson(text: string): Generator<StreamEvent> {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -242,18 +225,5 @@ export class CompletionChunks {
     );
     this.#sawDone = true;
     yield* this.finish();
-  }
-
-  /** Records a vendor-side failure (server_error); it is thrown after the text that came before it. */
-  fail(what: string): void {
-    this.#error ??= new ModelError("server_error", `${this.#label()} sent ${what}`, {
-      provider: this.#ctx.provider,
-      model: this.#ctx.model,
-      url: this.#ctx.url,
-    });
-  }
-
-  #label(): string {
-    return `${this.#ctx.provider}/${this.#ctx.model}`;
   }
 }

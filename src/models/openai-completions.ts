@@ -1,6 +1,7 @@
 // OpenAI-compatible chat-completions provider: Keel messages in the chat-completions wire shape,
 // streamed SSE through the provider's transport, and embeddings.
 // Request shapes: https://platform.openai.com/docs/api-reference/chat/create and /embeddings/create.
+import { mapEvents } from "./event-queue.js";
 import type { ProviderConfig } from "../config/schema.js";
 import { type ContentPart, partsOf } from "./messages.js";
 import { CompletionChunks } from "./openai-chunks.js";
@@ -65,17 +66,7 @@ export class OpenAICompletionsProvider implements ModelProvider {
       classify: classifyOpenAIHttp,
       isEnd: (item) => item.kind === "event" && item.data.trim() === "[DONE]",
     });
-    for await (const item of items) {
-      if (item.kind === "json") {
-        yield* chunks.fromCompletion(item.text);
-        return;
-      }
-      chunks.onData(item.data);
-      yield* chunks.take();
-      // `done` goes out at once; the transport drains the rest of the body in the background.
-      if (chunks.sawDone) break;
-    }
-    yield* chunks.finish();
+    yield* mapEvents(items, chunks);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,8 @@
 // Turns the OpenAI Responses API's SSE events (`response.*`, `error`) into StreamEvents.
-import type { CallContext, ErrorBody } from "./classify.js";
+import { EventQueue } from "./event-queue.js";
+import type { ErrorBody } from "./classify.js";
 import { classifyResponsesStreamError } from "./openai-responses-errors.js";
-import { ModelError, type StreamEvent } from "./types.js";
+import type { StreamEvent } from "./types.js";
 
 type Json = Record<string, unknown>;
 
@@ -28,23 +29,15 @@ interface PendingCall {
  * Accumulates one response's events. Events queue until the adapter takes them after each read;
  * an error queues behind what came before it so the caller keeps the partial text.
  */
-export class ResponsesEvents {
-  #pending: StreamEvent[] = [];
-  #error: ModelError | undefined;
+export class ResponsesEvents extends EventQueue {
   #stopReason: string | undefined;
   #model: string | undefined;
   #id: string | undefined;
   #calls = new Map<string, PendingCall>();
   #refused = false;
-  readonly #ctx: CallContext;
-
-  constructor(ctx: CallContext) {
-    this.#ctx = ctx;
-  }
-
   /** True once a terminal event (completed, incomplete, failed, error) arrived: nothing after it matters. */
   get ended(): boolean {
-    return this.#stopReason !== undefined || this.#error !== undefined;
+    return this.#stopReason !== undefined || this.error !== undefined;
   }
 
   /** Feeds one SSE message; the payload's own `type` names it (the `event:` line repeats it). */
@@ -57,7 +50,7 @@ export class ResponsesEvents {
       event = undefined;
     }
     if (!isObject(event)) {
-      this.#fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
+      this.fail(`a malformed chunk: ${JSON.stringify(data.slice(0, 200))}`);
       return;
     }
     this.#dispatch(asString(event["type"]) ?? name ?? "", event);
@@ -184,36 +177,18 @@ export class ResponsesEvents {
     if (event.type === "text" || event.type === "thinking") {
       if (event.delta === "") return;
     }
-    this.#pending.push(event);
+    this.pending.push(event);
   }
 
   #raise(body: ErrorBody, what: string): void {
-    this.#error ??= classifyResponsesStreamError(body, this.#ctx, what);
-  }
-
-  #fail(what: string): void {
-    this.#error ??= new ModelError("server_error", `${this.#ctx.provider}/${this.#ctx.model} sent ${what}`, {
-      provider: this.#ctx.provider,
-      model: this.#ctx.model,
-      url: this.#ctx.url,
-    });
-  }
-
-  /** Yields what arrived so far, then throws the stream's error if one was seen. */
-  *take(): Generator<StreamEvent> {
-    while (this.#pending.length > 0) yield this.#pending.shift()!;
-    if (this.#error !== undefined) throw this.#error;
+    this.error ??= classifyResponsesStreamError(body, this.ctx, what);
   }
 
   /** Called when the body ended: without a terminal event the connection was cut mid-reply. */
   *finish(): Generator<StreamEvent> {
     yield* this.take();
     if (this.#stopReason === undefined) {
-      throw new ModelError("network", `stream from ${this.#ctx.url} ended before the reply was complete`, {
-        provider: this.#ctx.provider,
-        model: this.#ctx.model,
-        url: this.#ctx.url,
-      });
+      throw this.cut();
     }
     yield {
       type: "done",
@@ -224,14 +199,14 @@ export class ResponsesEvents {
   }
 
   /** Handles a server that ignored `stream:true` and answered one Response object (or an error). */
-  *fromResponse(text: string): Generator<StreamEvent> {
+  *fromJson(text: string): Generator<StreamEvent> {
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       body = undefined;
     }
-    if (!isObject(body)) this.#fail(`a malformed response: ${JSON.stringify(text.slice(0, 200))}`);
+    if (!isObject(body)) this.fail(`a malformed response: ${JSON.stringify(text.slice(0, 200))}`);
     else if (body["status"] === "failed" || isObject(body["error"])) this.#onFailed(body);
     else this.#replay(body);
     yield* this.finish();

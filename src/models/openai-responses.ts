@@ -1,4 +1,5 @@
 // OpenAI Responses API provider: POST <baseUrl>/responses streamed as `response.*` SSE events.
+import { mapEvents } from "./event-queue.js";
 import type { ProviderConfig } from "../config/schema.js";
 import { type ChatMessage, type ContentPart, partsOf } from "./messages.js";
 import { classifyResponsesHttpError } from "./openai-responses-errors.js";
@@ -54,17 +55,7 @@ export class OpenAIResponsesProvider implements ModelProvider {
       classify: classifyResponsesHttpError,
       isEnd: isTerminal,
     });
-    for await (const item of items) {
-      if (item.kind === "json") {
-        yield* events.fromResponse(item.text);
-        return;
-      }
-      events.onEvent(item.event, item.data);
-      yield* events.take();
-      // `done` goes out at once; the transport drains the rest of the body in the background.
-      if (events.ended) break;
-    }
-    yield* events.finish();
+    yield* mapEvents(items, events);
   }
 
   #headers(request: StreamRequest): Record<string, string> {
