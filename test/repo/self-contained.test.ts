@@ -62,7 +62,7 @@ describe("the repository is self-contained", () => {
 
   it("the check catches a climb out of the repo and an absolute path of this machine", () => {
     const test = join(ROOT, "test/server/handshake.test.ts");
-    expect(outside(test, "../../../shared/spec/wire")).toMatch(/shared/);
+    expect(outside(test, "../../../beside-the-clone/spec/wire")).toMatch(/beside-the-clone/);
     expect(outside(test, "../fixtures/wire")).toBeUndefined();
     expect(outside(test, "../../dist/keel.mjs")).toBeUndefined();
     expect(outside(test, `${ROOT}/README.md`)).toMatch(/absolute/);
