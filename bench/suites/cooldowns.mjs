@@ -1,5 +1,6 @@
 // Failover benchmarks on loopback fake vendors (in process, through tsx): time from a
-// failover-worthy error to the next candidate's first token, and the all-cooling fast failure.
+// failover-worthy error to the next candidate's first token, the all-cooling fast failure, and a
+// healthy primary's turn through the chain and cooldowns against the bare adapter.
 import { Cooldowns } from "../../src/models/cooldowns.ts";
 import { FailoverProvider } from "../../src/models/failover.ts";
 import { OpenAICompletionsProvider } from "../../src/models/openai-completions.ts";
@@ -111,6 +112,34 @@ export async function run(ctx) {
       }
       if (i >= WARMUP) fast.push(performance.now() - start);
     }
+    ctx.log(
+      `healthy primary: ${TURNS} turns through the chain with cooldowns, interleaved with bare adapter calls`,
+    );
+    const healthyChain = new FailoverProvider([b.candidate, a.candidate], {
+      deadlineMs: 60_000,
+      cooldowns: new Cooldowns(),
+    });
+    const viaChain = [];
+    const bare = [];
+    for (let i = 0; i < WARMUP + TURNS; i++) {
+      let start = performance.now();
+      await turn(healthyChain);
+      const chained = performance.now() - start;
+      start = performance.now();
+      const request = { model: "m", messages, signal: new AbortController().signal };
+      for await (const ev of b.candidate.provider.stream({
+        ...request,
+        credential: b.candidate.provider.credentials[0],
+      })) {
+        if (ev.type === "error") throw new Error("bare call failed");
+      }
+      if (i >= WARMUP) {
+        viaChain.push(chained);
+        bare.push(performance.now() - start);
+      }
+    }
+    const h = stats(viaChain);
+    const hb = stats(bare);
     const c = stats(cascade);
     const o = stats(ownLatency);
     const f = stats(fast);
@@ -133,6 +162,9 @@ export async function run(ctx) {
         ok: f.p50 <= 5,
       },
       { metric: "all candidates cooling: fast failure p99", value: f.p99, unit: "ms" },
+      { metric: "healthy primary: whole turn through failover + cooldowns p50", value: h.p50, unit: "ms" },
+      { metric: "healthy primary: the bare adapter's turn p50", value: hb.p50, unit: "ms" },
+      { metric: "healthy primary: added by failover + cooldowns p50", value: h.p50 - hb.p50, unit: "ms" },
     ];
   } finally {
     await Promise.all([a.transport.close(), b.transport.close(), bad.close(), good.close()]);

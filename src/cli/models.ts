@@ -48,7 +48,7 @@ export async function models(flags: ModelsFlags): Promise<number> {
     const results = await Promise.all(wanted.map((p) => probeProvider(providers[p]!, flags.timeout)));
     wanted.forEach((p, i) => probes.set(p, results[i]!));
   }
-  const rows = listed.map((m) => row(m, probes, flags.probe === false));
+  const rows = listed.map((m) => withLastError(row(m, probes, flags.probe === false), m));
   if (flags.json) {
     out.json({ source, models: rows });
     return EXIT.ok;
@@ -103,6 +103,12 @@ function row(m: ModelListEntry, probes: ReadonlyMap<string, ProbeResult>, skippe
     default:
       return { ...base, state: "provider unreachable", detail: p.message };
   }
+}
+
+/** A model that answers now but failed before says so: the kind and when (a 404 cools nothing). */
+function withLastError(r: ModelRow, m: ModelListEntry): ModelRow {
+  if (m.lastError === undefined || r.detail !== undefined) return r;
+  return { ...r, detail: `last error ${m.lastError.kind} at ${m.lastError.at}` };
 }
 
 function paintState(out: Out, state: string): string {

@@ -57,6 +57,9 @@ function writtenRefs(agents: AgentRefs): { path: string; written: string }[] {
     if (typeof ref === "string") return void out.push({ path: base, written: ref });
     out.push({ path: `${base}.primary`, written: ref.primary });
     (ref.fallbacks ?? []).forEach((f, i) => out.push({ path: `${base}.fallbacks.${i}`, written: f }));
+    (ref.contextFallbacks ?? []).forEach((f, i) =>
+      out.push({ path: `${base}.contextFallbacks.${i}`, written: f }),
+    );
   };
   visit("agents.defaults.model", agents.defaults.model);
   for (const [id, entry] of Object.entries(agents.entries)) visit(`agents.entries.${id}.model`, entry.model);

@@ -29,11 +29,16 @@ export const ModelRefSchema = Type.Union(
       {
         primary: refOrAlias("provider/model or an alias"),
         fallbacks: Type.Optional(Type.Array(refOrAlias())),
+        contextFallbacks: Type.Optional(
+          Type.Array(refOrAlias(), {
+            description: "Larger models tried only when a prompt is too long (context_length)",
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
   ],
-  { description: 'Model ref "provider/model" (or an alias), or {primary, fallbacks[]}' },
+  { description: 'Model ref "provider/model" (or an alias), or {primary, fallbacks[], contextFallbacks[]}' },
 );
 
 const AgentSchema = Type.Object(

@@ -1,13 +1,18 @@
 // `health`: the cached snapshot (ok, uptime, memory, event loop, subsystems, startup steps).
 import { type TSchema, Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
+import { providerAvailability } from "../models/availability.js";
+import type { Cooldowns } from "../models/cooldowns.js";
+import type { ModelRegistry } from "../models/registry.js";
 import { configWarnings } from "../models/warnings.js";
 import type { HealthSource } from "./context.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /**
  * Result: `{ok, ts, durationMs, uptimeMs, defaultAgentId, memory, eventLoop, subsystems:
- * {name: {state, reason?}}, startup: {phase, steps[]}, warnings: string[]}`. Served from the
+ * {name: {state, reason?}}, startup: {phase, steps[]}, warnings: string[], providers:
+ * [{id, endpoint, credentials[], models[]}]}` (each with its state: ok, cooling, probing or disabled,
+ * with kind and until when held back; models also carry `lastError`). Served from the
  * background-refreshed cache; `probe: true` measures first. `warnings` (config problems that keep
  * chats from working) never change `ok` or a subsystem's state.
  */
@@ -15,6 +20,9 @@ import { defineMethod, type MethodDef } from "./registry.js";
 export interface HealthDeps {
   health: HealthSource;
   config: Config;
+  models: ModelRegistry;
+  /** The gateway's cooldowns, once the runs are built. */
+  cooldowns?: Cooldowns | undefined;
 }
 
 export const health = defineMethod({
@@ -27,6 +35,7 @@ export const health = defineMethod({
   handler: (ctx: HealthDeps, params) => ({
     ...ctx.health.snapshot(params.probe === true),
     warnings: configWarnings(ctx.config),
+    providers: providerAvailability(ctx.models, ctx.cooldowns),
   }),
 });
 

@@ -1,5 +1,6 @@
 // models.list: every configured model of every provider, with its limits, input kinds, tool support and availability.
 import { Type } from "@sinclair/typebox";
+import { listWithAvailability } from "../models/availability.js";
 import type { Cooldowns } from "../models/cooldowns.js";
 import type { ModelRegistry } from "../models/registry.js";
 import { defineMethod } from "./registry.js";
@@ -26,25 +27,12 @@ export const modelsList = defineMethod({
     },
     { additionalProperties: false },
   ),
-  handler: (ctx: ModelsDeps) => {
-    const { models } = ctx.models.list();
-    const cooldowns = ctx.cooldowns;
-    if (cooldowns === undefined) return { models };
-    // Each row says whether it may be called now: ok, or cooling / probing / disabled and why.
-    return {
-      models: models.map((m) => {
-        const held = cooldowns.view(m.provider, m.id);
-        const state = held.some((c) => c.state === "disabled")
-          ? "disabled"
-          : held.some((c) => c.state === "cooling")
-            ? "cooling"
-            : held.some((c) => c.state === "probing")
-              ? "probing"
-              : "ok";
-        return { ...m, state, cooldowns: held };
-      }),
-    };
-  },
+  // Each row says whether it may be called now (ok, cooling / probing / disabled and why) and
+  // its last error of any kind, also the ones that cool nothing (a 404).
+  handler: (ctx: ModelsDeps) =>
+    ctx.cooldowns === undefined
+      ? ctx.models.list()
+      : { models: listWithAvailability(ctx.models, ctx.cooldowns) },
 });
 
 export const modelsMethods = [modelsList];

@@ -1,6 +1,8 @@
 // `status`: Keel's own summary of the running gateway (documented shape below).
 import { type TSchema, Type } from "@sinclair/typebox";
+import { providerAvailability } from "../models/availability.js";
 import type { Cooldowns } from "../models/cooldowns.js";
+import type { ModelRegistry } from "../models/registry.js";
 import { configWarnings } from "../models/warnings.js";
 import { hasScope } from "../protocol/scopes.js";
 import { sqliteDriverName } from "../sessions/driver.js";
@@ -20,6 +22,7 @@ export interface StatusDeps {
   startup: StartupSteps;
   subsystems: Subsystems;
   runs: Pick<RunService, "stats">;
+  models: ModelRegistry;
   /** The gateway's cooldowns, once the runs are built. */
   cooldowns?: Cooldowns | undefined;
 }
@@ -28,7 +31,8 @@ export interface StatusDeps {
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
  * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
  * runs: {active, finished, ended, limit}, sessions: {driver}, cooldowns: [{scope, provider,
- * credential?, model?, endpoint?, state, kind, until}]}` (once startup is done), and
+ * credential?, model?, endpoint?, state, kind, until}], providers: as in `health`}` (once
+ * startup is done), and
  * `warnings: string[]` (as in `health`); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
@@ -58,6 +62,7 @@ export const status = defineMethod({
       out["runs"] = { ...ctx.runs.stats(), limit: ctx.config.runs.maxConcurrent };
       out["sessions"] = { driver: sqliteDriverName() };
       out["cooldowns"] = ctx.cooldowns?.view() ?? [];
+      out["providers"] = providerAvailability(ctx.models, ctx.cooldowns);
     }
     if (hasScope(caller.scopes, "operator.admin")) {
       out["stateDir"] = ctx.gateway.stateDir;

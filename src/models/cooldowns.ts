@@ -79,6 +79,15 @@ export interface CooldownView {
   until: string;
 }
 
+/** A model's most recent failure, as surfaces show it. */
+export interface LastError {
+  kind: ModelErrorKind;
+  /** ISO time of the failure. */
+  at: string;
+  /** The credential (profile id) the failed attempt sent. */
+  credential: string;
+}
+
 /** Where cooldown state is written so a restart keeps it; the session store implements it. */
 export interface CooldownPort {
   load(): Promise<CooldownEntry[]>;
@@ -108,6 +117,8 @@ export interface CooldownsOptions {
  */
 export class Cooldowns {
   readonly #entries = new Map<string, Live>();
+  /** Each model's last failure of any kind, cooling or not (bounded like the entries; not persisted). */
+  readonly #lastErrors = new Map<string, LastError>();
   readonly #options: CooldownsOptions;
 
   constructor(options: CooldownsOptions = {}) {
@@ -169,6 +180,7 @@ export class Cooldowns {
     probes: readonly string[],
   ): CooldownEntry | undefined {
     this.release(probes);
+    this.#noteError(target, kind);
     const rule = (this.#options.policy ?? KIND_POLICY)[kind].coolDown;
     if (rule.scope === "none") return undefined;
     const settings = this.#settings();
@@ -226,6 +238,25 @@ export class Cooldowns {
         kind: e.kind,
         until: new Date(e.until).toISOString(),
       }));
+  }
+
+  /** A model's last failure (any kind, also the ones that cool nothing, like a 404), if any. */
+  lastError(provider: string, model: string): LastError | undefined {
+    return this.#lastErrors.get(`${provider}|${model}`);
+  }
+
+  #noteError(target: CooldownTarget, kind: ModelErrorKind): void {
+    const key = `${target.provider}|${target.model}`;
+    this.#lastErrors.delete(key);
+    if (this.#lastErrors.size >= this.#settings().maxEntries) {
+      const oldest = this.#lastErrors.keys().next();
+      if (!oldest.done) this.#lastErrors.delete(oldest.value);
+    }
+    this.#lastErrors.set(key, {
+      kind,
+      at: new Date(this.#now()).toISOString(),
+      credential: target.credentialId,
+    });
   }
 
   #get(key: string): Live | undefined {

@@ -42,6 +42,11 @@ export interface FailoverOptions {
   pins?: SessionPins;
   /** The gateway's cooldowns: cooled candidates and credentials are skipped, outcomes recorded. */
   cooldowns?: Cooldowns;
+  /**
+   * Larger models for a prompt that is too long: a `context_length` failure (which otherwise
+   * stops the turn) goes on with these in place of the rest of the chain, once per turn.
+   */
+  contextFallbacks?: readonly Candidate[];
 }
 
 /** A candidate (or one of its credentials) skipped because it is cooling down. */
@@ -81,7 +86,12 @@ export class FailoverProvider implements ModelProvider {
     const attempts: AttemptRecord[] = [];
     const cooling: Cooling[] = [];
     let last: { err: ModelError; c: Candidate } | undefined;
-    for (const c of this.#candidates) {
+    const chain = [...this.#candidates];
+    let contextWalk = (this.#options.contextFallbacks ?? []).filter(
+      (f) => !chain.some((c) => c.ref === f.ref),
+    );
+    for (let i = 0; i < chain.length; i++) {
+      const c = chain[i]!;
       const tried = new Set<string>();
       for (;;) {
         const pick = this.#pick(c, tried, cooling);
@@ -98,12 +108,23 @@ export class FailoverProvider implements ModelProvider {
         };
         const attempt = new Attempt(c, credential, request, deadline);
         const started = performance.now();
-        try {
-          yield* attempt.run();
+        let settled = false;
+        const succeed = () => {
+          settled = true;
           cooldowns?.success(target(c, credential));
           this.#options.pins?.set(c.providerId, credential.id);
+        };
+        try {
+          for await (const ev of attempt.run()) {
+            // The verdict goes in before `done` is passed on: a caller that stops reading at
+            // `done` closes this generator there, and a success must still close the key.
+            if (ev.type === "done") succeed();
+            yield ev;
+          }
+          if (!settled) succeed();
           return;
         } catch (err) {
+          settled = true;
           if (request.signal.aborted) {
             cooldowns?.release(probes);
             throw err;
@@ -116,15 +137,25 @@ export class FailoverProvider implements ModelProvider {
           if (rule.rotateCredential) {
             this.#options.pins?.set(c.providerId, nextCredential(c.provider, credential).id);
           }
-          const moves = !attempt.streamed && rule.failover === "next_candidate" && Date.now() < deadline;
-          if (!moves) throw withAttempts(failure, attempts, c.provider.credentials);
+          const toLarger = failure.kind === "context_length" && contextWalk.length > 0;
+          const moves =
+            !attempt.streamed && (rule.failover === "next_candidate" || toLarger) && Date.now() < deadline;
+          if (!moves) throw withAttempts(failure, attempts, c.provider.credentials, cooling);
+          if (toLarger) {
+            chain.splice(i + 1, Infinity, ...contextWalk);
+            contextWalk = [];
+          }
           if (!rule.rotateCredential) break;
         } finally {
           attempt.dispose();
+          // The caller stopped reading mid-stream: no verdict, so the probe goes back.
+          if (!settled) cooldowns?.release(probes);
         }
       }
     }
-    if (last !== undefined) throw withAttempts(last.err, attempts, last.c.provider.credentials);
+    if (last !== undefined) {
+      throw withAttempts(last.err, attempts, last.c.provider.credentials, cooling);
+    }
     throw allCooling(cooling);
   }
 
@@ -280,12 +311,25 @@ function record(c: Candidate, credential: Credential, err: ModelError, ms: numbe
   };
 }
 
-/** The error that ends the turn, with the record of every attempt made. */
+/**
+ * The error that ends the turn, with the record of every attempt made. Candidates skipped as
+ * cooling are named in its details too (`cooling`, `coolingRetryAfterMs`), so the user sees the
+ * whole chain: what failed now, what rests from before, and when that ends.
+ */
 function withAttempts(
   err: ModelError,
   attempts: AttemptRecord[],
   credentials: readonly Credential[],
+  cooling: readonly Cooling[],
 ): ModelError {
+  const details =
+    cooling.length === 0
+      ? err.details
+      : {
+          ...err.details,
+          cooling: cooling.map((x) => ({ ...x, until: new Date(x.until).toISOString() })),
+          coolingRetryAfterMs: Math.max(1, Math.min(...cooling.map((x) => x.until)) - Date.now()),
+        };
   return new ModelError(err.kind, withoutKeys(err.message, credentials), {
     provider: err.provider,
     model: err.model,
@@ -293,7 +337,7 @@ function withAttempts(
     ...(err.code === undefined ? {} : { code: err.code }),
     ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
     ...(err.url === undefined ? {} : { url: err.url }),
-    ...(err.details === undefined ? {} : { details: err.details }),
+    ...(details === undefined ? {} : { details }),
     attempts,
     cause: err,
   });

@@ -2,7 +2,7 @@
 import type { ProfileSecrets } from "../config/credentials.js";
 import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
-import type { CooldownView } from "./cooldowns.js";
+import type { CooldownView, LastError } from "./cooldowns.js";
 import { createProviders, unusableProviders } from "./providers.js";
 import { ModelError, type ModelProvider } from "./types.js";
 
@@ -50,13 +50,17 @@ export interface ModelListEntry {
   state?: "ok" | "cooling" | "probing" | "disabled";
   /** Set with `state`: the cooldowns that hold this model back (see Cooldowns.view). */
   cooldowns?: CooldownView[];
+  /** Set with `state` once the model failed: its last error's kind, when, and with which credential. */
+  lastError?: LastError;
 }
 
-/** An agent's model selection: the primary, then the fallbacks the failover issue will walk. */
+/** An agent's model selection: the primary, then the fallbacks failover walks. */
 export interface AgentModel {
   primary: string;
   /** De-duplicated, without the primary, in configured order. */
   fallbacks: string[];
+  /** Larger models tried in place of the rest of the chain when a prompt is too long. */
+  contextFallbacks: string[];
   /** Where it came from: the agent's own entry or agents.defaults. */
   source: "agent" | "defaults";
 }
@@ -181,9 +185,14 @@ export class ModelRegistry {
     const ref = own ?? this.#config.agents.defaults.model;
     if (ref === undefined) return undefined;
     const source = own !== undefined ? "agent" : "defaults";
-    if (typeof ref === "string") return { primary: ref, fallbacks: [], source };
+    if (typeof ref === "string") return { primary: ref, fallbacks: [], contextFallbacks: [], source };
     const fallbacks = [...new Set(ref.fallbacks ?? [])].filter((f) => f !== ref.primary);
-    return { primary: ref.primary, fallbacks, source };
+    return {
+      primary: ref.primary,
+      fallbacks,
+      contextFallbacks: [...new Set(ref.contextFallbacks ?? [])],
+      source,
+    };
   }
 
   #info(m: { id: string; name?: string; contextWindow?: number; maxTokens?: number }): ModelInfo {

@@ -30,28 +30,7 @@ export function runModels(
           { retryable: false, details: { reason: "no-model" } },
         );
       }
-      const out: Candidate[] = [];
-      const errors: string[] = [];
-      for (const ref of refs) {
-        try {
-          const r = models.resolve(ref);
-          // An alias and its ref are one model: the chain calls it once.
-          if (out.some((c) => c.ref === r.ref)) continue;
-          out.push({
-            ref: r.ref,
-            providerId: r.provider.id,
-            modelId: r.model.id,
-            provider: r.provider,
-            contextWindow: r.model.contextWindow,
-            ...(r.model.maxTokens === undefined ? {} : { maxTokens: r.model.maxTokens }),
-            ...(r.endpoint === undefined ? {} : { endpoint: r.endpoint }),
-          });
-        } catch (err) {
-          // A ref that names no configured provider is skipped; if none resolves, say why.
-          if (!(err instanceof ModelError)) throw err;
-          errors.push(err.message);
-        }
-      }
+      const { out, errors } = resolveAll(models, refs);
       if (out.length === 0)
         throw new GatewayError("UNAVAILABLE", errors.join("; "), {
           retryable: false,
@@ -59,5 +38,36 @@ export function runModels(
         });
       return out;
     },
+    contextCandidates(agentId, strictRef) {
+      if (strictRef) return [];
+      const models = registry();
+      return resolveAll(models, models.agentModel(agentId)?.contextFallbacks ?? []).out;
+    },
   };
+}
+
+/** Resolves refs to candidates; a ref that names no configured provider is skipped with its reason. */
+function resolveAll(models: ModelRegistry, refs: readonly string[]): { out: Candidate[]; errors: string[] } {
+  const out: Candidate[] = [];
+  const errors: string[] = [];
+  for (const ref of refs) {
+    try {
+      const r = models.resolve(ref);
+      // An alias and its ref are one model: the chain calls it once.
+      if (out.some((c) => c.ref === r.ref)) continue;
+      out.push({
+        ref: r.ref,
+        providerId: r.provider.id,
+        modelId: r.model.id,
+        provider: r.provider,
+        contextWindow: r.model.contextWindow,
+        ...(r.model.maxTokens === undefined ? {} : { maxTokens: r.model.maxTokens }),
+        ...(r.endpoint === undefined ? {} : { endpoint: r.endpoint }),
+      });
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      errors.push(err.message);
+    }
+  }
+  return { out, errors };
 }

@@ -12,6 +12,11 @@ export interface RunModels {
    */
   candidates(agentId: string, strictRef?: string): Candidate[];
   /**
+   * The agent's `contextFallbacks`, resolved: larger models a turn tries only for `context_length`
+   * (none for a strict ref). Refs that name no configured provider are skipped.
+   */
+  contextCandidates(agentId: string, strictRef?: string): Candidate[];
+  /**
    * Every session's credential pins, one store per gateway (it outlives config reloads). A turn
    * hands `pins.forSession(run.sessionId)` to its FailoverProvider as `pins`.
    */

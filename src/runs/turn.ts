@@ -29,6 +29,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
     const candidates = deps.models.candidates(run.agentId, run.model);
     chain = new FailoverProvider(candidates, {
       deadlineMs: config.models.failoverDeadlineMs,
+      contextFallbacks: deps.models.contextCandidates(run.agentId, run.model),
       // Keyed by session id: a reset session starts unpinned.
       ...(deps.models.pins ? { pins: deps.models.pins.forSession(run.sessionId) } : {}),
       ...(deps.models.cooldowns ? { cooldowns: deps.models.cooldowns } : {}),

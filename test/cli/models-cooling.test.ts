@@ -19,4 +19,14 @@ describe("keel models with a cooling model", () => {
     // The CLI's own probe lists models (GET); the only chat request is the one that was limited.
     expect(gw.fake.requests.filter((q) => q.method === "POST")).toHaveLength(1);
   });
+
+  it("a model whose last turn got a 404 (which cools nothing) shows that last error", async () => {
+    await using gw = await gatewayWithFakeVendor([{ type: "model-not-found" }], { mode: "process" });
+    expect((await keel(["agent", "-m", "hello"], gw.env)).code).toBe(1);
+    const r = await keel(["models", "--json", "--no-probe"], gw.env);
+    expect(r.code).toBe(0);
+    const [model] = JSON.parse(r.stdout).models;
+    expect(model).toMatchObject({ id: "mock-model", state: "not probed" });
+    expect(model.detail).toMatch(/^last error model_not_found at \d{4}-/);
+  });
 });

@@ -223,7 +223,9 @@ describe("config loading", () => {
             providers: { fake: { baseUrl: "http://127.0.0.1:1/v1" }, other: { baseUrl: "http://h/v1" } },
           },
           agents: {
-            defaults: { model: { primary: "fake/m1", fallbacks: ["fake/m2", "nope/m3"] } },
+            defaults: {
+              model: { primary: "fake/m1", fallbacks: ["fake/m2", "nope/m3"], contextFallbacks: ["far/big"] },
+            },
             entries: { ops: { model: "gone/x/y" } },
           },
         },
@@ -233,6 +235,10 @@ describe("config loading", () => {
       {
         path: "agents.defaults.model.fallbacks.1",
         message: '"nope/m3" names provider "nope", which is not configured (models.providers: fake, other)',
+      },
+      {
+        path: "agents.defaults.model.contextFallbacks.0",
+        message: '"far/big" names provider "far", which is not configured (models.providers: fake, other)',
       },
       {
         path: "agents.entries.ops.model",

@@ -171,6 +171,39 @@ describe("FailoverProvider with cooldowns", () => {
     expect(first.requests.length + second.requests.length).toBe(2);
   });
 
+  it("a turn that fails while other candidates cool names both: the attempts and the cooling ones", async () => {
+    const cd = cooldowns();
+    first.setScript([step.status(429, { error: { message: "slow" } }, { "retry-after": "20" })]);
+    second.setScript([step.reply("ok"), step.status(500, { error: { message: "boom" } })]);
+    const a = candidate("a", first.url);
+    const b = candidate("b", second.url);
+    expect((await run(chainOf(cd, a, b))).error).toBeUndefined();
+    const r = await run(chainOf(cd, a, b));
+    expect(r.used).toEqual(["b/m b:0"]);
+    expect(r.error?.kind).toBe("server_error");
+    const details = r.error!.toDetails();
+    expect(details["attempts"]).toMatchObject([{ provider: "b", kind: "server_error", status: 500 }]);
+    expect(details["cooling"]).toMatchObject([{ provider: "a", model: "m", kind: "rate_limit" }]);
+    expect(details["coolingRetryAfterMs"]).toBeGreaterThan(15_000);
+  });
+
+  it("a success closes the key even when the caller stops reading at `done`", async () => {
+    const cd = cooldowns({ rateLimitStepsMs: [50] });
+    const a = candidate("a", first.url);
+    first.setScript([step.status(429, { error: { message: "slow" } }), step.reply("ok")]);
+    await run(chainOf(cd, a));
+    await eventually(() => cd.entries()[0]?.state === "expired", { message: "the cooldown to expire" });
+    const messages = [{ role: "user" as const, content: "hello" }];
+    for await (const ev of chainOf(cd, a).stream({
+      model: "",
+      messages,
+      signal: new AbortController().signal,
+    })) {
+      if (ev.type === "done") break;
+    }
+    expect(cd.entries()).toEqual([]);
+  });
+
   it("half-open: at expiry exactly one of 20 concurrent turns probes; its success closes the key", async () => {
     const cd = cooldowns({ rateLimitStepsMs: [300] });
     const a = candidate("a", first.url);

@@ -21,12 +21,17 @@ beforeEach(() => {
   }
 });
 
-function candidate(id: string, fake: FakeOpenAI, limits: { contextWindow?: number } = {}): Candidate {
+function candidate(
+  id: string,
+  fake: FakeOpenAI,
+  limits: { contextWindow?: number; idleSeconds?: number } = {},
+): Candidate {
+  const timeoutSeconds = limits.idleSeconds ?? 30;
   const provider = new OpenAICompletionsProvider(
     id,
     { baseUrl: fake.url },
     [{ id: `${id}:default`, apiKey: `sk-${id}` }],
-    new ProviderTransport(id, { timeoutSeconds: 30, connectTimeoutMs: 5_000, maxConnections: 8 }),
+    new ProviderTransport(id, { timeoutSeconds, connectTimeoutMs: 5_000, maxConnections: 8 }),
   );
   return {
     ref: `${id}/m`,
@@ -172,5 +177,107 @@ describe("FailoverProvider", () => {
     expect(r.events.some((e) => e.type === "thinking")).toBe(true);
     expect(r.error?.kind).toBe("network");
     expect(second.requests).toHaveLength(0);
+  });
+
+  it("a stream that opens and then stalls before any text moves to the next candidate", async () => {
+    first.setScript([{ type: "hang-after-headers" }]);
+    second.setScript([step.reply("from the second")]);
+    const r = await run(
+      new FailoverProvider([candidate("a", first, { idleSeconds: 0.3 }), candidate("b", second)], {
+        deadlineMs: 10_000,
+      }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.text).toBe("from the second");
+    expect(r.events.filter((e) => e.type === "attempt").map((e) => (e as { ref: string }).ref)).toEqual([
+      "a/m",
+      "b/m",
+    ]);
+    expect(await first.requests[0]!.outcome).toBe("client-closed");
+  });
+
+  it("garbage in the stream before any text moves to the next candidate", async () => {
+    first.setScript([{ type: "malformed" }]);
+    second.setScript([step.reply("from the second")]);
+    const r = await run(
+      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.text).toBe("from the second");
+    expect(first.requests).toHaveLength(1);
+  });
+
+  describe("contextFallbacks", () => {
+    const long = [{ role: "user" as const, content: "word ".repeat(2_000) }];
+    async function runLong(chain: FailoverProvider) {
+      const events: StreamEvent[] = [];
+      try {
+        for await (const ev of chain.stream({
+          model: "",
+          messages: long,
+          signal: new AbortController().signal,
+        })) {
+          events.push(ev);
+        }
+        return { text: textOf(events), refs: refsOf(events), error: undefined };
+      } catch (error) {
+        return { text: textOf(events), refs: refsOf(events), error: error as ModelError };
+      }
+    }
+    const refsOf = (events: StreamEvent[]) => events.flatMap((e) => (e.type === "attempt" ? [e.ref] : []));
+
+    it("a prompt too long for the chain goes to the larger model, skipping the rest of the chain", async () => {
+      second.setScript([step.reply("the big model read it all")]);
+      const small = { contextWindow: 256 };
+      const chain = new FailoverProvider([candidate("a", first, small), candidate("b", first, small)], {
+        deadlineMs: 10_000,
+        contextFallbacks: [candidate("big", second)],
+      });
+      const r = await runLong(chain);
+      expect(r.error).toBeUndefined();
+      expect(r.text).toBe("the big model read it all");
+      expect(r.refs).toEqual(["a/m", "big/m"]);
+      expect(first.requests).toHaveLength(0);
+    });
+
+    it("a vendor's context-length error goes to the larger model too", async () => {
+      first.setScript([
+        step.status(400, {
+          error: {
+            message: "too many tokens",
+            type: "invalid_request_error",
+            code: "context_length_exceeded",
+          },
+        }),
+      ]);
+      second.setScript([step.reply("fits here")]);
+      const chain = new FailoverProvider([candidate("a", first)], {
+        deadlineMs: 10_000,
+        contextFallbacks: [candidate("big", second)],
+      });
+      const r = await run(chain);
+      expect(r.error).toBeUndefined();
+      expect(r.text).toBe("fits here");
+    });
+
+    it("only context_length uses them: a 400 bad_request still stops the turn", async () => {
+      first.setScript([step.status(400, { error: { message: "bad field", type: "invalid_request_error" } })]);
+      const chain = new FailoverProvider([candidate("a", first)], {
+        deadlineMs: 10_000,
+        contextFallbacks: [candidate("big", second)],
+      });
+      const r = await run(chain);
+      expect(r.error?.kind).toBe("bad_request");
+      expect(second.requests).toHaveLength(0);
+    });
+
+    it("without them a prompt too long stops the turn with context_length", async () => {
+      const chain = new FailoverProvider([candidate("a", first, { contextWindow: 256 })], {
+        deadlineMs: 10_000,
+      });
+      const r = await runLong(chain);
+      expect(r.error?.kind).toBe("context_length");
+      expect(second.requests).toHaveLength(0);
+    });
   });
 });

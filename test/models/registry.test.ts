@@ -107,6 +107,7 @@ describe("ModelRegistry", () => {
             model: {
               primary: "local/big",
               fallbacks: ["local/small", "local/big", "local/small", "other/vendor/model-x"],
+              contextFallbacks: ["local/huge", "local/huge"],
             },
           },
           entries: { coder: { model: "local/small" }, writer: { name: "Writer" } },
@@ -116,10 +117,16 @@ describe("ModelRegistry", () => {
     expect(registry.agentModel("main")).toEqual({
       primary: "local/big",
       fallbacks: ["local/small", "other/vendor/model-x"],
+      contextFallbacks: ["local/huge"],
       source: "defaults",
     });
     expect(registry.agentModel("writer")?.source).toBe("defaults");
-    expect(registry.agentModel("coder")).toEqual({ primary: "local/small", fallbacks: [], source: "agent" });
+    expect(registry.agentModel("coder")).toEqual({
+      primary: "local/small",
+      fallbacks: [],
+      contextFallbacks: [],
+      source: "agent",
+    });
     expect(new ModelRegistry(config()).agentModel("main")).toBeUndefined();
   });
 });
