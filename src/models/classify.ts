@@ -186,9 +186,24 @@ export function kindForHttp(
 
 function namesMissingModel(body: ErrorBody, model: string): boolean {
   if (body.code !== undefined && MODEL_CODES.has(body.code.toLowerCase())) return true;
-  // The body naming the exact model id is the strongest signal; a generic 404 page never does.
-  if (model.length > 0 && body.message.toLowerCase().includes(model.toLowerCase())) return true;
+  // The body naming the exact model id is the strongest signal; a generic 404 page never does. It
+  // must stand as a whole id: a short one ("m", "o1") is inside many a path or word.
+  if (model.length > 0 && namesId(body.message, model)) return true;
   return MODEL_MISSING.test(body.message);
+}
+
+const ID_CHAR = /[A-Za-z0-9._:/-]/;
+
+/** Whether `text` contains `id` with no id character right before or after it. */
+function namesId(text: string, id: string): boolean {
+  const hay = text.toLowerCase();
+  const needle = id.toLowerCase();
+  for (let at = hay.indexOf(needle); at !== -1; at = hay.indexOf(needle, at + 1)) {
+    const before = at === 0 ? "" : hay[at - 1]!;
+    const after = hay[at + needle.length] ?? "";
+    if (!ID_CHAR.test(before) && !ID_CHAR.test(after)) return true;
+  }
+  return false;
 }
 
 /** Decides a kind from a status and a parsed error body (kindForHttp, or a vendor's own table). */
