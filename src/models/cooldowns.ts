@@ -86,6 +86,8 @@ export interface LastError {
   at: string;
   /** The credential (profile id) the failed attempt sent. */
   credential: string;
+  /** The URL that answered, when it matters (endpoint_not_found: check that provider's baseUrl). */
+  url?: string;
 }
 
 /** Where cooldown state is written so a restart keeps it; the session store implements it. */
@@ -172,15 +174,16 @@ export class Cooldowns {
     }
   }
 
-  /** Records a failure; returns the entry it opened, if it cooled something. */
+  /** Records a failure (and the model's last error); returns the entry it opened, if it cooled something. */
   failure(
     target: CooldownTarget,
     kind: ModelErrorKind,
     retryAfterMs: number | undefined,
     probes: readonly string[],
+    url?: string,
   ): CooldownEntry | undefined {
     this.release(probes);
-    this.#noteError(target, kind);
+    this.#noteError(target, kind, url);
     const rule = (this.#options.policy ?? KIND_POLICY)[kind].coolDown;
     if (rule.scope === "none") return undefined;
     const settings = this.#settings();
@@ -245,18 +248,15 @@ export class Cooldowns {
     return this.#lastErrors.get(`${provider}|${model}`);
   }
 
-  #noteError(target: CooldownTarget, kind: ModelErrorKind): void {
+  #noteError(target: CooldownTarget, kind: ModelErrorKind, url: string | undefined): void {
     const key = `${target.provider}|${target.model}`;
     this.#lastErrors.delete(key);
     if (this.#lastErrors.size >= this.#settings().maxEntries) {
       const oldest = this.#lastErrors.keys().next();
       if (!oldest.done) this.#lastErrors.delete(oldest.value);
     }
-    this.#lastErrors.set(key, {
-      kind,
-      at: new Date(this.#now()).toISOString(),
-      credential: target.credentialId,
-    });
+    const at = new Date(this.#now()).toISOString();
+    this.#lastErrors.set(key, { kind, at, credential: target.credentialId, ...(url ? { url } : {}) });
   }
 
   #get(key: string): Live | undefined {

@@ -130,7 +130,8 @@ export class FailoverProvider implements ModelProvider {
             throw err;
           }
           const failure = attempt.failure(err);
-          cooldowns?.failure(target(c, credential), failure.kind, failure.retryAfterMs, probes);
+          const url = failure.kind === "endpoint_not_found" ? failure.url : undefined;
+          cooldowns?.failure(target(c, credential), failure.kind, failure.retryAfterMs, probes, url);
           attempts.push(record(c, credential, failure, performance.now() - started));
           last = { err: failure, c };
           const rule = policy[failure.kind];

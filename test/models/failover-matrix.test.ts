@@ -100,6 +100,7 @@ describe("the failover fault matrix", () => {
       expect(text(r1.events)).toBe("from b");
       expect(cd.entries().map((e) => e.scope)).toEqual(cooled ? [cooled] : []);
       expect(cd.lastError("a", "m")?.kind).toBe(kind);
+      if (kind === "endpoint_not_found") expect(cd.lastError("a", "m")?.url).toContain("/wrong/");
 
       // A cooled key gets no request on the next turn; one that cools nothing is asked again.
       const before = first.requests.length;
