@@ -39,6 +39,8 @@ export interface EventBus {
 export interface ConnectionsView {
   readonly max: number;
   count(): number;
+  /** Bytes queued to clients and not yet taken by their sockets (what gateway.maxBufferedBytesTotal caps). */
+  bufferedBytes(): number;
   /** The gateway itself plus every authenticated client. */
   presence(): PresenceEntry[];
 }

@@ -29,7 +29,7 @@ export interface StatusDeps {
 
 /**
  * Result: `{version, pid, node, startedAt, uptimeMs, bind, host, port, authMode,
- * connections: {count, max}, subsystems, startup: {phase, steps[]}, memory,
+ * connections: {count, max, bufferedBytes}, subsystems, startup: {phase, steps[]}, memory,
  * runs: {active, finished, ended, limit}, sessions: {driver}, cooldowns: [{scope, provider,
  * credential?, model?, endpoint?, state, kind, until}], providers: as in `health`}` (once
  * startup is done), and
@@ -52,7 +52,11 @@ export const status = defineMethod({
       host: ctx.gateway.listener.host,
       port: ctx.gateway.listener.port,
       authMode: ctx.gateway.authMode,
-      connections: { count: ctx.connections.count(), max: ctx.connections.max },
+      connections: {
+        count: ctx.connections.count(),
+        max: ctx.connections.max,
+        bufferedBytes: ctx.connections.bufferedBytes(),
+      },
       subsystems: ctx.subsystems.snapshot(),
       startup: { phase: ctx.startup.phase, steps: ctx.startup.status.map((s) => ({ ...s })) },
       memory: { rss, heapUsed, heapTotal, external },

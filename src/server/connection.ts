@@ -41,6 +41,9 @@ export type Delivery = "sent" | "dropped" | "closed";
  */
 const CLOSE_GRACE_MS = 5_000;
 
+/** Unsent bytes at close above which the connection's memory is worth a release (1 MiB). */
+const SLOW_RELEASE_BYTES = 1024 * 1024;
+
 /**
  * Owns everything about one socket; closing it clears the timers and aborts the controller, so
  * every request and subscription derived from `signal` ends with it.
@@ -58,6 +61,11 @@ export class Connection {
   alive = true;
   private seq = 0;
   private corked = false;
+  /**
+   * Set when the connection is closed for not reading: its send buffer was large, and the
+   * memory it held is worth handing back once the socket is gone.
+   */
+  slowConsumer = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -102,10 +110,7 @@ export class Connection {
 
   /** Sends a `res`. A client that stopped reading is closed rather than buffered without bound. */
   respond(id: string, result: { ok: true; payload: unknown } | { ok: false; error: ErrorShape }): void {
-    if (this.overBuffered()) {
-      this.close(CLOSE.policy, "slow consumer");
-      return;
-    }
+    if (this.overBuffered()) return this.closeSlow();
     const frame = result.ok
       ? { type: "res", id, ok: true, payload: result.payload }
       : { type: "res", id, ok: false, error: result.error };
@@ -115,7 +120,7 @@ export class Connection {
   /** A targeted event: no seq (spec §1.8). */
   sendEvent(event: string, payload: unknown): boolean {
     if (this.overBuffered()) {
-      this.close(CLOSE.policy, "slow consumer");
+      this.closeSlow();
       return false;
     }
     return this.sendText(JSON.stringify({ type: "event", event, payload }));
@@ -130,7 +135,7 @@ export class Connection {
     const seq = ++this.seq;
     if (this.overBuffered()) {
       if (droppable) return "dropped";
-      this.close(CLOSE.policy, "slow consumer");
+      this.closeSlow();
       return "closed";
     }
     const sv = stateVersion ? `,"stateVersion":${JSON.stringify(stateVersion)}` : "";
@@ -150,6 +155,16 @@ export class Connection {
     }
     this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
     this.graceTimer.unref();
+  }
+
+  /**
+   * Closes a client that stopped reading (1008 "slow consumer"). `now`: destroy the socket at
+   * once, for the total budget, where a close frame would queue behind the bytes to release.
+   */
+  closeSlow(now = false): void {
+    this.slowConsumer = true;
+    this.close(CLOSE.policy, "slow consumer");
+    if (now) this.ws.terminate();
   }
 
   /** Sends a ping; a connection that did not answer the previous one is terminated. */
@@ -187,6 +202,8 @@ export class Connection {
   }
 
   private dispose(): void {
+    // A client that left while far behind held a send buffer worth handing back too.
+    if (this.ws.bufferedAmount > SLOW_RELEASE_BYTES) this.slowConsumer = true;
     this.state = "closed";
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.graceTimer);

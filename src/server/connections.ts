@@ -1,6 +1,6 @@
 // The live connections: a capped map, presence, and event fan-out with per-connection seq.
 import type { BroadcastOptions, BroadcastResult, ConnectionsView, EventBus } from "../methods/context.js";
-import { CLOSE, type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
+import { type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
 import { hasScope, type Scope } from "../protocol/scopes.js";
 import type { Connection } from "./connection.js";
 
@@ -15,8 +15,10 @@ export interface ConnectionsOptions {
   healthVersion: () => number;
   /** Bytes all sockets may hold unsent together (`gateway.maxBufferedBytesTotal`, read per broadcast). */
   maxBufferedTotal?: () => number;
-  /** Told how many slow consumers the total budget just closed (to log and release memory). */
+  /** Told how many slow consumers the total budget just closed (to log it). */
   onSlowShed?: (closed: number) => void;
+  /** A connection closed for not reading is gone (its buffers are garbage: release memory). */
+  onSlowClosed?: () => void;
   /** Presence changes within this window go out as one `presence` event (default 500 ms). */
   presenceCoalesceMs?: number;
 }
@@ -94,6 +96,8 @@ export class Connections implements ConnectionsView, EventBus {
     this.leavePreAuth(conn);
     this.authenticated.delete(conn);
     if (conn.identity) this.presenceChanged();
+    // Its send buffer is garbage now that the socket is gone: time to hand the memory back.
+    if (conn.slowConsumer) this.options.onSlowClosed?.();
   }
 
   /** Sockets in the pre-auth budget (for status and tests). */
@@ -106,6 +110,12 @@ export class Connections implements ConnectionsView, EventBus {
     const n = (this.preAuthByAddress.get(conn.ip) ?? 1) - 1;
     if (n <= 0) this.preAuthByAddress.delete(conn.ip);
     else this.preAuthByAddress.set(conn.ip, n);
+  }
+
+  bufferedBytes(): number {
+    let total = 0;
+    for (const c of this.map.values()) if (c.state === "open") total += c.ws.bufferedAmount;
+    return total;
   }
 
   count(): number {
@@ -200,8 +210,7 @@ export class Connections implements ConnectionsView, EventBus {
     for (const c of slowest) {
       if (buffered <= budget) break;
       buffered -= c.ws.bufferedAmount;
-      c.close(CLOSE.policy, "slow consumer");
-      c.ws.terminate();
+      c.closeSlow(true);
       closed += 1;
     }
     if (closed > 0) this.options.onSlowShed?.(closed);

@@ -30,6 +30,7 @@ import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js"
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
 import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
 import { releaseAfterShed, ShedLog } from "./shedding.js";
+import { releaseMemory } from "../lifecycle/memory.js";
 import { SocketServer } from "./ws.js";
 
 export type { ShutdownHook };
@@ -179,15 +180,18 @@ function buildCore(options: StartOptions, logger: Logger) {
     refreshMs: config.gateway.healthRefreshMs,
   });
   const shed = new ShedLog(logger);
-  const release = releaseAfterShed();
+  const release = releaseAfterShed(1_000, () => {
+    releaseMemory();
+    logger.debug("memory released after slow consumers were closed");
+  });
   const connections = new Connections({
     max: config.gateway.maxConnections,
     preAuth: config.gateway.preAuth,
     maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
     onSlowShed: (n) => {
       for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
-      release();
     },
+    onSlowClosed: release,
     healthVersion: () => health.version,
     self: selfPresence(startedAt),
   });

@@ -1,0 +1,145 @@
+// Clients that never read while turns stream: the gateway's RSS idle, at its peak, and after the
+// total send budget dropped them (does the memory come back?), on a spawned gateway with defaults.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
+import { freePort, rssOf, spawnGateway, tempDir } from "../lib.mjs";
+
+export const name = "slow-consumers";
+
+const TOKEN = "bench-token-0123456789";
+const TURNS = 40;
+/** ~400 KiB per reply, in 1 KiB deltas. */
+const REPLY = {
+  type: "reply",
+  chunks: Array.from({ length: 400 }, (_, i) => `${i}:${"x".repeat(1020)} `),
+  usage: false,
+};
+const MiB = 2 ** 20;
+
+/** A connected client; `reading: false` stops reading the socket right after hello-ok. */
+async function client(url, reading) {
+  const ws = new WebSocket(url);
+  const pending = new Map();
+  const ends = new Map();
+  let id = 0;
+  ws.on("error", () => {});
+  // A reader the gateway closed (it fell behind on a busy machine) ends its waits instead of hanging.
+  ws.on("close", () => {
+    for (const end of ends.values()) end({ state: "reader closed" });
+    ends.clear();
+  });
+  ws.on("message", (data) => {
+    const f = JSON.parse(data.toString());
+    if (f.type === "res") {
+      pending.get(f.id)?.(f);
+      pending.delete(f.id);
+    } else if (f.event === "chat" && ["final", "error", "aborted"].includes(f.payload.state)) {
+      ends.get(f.payload.runId)?.(f.payload);
+      ends.delete(f.payload.runId);
+    }
+  });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  const request = (method, params) =>
+    new Promise((resolve) => {
+      const rid = `r${++id}`;
+      pending.set(rid, resolve);
+      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
+    });
+  const hello = await request("connect", {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
+    scopes: ["operator.read", "operator.write"],
+    auth: { token: TOKEN },
+  });
+  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
+  if (!reading) ws._socket.pause();
+  const turn = async (runId) => {
+    const end = new Promise((resolve) => ends.set(runId, resolve));
+    const ack = await request("chat.send", {
+      sessionKey: `agent:main:${runId}`,
+      message: "go",
+      idempotencyKey: runId,
+    });
+    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
+    return end;
+  };
+  return { ws, request, turn };
+}
+
+export async function run(ctx) {
+  const fake = await startFakeOpenAI({ script: () => REPLY, maxRecorded: 0 });
+  const t = tempDir();
+  const port = await freePort();
+  writeFileSync(
+    join(t.dir, "keel.json"),
+    JSON.stringify({
+      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
+      agents: { defaults: { model: "fake/m" } },
+      runs: { maxConcurrent: 100 },
+    }),
+  );
+  const child = spawnGateway(ctx.root, { stateDir: t.dir, port, args: ["--token", TOKEN] });
+  const url = `ws://127.0.0.1:${port}`;
+  const slow = [];
+  try {
+    let reader;
+    for (let i = 0; i < 200 && !reader; i++) {
+      reader = await client(url, true).catch(() => undefined);
+      if (!reader) await new Promise((r) => setTimeout(r, 25));
+    }
+    if (!reader) throw new Error("gateway did not come up");
+    await reader.turn("warm");
+    const idle = (await rssOf(child.pid)) / MiB;
+    for (let i = 0; i < 3; i++) slow.push(await client(url, false));
+    ctx.log(`${TURNS} turns of ~400 KiB each while 3 clients never read (default send budgets)`);
+    let peak = idle;
+    let peakQueued = 0;
+    const sampler = setInterval(async () => {
+      peak = Math.max(peak, (await rssOf(child.pid)) / MiB);
+    }, 50);
+    const ends = await Promise.all(Array.from({ length: TURNS }, (_, i) => reader.turn(`t${i}`)));
+    clearInterval(sampler);
+    if (reader.ws.readyState !== WebSocket.OPEN) throw new Error("the reading client was closed");
+    const status = (await reader.request("status", {})).payload;
+    peakQueued = status.connections.bufferedBytes / MiB;
+    const open = status.connections.count;
+    // The clients that never read go away (those the budgets did not close already); the
+    // gateway releases memory a second after such a close: give it that and a little more.
+    for (const s of slow) s.ws.terminate();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = (await rssOf(child.pid)) / MiB;
+    const finals = ends.filter((e) => e.state === "final").length;
+    return [
+      {
+        metric: "turns that ended final (of 40)",
+        value: finals,
+        unit: "",
+        target: "= 40",
+        ok: finals === TURNS,
+      },
+      { metric: "connections left open (reader + never-readers)", value: open, unit: "" },
+      { metric: "bytes still queued to clients at the end", value: peakQueued, unit: "MiB" },
+      { metric: "gateway RSS idle", value: idle, unit: "MiB" },
+      { metric: "gateway RSS peak while streaming", value: peak, unit: "MiB" },
+      {
+        metric: "gateway RSS 3 s after the drop, over idle",
+        value: after - idle,
+        unit: "MiB",
+        target: "≤ 64",
+        ok: after - idle <= 64,
+      },
+    ];
+  } finally {
+    for (const s of slow) s.ws.terminate();
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await fake.close();
+    t.dispose();
+  }
+}
