@@ -312,7 +312,7 @@ export const HooksSchema = obj(
     }),
   },
   "Webhooks",
-  RESTART,
+  HOT,
 );
 
 export const LoggingSchema = obj(

@@ -69,6 +69,21 @@ export class Runtime {
     ];
   }
 
+  /**
+   * Graceful drain before shutdown: no new runs, active ones get `timeoutMs` to finish, the rest
+   * end with reason `shutdown` in their transcripts. Nothing to do with no drain time or no runs.
+   */
+  async drainRuns(timeoutMs: number): Promise<void> {
+    const runs = this.#runs;
+    if (!runs || timeoutMs <= 0) return;
+    const { active } = runs.stats();
+    if (active > 0) this.input.logger.info({ active, timeoutMs }, "draining runs before shutdown");
+    const result = await runs.drain(timeoutMs);
+    if (result.aborted > 0) {
+      this.input.logger.warn(result, `${result.aborted} runs did not finish within the drain time; aborted`);
+    } else if (active > 0) this.input.logger.info(result, "every run finished before shutdown");
+  }
+
   /** Ends every run (persisting partial text). */
   async shutdownRuns(): Promise<void> {
     await this.#runs?.shutdown();
