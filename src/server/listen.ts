@@ -1,6 +1,8 @@
 // Binding the listener: one exclusive listen on the configured port, a busy port as one clear error.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { StateLock } from "../lifecycle/lock.js";
+import type { Logger } from "../lifecycle/logger.js";
 
 /** The bound port (0 until the server listens). */
 export function boundPort(server: Server): number {
@@ -28,4 +30,13 @@ export function listen(server: Server, port: number, host: string): Promise<void
       resolve();
     });
   });
+}
+
+/** Local CLI commands look in the lock first: `gateway run --port N` need not match the config. */
+export function recordListener(lock: StateLock, port: number, host: string, logger: Logger): void {
+  try {
+    lock.recordListener({ port, host });
+  } catch (err) {
+    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
+  }
 }

@@ -23,7 +23,7 @@ import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
 import { HttpSurface, isWebSocketPath } from "./http.js";
-import { boundPort, listen } from "./listen.js";
+import { boundPort, listen, recordListener } from "./listen.js";
 import { type ProbeState, probeRoutes } from "./probes.js";
 import { ConfigReloader, type ReloadLoadOptions } from "./reload.js";
 import { Runtime } from "./runtime.js";
@@ -383,15 +383,6 @@ function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logg
     );
   }
   return secret;
-}
-
-/** Local CLI commands look in the lock first: `gateway run --port N` need not match the config. */
-function recordListener(lock: StateLock, port: number, host: string, logger: Logger): void {
-  try {
-    lock.recordListener({ port, host });
-  } catch (err) {
-    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
-  }
 }
 
 /** The profiles' keys when the caller resolved none, each missing one logged (never a key itself). */

@@ -153,4 +153,30 @@ describe("config reload", () => {
     gw.edit({ gateway: { reload: { mode: "hot" } }, agents: { defaults: { systemPrompt: "seen" } } });
     await eventually(async () => expect(await systemPromptOf(s)).toBe("seen"));
   });
+  it("an edit invalid only in hooks applies the rest and disables hooks; fixing hooks enables them again", async () => {
+    await using gw = await watchedGateway([]);
+    await using s = await openClient(gw.url, ADMIN);
+    const hooksState = async () => (await s.request("status", {})).payload.subsystems.hooks;
+    expect(await hooksState()).toEqual({ state: "off" });
+
+    gw.edit({ hooks: { path: "/" }, agents: { defaults: { systemPrompt: "rest applied" } } });
+    await eventually(async () => expect(await systemPromptOf(s)).toBe("rest applied"));
+    const reload = await lastReload(s);
+    expect(reload.ok).toBe(true);
+    expect(reload.problems.map((p: { path: string }) => p.path)).toEqual(["hooks.path"]);
+    expect(await hooksState()).toMatchObject({
+      state: "disabled",
+      reason: expect.stringContaining("hooks.path"),
+    });
+    const health = (await s.request("health", {})).payload;
+    expect(health.subsystems.hooks.state).toBe("disabled");
+    expect((await s.request("config.get", {})).payload.issues.map((p: { path: string }) => p.path)).toEqual([
+      "hooks.path",
+    ]);
+
+    gw.edit({ agents: { defaults: { systemPrompt: "hooks fixed" } } });
+    await eventually(async () => expect(await systemPromptOf(s)).toBe("hooks fixed"));
+    expect(await hooksState()).toEqual({ state: "off" });
+    expect((await lastReload(s)).problems).toEqual([]);
+  });
 });
