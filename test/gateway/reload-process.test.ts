@@ -119,6 +119,9 @@ describe("config file and the gateway process", () => {
         ]),
       );
     }
+    const shown = runKeel(["status"], gw.env);
+    expect((await shown.exited).code).toBe(0);
+    expect(shown.output()).toContain("Pending restart: gateway.tickIntervalMs");
     const restart = runKeel(["gateway", "restart", "--state-dir", gw.stateDir]);
     expect((await restart.exited).code).toBe(0);
     expect(restart.output()).toContain(`gateway restarted (pid ${gw.pid}`);

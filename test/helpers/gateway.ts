@@ -18,8 +18,10 @@ export interface TestGateway {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface StartGatewayOptions
-  extends Omit<Partial<StartOptions>, "config" | "stateDir" | "loaded" | "reload"> {
+export interface StartGatewayOptions extends Omit<
+  Partial<StartOptions>,
+  "config" | "stateDir" | "loaded" | "reload"
+> {
   /** Raw config merged over `{gateway: {port: 0, auth: {mode: "token", token: TEST_TOKEN}}}`. */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
