@@ -115,7 +115,9 @@ function openLog(stateDir: string, { loaded }: StartLoad) {
   const masked = [...secretValues(config), ...keys];
   // A reload may bring new secrets (a provider's apiKey): masked from then on; old ones stay masked.
   const maskConfig = (next: typeof config) => {
-    for (const value of secretValues(next)) if (!masked.includes(value)) masked.push(value);
+    const profileKeys = [...loadProfileSecrets(next.auth, { stateDir }).keys.values()].map((s) => s.key);
+    for (const value of [...secretValues(next), ...profileKeys])
+      if (!masked.includes(value)) masked.push(value);
   };
   const { logger, close: closeLog } = createLogger({
     level: config.logging.level,

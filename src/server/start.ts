@@ -217,7 +217,8 @@ function buildCore(options: StartOptions, logger: Logger) {
     logger,
     subsystems,
     runTaps: [broadcastRuns(connections)],
-    secrets: options.credentials ?? profileSecrets(config, stateDir, logger),
+    secrets: options.credentials ?? profileSecrets(config.auth, stateDir, logger),
+    resolveSecrets: (auth) => profileSecrets(auth, stateDir, logger),
   });
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
@@ -386,8 +387,8 @@ function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logg
 }
 
 /** The profiles' keys when the caller resolved none, each missing one logged (never a key itself). */
-function profileSecrets(config: Config, stateDir: string, logger: Logger): ProfileSecrets {
-  const secrets = loadProfileSecrets(config.auth, { stateDir });
+function profileSecrets(auth: Config["auth"], stateDir: string, logger: Logger): ProfileSecrets {
+  const secrets = loadProfileSecrets(auth, { stateDir });
   for (const w of secrets.warnings) logger.warn(w);
   return secrets;
 }

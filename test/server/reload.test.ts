@@ -3,6 +3,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeCredential } from "../../src/config/credentials.js";
 import { type FakeScript, step } from "../fixtures/fake-openai.js";
 import { eventually } from "../helpers/eventually.js";
 import { merge } from "../helpers/gateway.js";
@@ -178,5 +179,22 @@ describe("config reload", () => {
     await eventually(async () => expect(await systemPromptOf(s)).toBe("hooks fixed"));
     expect(await hooksState()).toEqual({ state: "off" });
     expect((await lastReload(s)).problems).toEqual([]);
+  });
+  it("an added auth profile's key (from credentials.json) is used by the next turn", async () => {
+    await using gw = await watchedGateway([]);
+    await using s = await openClient(gw.url, ADMIN);
+    const turn = async (id: string) => {
+      await s.request("chat.send", { sessionKey: id, message: "hi", idempotencyKey: id });
+      await s.next((f) => f.event === "chat" && f.payload.runId === id && f.payload.state === "final");
+      return gw.fake.requests.at(-1)?.headers.authorization;
+    };
+    expect(await turn("au-1")).toBeUndefined();
+    writeCredential(gw.stateDir, "mock:team", "sk-team-key");
+    gw.edit({ auth: { profiles: { "mock:team": { provider: "mock", mode: "api_key" } } } });
+    await eventually(async () =>
+      expect((await s.request("config.get", {})).payload.config.auth.profiles).toHaveProperty("mock:team"),
+    );
+    expect((await s.request("status", {})).payload.config.pendingRestart).toEqual([]);
+    expect(await turn("au-2")).toBe("Bearer sk-team-key");
   });
 });
