@@ -19,6 +19,7 @@ import type { Config } from "../config/schema.js";
 import type { LiveConfig } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { ConfigFileInfo, ConfigReloadState, ConfigWriteResult } from "../methods/context.js";
+import { configWarnings } from "../models/warnings.js";
 import { invalidRequest } from "../protocol/errors.js";
 import type { LoadedInfo } from "./services.js";
 
@@ -221,6 +222,9 @@ export class ConfigReloader implements ConfigFileInfo {
       }
     }
     this.input.onLoaded(next, loaded.sections);
+    // As at start, once: what lets the gateway run but keeps chats from working (no provider …).
+    const known = new Set(configWarnings(running));
+    for (const warning of configWarnings(next)) if (!known.has(warning)) logger.warn(warning);
     this.#keepLastGood(text);
     logger.info({ trigger, changed, pendingRestart: this.#pending }, "config reloaded");
     if (this.#pending.length > 0) {
