@@ -58,6 +58,20 @@ function registerGatewayCommands(program: Command, setExit: SetExit): Command {
       const { gatewayCall } = await import("./gateway-call.js");
       setExit(await gatewayCall(method, opts));
     });
+  gateway
+    .command("restart")
+    .description("drain the local gateway's runs and start it again, applying keys that wait for a restart")
+    .option("--state-dir <dir>", "state directory (default ~/.keel, or KEEL_STATE_DIR)")
+    .option(
+      "--timeout <ms>",
+      "how long to wait for it to be back, drain included (default 180000)",
+      parseCount,
+    )
+    .option("--json", "machine-readable output")
+    .action(async (opts) => {
+      const { gatewayRestart } = await import("./gateway-restart.js");
+      setExit(await gatewayRestart(opts));
+    });
   clientCommand(gateway.command("status"), "is the gateway running, where, and which version").action(
     async (opts) => {
       const { gatewayStatus } = await import("./gateway-status.js");

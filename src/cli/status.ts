@@ -23,6 +23,16 @@ export interface StatusResult {
   memory?: { rss?: number; heapUsed?: number; heapTotal?: number };
   stateDir?: string;
   configPath?: string | null;
+  config?: {
+    lastReload?: {
+      ok?: boolean;
+      at?: number;
+      trigger?: string;
+      problems?: { path: string; message: string }[];
+    };
+    pendingRestart?: string[];
+    startedOnLastGood?: boolean;
+  };
   warnings?: string[];
 }
 
@@ -61,6 +71,7 @@ export async function status(flags: ClientFlags): Promise<number> {
       "  ",
     );
   }
+  printConfig(out, st.config);
   printWarnings(out, st.warnings);
   const list = Array.isArray(presence) ? presence : [];
   out.line(`Presence (${list.length})`);
@@ -76,4 +87,20 @@ export async function status(flags: ClientFlags): Promise<number> {
     "  ",
   );
   return EXIT.ok;
+}
+
+/** The config file's reload state, only when something needs the user: a refused edit, a pending restart. */
+function printConfig(out: Out, config: StatusResult["config"]): void {
+  if (!config) return;
+  const last = config.lastReload;
+  if (last && last.ok === false) {
+    const where = config.startedOnLastGood
+      ? "at start; running the last good copy"
+      : "running the last good config";
+    out.line(out.paint(`Config file invalid (${where})`, "yellow"));
+    for (const p of last.problems ?? []) out.line(`  ${p.path}: ${p.message}`);
+  }
+  const pending = config.pendingRestart ?? [];
+  if (pending.length > 0)
+    out.line(`Pending restart: ${pending.join(", ")} (apply with keel gateway restart)`);
 }

@@ -33,8 +33,10 @@ export interface LoadedConfig {
   warnings: string[];
   path: string;
   exists: boolean;
-  /** sha256 of the effective config, as config.get reports it. */
+  /** sha256 of the effective config (config.get's `effectiveHash`). */
   hash: string;
+  /** sha256 of the file's bytes (of no bytes when it is missing): what config.patch's baseHash guards. */
+  fileHash: string;
   /** Provider ids configured from the environment (OPENAI_API_KEY …) because the config named none. */
   envProviders: string[];
 }
@@ -57,29 +59,22 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Flag overrides by dotted path (`gateway.port`); they win over env and file. */
   flags?: Record<string, unknown>;
-  /** Raw config object instead of reading `path` (tests, reload previews). */
+  /** Raw config object instead of reading `path` (tests). */
   raw?: unknown;
+  /** The file's text instead of reading `path` (an edit checked before it is written, the last good copy). */
+  text?: string;
+}
+
+/** sha256 (hex) of a config file's bytes. */
+export function fileHash(bytes: string | Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Loads, validates and freezes the config. Throws ConfigError listing every fatal problem. */
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
-  let raw: unknown = options.raw;
-  let exists = options.raw !== undefined;
-  if (raw === undefined) {
-    try {
-      raw = JSON5.parse(readFileSync(options.path, "utf8"));
-      exists = true;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "ENOENT") raw = {};
-      else if (e.code)
-        throw new ConfigError(options.path, [{ path: "(file)", message: `cannot read: ${e.message}` }]);
-      else
-        throw new ConfigError(options.path, [{ path: "(file)", message: `not valid JSON5: ${e.message}` }]);
-    }
-  }
+  const { raw, exists, bytesHash } = readRaw(options);
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(options.path, [{ path: "(root)", message: "must be an object" }]);
   }
@@ -122,7 +117,33 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const config = deepFreeze(built as Config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
-  return { config, sections, warnings, path: options.path, exists, hash, envProviders };
+  return { config, sections, warnings, path: options.path, exists, hash, fileHash: bytesHash, envProviders };
+}
+
+/** The parsed file (or the given text or object) and the hash of its bytes. */
+function readRaw(options: LoadOptions): { raw: unknown; exists: boolean; bytesHash: string } {
+  if (options.raw !== undefined) {
+    return { raw: options.raw, exists: true, bytesHash: fileHash(JSON.stringify(options.raw)) };
+  }
+  let text = options.text;
+  let bytesHash = text === undefined ? "" : fileHash(text);
+  if (text === undefined) {
+    try {
+      const bytes = readFileSync(options.path);
+      bytesHash = fileHash(bytes);
+      text = bytes.toString("utf8");
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === "ENOENT") return { raw: {}, exists: false, bytesHash: fileHash("") };
+      throw new ConfigError(options.path, [{ path: "(file)", message: `cannot read: ${e.message}` }]);
+    }
+  }
+  try {
+    return { raw: JSON5.parse(text), exists: true, bytesHash };
+  } catch (err) {
+    const message = `not valid JSON5: ${(err as Error).message}`;
+    throw new ConfigError(options.path, [{ path: "(file)", message }]);
+  }
 }
 
 /** Checks that span sections, run only when those sections are valid on their own. */
@@ -230,7 +251,8 @@ function setPath(tree: Record<string, unknown>, segments: string[], value: unkno
   node[segments[segments.length - 1]!] = value;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a config tree in place, all the way down (a loaded Config is immutable). */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

@@ -143,6 +143,33 @@ export const GatewaySchema = obj(
       600_000,
       "Time shutdown may take before the process exits anyway (ms)",
     ),
+    drainTimeoutMs: int(
+      30_000,
+      0,
+      3_600_000,
+      "On SIGTERM or restart: time active runs get to finish before they are aborted (ms)",
+      HOT,
+    ),
+    reload: obj(
+      {
+        mode: Type.Union([Type.Literal("hot"), Type.Literal("off")], {
+          default: "hot",
+          description: "hot = watch the config file and apply valid edits; off = read it at start only",
+        }),
+        debounceMs: int(
+          200,
+          0,
+          10_000,
+          "Quiet time after the last change to the file before it is read (ms)",
+        ),
+        keepLastGood: bool(
+          true,
+          "Keep the last config that loaded in <state>/keel.last-good.json and start on it when the file is invalid",
+        ),
+      },
+      "Config file watching and hot reload",
+      HOT,
+    ),
     healthRefreshMs: int(60_000, 1_000, 3_600_000, "Refresh interval of the cached health snapshot (ms)"),
     restartBackoff: obj(
       {

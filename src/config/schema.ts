@@ -233,11 +233,18 @@ export const AuthSchema = obj(
       60_000,
       2_592_000_000,
       "How long a session keeps the credential it last used per provider, unless it fails first (ms)",
+      RESTART,
     ),
-    maxPins: int(10_000, 16, 1_000_000, "Session credential pins kept at most (the oldest go first)"),
+    maxPins: int(
+      10_000,
+      16,
+      1_000_000,
+      "Session credential pins kept at most (the oldest go first)",
+      RESTART,
+    ),
   },
   "Provider credential profiles",
-  RESTART,
+  HOT,
 );
 
 export const SessionSchema = obj(
@@ -317,7 +324,7 @@ export const HooksSchema = obj(
     }),
   },
   "Webhooks",
-  RESTART,
+  HOT,
 );
 
 export const LoggingSchema = obj(

@@ -13,7 +13,10 @@ export interface LoggerOptions {
   dir?: string;
   maxFileBytes?: number;
   maxFiles?: number;
-  /** Secret values (tokens, passwords, API keys) to mask wherever they appear in a line. */
+  /**
+   * Secret values (tokens, passwords, API keys) to mask wherever they appear in a line. Read at
+   * each line, so the owner may replace its contents (a reload that adds a provider's key).
+   */
   secrets?: readonly string[];
   /** Pretty output (a TTY); JSON otherwise. */
   pretty?: boolean;
@@ -63,13 +66,13 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
     file.on("error", () => {});
     streams.push({ stream: file as unknown as DestinationStream, level });
   }
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const secrets = options.secrets ?? [];
   const logger = pino(
     {
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-      hooks: secrets.length === 0 ? {} : { streamWrite: (line: string) => maskSecrets(line, secrets) },
+      hooks: { streamWrite: (line: string) => maskSecrets(line, secrets) },
     },
     pino.multistream(streams),
   );
@@ -84,7 +87,7 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
 /** Replaces every occurrence of each secret with a marker. */
 export function maskSecrets(line: string, secrets: readonly string[]): string {
   let out = line;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join("[redacted]");
   return out;
 }
 

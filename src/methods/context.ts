@@ -87,13 +87,48 @@ export interface GatewayInfo {
   readonly authMode: "none" | "token" | "password";
 }
 
-/** The config file behind the effective config (config.get, status). */
+/** The config file behind the effective config (config.get, status, config.patch). */
 export interface ConfigFileInfo {
   /** `undefined` when started from an in-memory config. */
   readonly path: string | undefined;
   readonly exists: boolean;
-  /** sha256 of the effective config (config.get's `hash`). */
+  /** sha256 of the file's bytes (config.get's `hash`, what config.patch's `baseHash` must name). */
   readonly hash: string;
+  /** sha256 of the effective config (config.get's `effectiveHash`). */
+  readonly effectiveHash: string;
   /** Problems of degradable sections (an invalid `hooks` section), each with its path. */
   readonly issues: readonly ConfigProblem[];
+  /** `status.config`: the hashes, the last reload and the keys waiting for a restart. */
+  state(): ConfigReloadState;
+  /** The file's JSON today (config.patch's merge base); `{}` when there is none. */
+  fileJson(): unknown;
+  /** Writes `text` atomically and applies it, unless `baseHash` is stale or the text is invalid. */
+  write(text: string, baseHash: string, trigger: "config.patch" | "config.apply"): ConfigWriteResult;
+}
+
+/** `status.config`. */
+export interface ConfigReloadState {
+  hash: string;
+  effectiveHash: string;
+  lastReload: {
+    at: number;
+    ok: boolean;
+    trigger: "start" | "watch" | "config.patch" | "config.apply";
+    /** Why it was rejected (ok false), or the problems of sections it disabled (ok true). */
+    problems: ConfigProblem[];
+  };
+  /** `restart` keys whose new value waits for `keel gateway restart`. */
+  pendingRestart: string[];
+  /** The file was invalid at start and the gateway runs on the last good copy. */
+  startedOnLastGood?: true;
+}
+
+/** What config.patch / config.apply answer. */
+export interface ConfigWriteResult {
+  ok: true;
+  path: string;
+  hash: string;
+  effectiveHash: string;
+  pendingRestart: string[];
+  issues: ConfigProblem[];
 }

@@ -17,7 +17,7 @@ import { defineMethod, type MethodDef } from "./registry.js";
 export interface StatusDeps {
   gateway: GatewayInfo;
   config: Config;
-  configFile: Pick<ConfigFileInfo, "path">;
+  configFile: Pick<ConfigFileInfo, "path" | "state">;
   connections: ConnectionsView;
   startup: StartupSteps;
   subsystems: Subsystems;
@@ -32,8 +32,8 @@ export interface StatusDeps {
  * connections: {count, max, bufferedBytes}, subsystems, startup: {phase, steps[]}, memory,
  * runs: {active, finished, ended, limit}, sessions: {driver}, cooldowns: [{scope, provider,
  * credential?, model?, endpoint?, state, kind, until}], providers: as in `health`}` (once
- * startup is done), and
- * `warnings: string[]` (as in `health`); callers with
+ * startup is done), `config: {hash, effectiveHash, lastReload: {at, ok, trigger, problems[]},
+ * pendingRestart[], startedOnLastGood?}` and `warnings: string[]` (as in `health`); callers with
  * `operator.admin` also get `stateDir` and `configPath` (paths are for the machine's owner).
  */
 export const status = defineMethod({
@@ -60,6 +60,7 @@ export const status = defineMethod({
       subsystems: ctx.subsystems.snapshot(),
       startup: { phase: ctx.startup.phase, steps: ctx.startup.status.map((s) => ({ ...s })) },
       memory: { rss, heapUsed, heapTotal, external },
+      config: ctx.configFile.state(),
       warnings: configWarnings(ctx.config),
     };
     if (ctx.startup.phase === "ready") {

@@ -58,6 +58,8 @@ export class RunRegistry {
   /** endedCount at the last memory release: a drained burst of many runs triggers one. */
   private endedAtRelease = 0;
   private closed = false;
+  /** Woken when the last run ends while draining. */
+  private readonly drainWaiters = new Set<() => void>();
 
   private readonly sink: RunSink;
   private readonly onHookError: (err: unknown, run: Run) => void;
@@ -219,6 +221,31 @@ export class RunRegistry {
       lane.active = undefined;
       this.next(run.sessionKey, lane);
     }
+    if (this.closed && this.runs.size === 0) for (const wake of [...this.drainWaiters]) wake();
+  }
+
+  /**
+   * Graceful stop: refuses new runs at once, lets every run already admitted (running or queued)
+   * end on its own for up to `timeoutMs`, then ends the rest as shutdown() does (reason
+   * `shutdown`, partial text kept). Resolves with how many ended on their own and how many not.
+   */
+  async drain(timeoutMs: number): Promise<{ finished: number; aborted: number }> {
+    this.closed = true;
+    const before = this.runs.size;
+    if (before > 0 && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.drainWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, timeoutMs);
+        this.drainWaiters.add(wake);
+      });
+    }
+    const aborted = this.runs.size;
+    await this.shutdown();
+    return { finished: before - aborted, aborted };
   }
 
   /** Ends every run (gateway shutdown); resolves when each has persisted what it had. */

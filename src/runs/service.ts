@@ -207,6 +207,11 @@ export class RunService {
     return this.#registry.sweep(now);
   }
 
+  /** Refuses new runs, lets admitted ones finish for up to `timeoutMs`, then ends the rest (shutdown). */
+  drain(timeoutMs: number): Promise<{ finished: number; aborted: number }> {
+    return this.#registry.drain(timeoutMs);
+  }
+
   /** Ends every run (persisting partial text); resolves when each has. */
   shutdown(): Promise<void> {
     return this.#registry.shutdown();

@@ -50,7 +50,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   } catch (err) {
     return { status: "error", kind: "config", message: err instanceof Error ? err.message : String(err) };
   }
-  const history = await readHistory(run, userSeq, deps);
+  const history = await readHistory(run, userSeq, config, deps);
   if (run.signal.aborted) return abortedOutcome(run);
   run.publish({ type: "status", phase: "starting_model" });
   run.publish({ type: "started", startedAt: run.startedAt ?? Date.now() });
@@ -123,10 +123,14 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
  * they can sit before this run's reply in the transcript). For the same reason a reply is placed
  * right after the user message of its own run: the model reads each question with its answer.
  */
-async function readHistory(run: Run, userSeq: number | undefined, deps: TurnDeps): Promise<ChatMessage[]> {
-  const page = await deps.store.readHistory(run.sessionId, {
-    limit: deps.config().runs.historyMessages + 1,
-  });
+async function readHistory(
+  run: Run,
+  userSeq: number | undefined,
+  config: Config,
+  deps: TurnDeps,
+): Promise<ChatMessage[]> {
+  // The config the turn started with, not the live one: a reload mid-turn changes nothing here.
+  const page = await deps.store.readHistory(run.sessionId, { limit: config.runs.historyMessages + 1 });
   const queued = new Set(deps.activeRunIds(run.sessionKey));
   const kept = page.messages.filter(
     (m) => m.seq !== userSeq && !(m.role === "user" && m.runId !== undefined && queued.has(m.runId)),

@@ -1,5 +1,6 @@
 // The gateway's working parts built by startup steps: session store, maintenance, models, runs.
 import { NO_PROFILE_SECRETS, type ProfileSecrets } from "../config/credentials.js";
+import type { AuthConfig } from "../config/schema.js";
 import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep } from "../lifecycle/startup.js";
@@ -23,8 +24,10 @@ export interface RuntimeInput {
   subsystems: Subsystems;
   /** The surfaces' taps on every run's events (the WebSocket broadcast), attached at build. */
   runTaps: readonly RunListener[];
-  /** Auth profiles' keys, resolved once at start (auth is a restart section). */
+  /** Auth profiles' keys, resolved at start. */
   secrets?: ProfileSecrets;
+  /** Resolves the profiles' keys again when a reload changes `auth.profiles` (keyEnv, credentials.json). */
+  resolveSecrets?: (auth: AuthConfig) => ProfileSecrets;
 }
 
 /**
@@ -39,10 +42,13 @@ export class Runtime {
   #cooldowns: Cooldowns | undefined;
   #maintenance: MaintenanceHandle | undefined;
   #unsubscribe: (() => void) | undefined;
+  #secrets: ProfileSecrets;
   /** Set by closeStore(): a startup step still running must not build anything after it. */
   #closed = false;
 
-  constructor(private readonly input: RuntimeInput) {}
+  constructor(private readonly input: RuntimeInput) {
+    this.#secrets = input.secrets ?? NO_PROFILE_SECRETS;
+  }
 
   get store(): SessionStore {
     return this.#store ?? notReady("session store");
@@ -69,6 +75,21 @@ export class Runtime {
     ];
   }
 
+  /**
+   * Graceful drain before shutdown: no new runs, active ones get `timeoutMs` to finish, the rest
+   * end with reason `shutdown` in their transcripts. Nothing to do with no drain time or no runs.
+   */
+  async drainRuns(timeoutMs: number): Promise<void> {
+    const runs = this.#runs;
+    if (!runs || timeoutMs <= 0) return;
+    const { active } = runs.stats();
+    if (active > 0) this.input.logger.info({ active, timeoutMs }, "draining runs before shutdown");
+    const result = await runs.drain(timeoutMs);
+    if (result.aborted > 0) {
+      this.input.logger.warn(result, `${result.aborted} runs did not finish within the drain time; aborted`);
+    } else if (active > 0) this.input.logger.info(result, "every run finished before shutdown");
+  }
+
   /** Ends every run (persisting partial text). */
   async shutdownRuns(): Promise<void> {
     await this.#runs?.shutdown();
@@ -90,6 +111,10 @@ export class Runtime {
       // Only a change to what providers are made of rebuilds them: a swap of an unrelated hot key
       // must not drop the pools that running turns use.
       if (sameJson(next.models, previous.models) && sameJson(next.auth, previous.auth)) return;
+      const { resolveSecrets } = this.input;
+      if (resolveSecrets && !sameJson(next.auth.profiles, previous.auth.profiles)) {
+        this.#secrets = resolveSecrets(next.auth);
+      }
       const superseded = this.#models;
       this.#setModels();
       // The superseded pools close once no turn can still be walking a chain over them: undici
@@ -109,7 +134,7 @@ export class Runtime {
   #setModels(): void {
     const { config, subsystems } = this.input;
     // Immutable per config generation: a run already started keeps the providers it resolved.
-    this.#models = ModelRegistry.withSecrets(config.current(), this.input.secrets ?? NO_PROFILE_SECRETS);
+    this.#models = ModelRegistry.withSecrets(config.current(), this.#secrets);
     if (this.#models.providers.size === 0 && this.#models.unusable.size > 0) {
       subsystems.set("models", "disabled", [...this.#models.unusable.values()].join("; "));
     } else if (this.#models.providers.size === 0) {

@@ -1,6 +1,5 @@
 // The services object method handlers receive, and the method registry over every family.
 // Called once each, by start().
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import type { LoadedConfig } from "../config/load.js";
@@ -8,7 +7,7 @@ import type { ConfigSource } from "../config/source.js";
 import { type Logger, logDir } from "../lifecycle/logger.js";
 import type { StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
-import type { GatewayInfo, HealthSource } from "../methods/context.js";
+import type { ConfigFileInfo, GatewayInfo, HealthSource } from "../methods/context.js";
 import { CORE_METHODS, type GatewayContext } from "../methods/index.js";
 import { type MethodDef, MethodRegistry } from "../methods/registry.js";
 import { CORE_EVENTS } from "../protocol/frames.js";
@@ -16,11 +15,12 @@ import type { Connections } from "./connections.js";
 import type { Runtime } from "./runtime.js";
 
 export type LoadedInfo = Pick<LoadedConfig, "sections" | "hash" | "path"> &
-  Partial<Pick<LoadedConfig, "exists">>;
+  Partial<Pick<LoadedConfig, "exists" | "fileHash">>;
 
 export interface ServicesInput {
   config: ConfigSource;
-  loaded: LoadedInfo | undefined;
+  /** The config file behind `config` (its hashes, reload state and writes). */
+  configFile: ConfigFileInfo;
   gateway: Omit<GatewayInfo, "logFile">;
   logger: Logger;
   startup: StartupSteps;
@@ -36,14 +36,12 @@ export interface ServicesInput {
  * (built by startup steps, answering UNAVAILABLE until then).
  */
 export function gatewayServices(input: ServicesInput): GatewayContext {
-  const { config, loaded, runtime } = input;
-  const issues = Object.values(loaded?.sections ?? {}).flatMap((s) => s.problems);
-  const hash = loaded?.hash ?? createHash("sha256").update(JSON.stringify(config.current())).digest("hex");
+  const { config, runtime } = input;
   return {
     get config() {
       return config.current();
     },
-    configFile: { path: loaded?.path, exists: loaded?.exists ?? loaded !== undefined, hash, issues },
+    configFile: input.configFile,
     gateway: { ...input.gateway, logFile: join(logDir(input.gateway.stateDir), "keel.log") },
     startup: input.startup,
     subsystems: input.subsystems,

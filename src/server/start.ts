@@ -1,9 +1,9 @@
 // The one wiring point: builds every service in order, listens first, then runs the startup steps.
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { TSchema } from "@sinclair/typebox";
 import { loadProfileSecrets, type ProfileSecrets } from "../config/credentials.js";
+import type { RejectedFile } from "../config/fallback.js";
 import type { Config } from "../config/schema.js";
 import { LiveConfig } from "../config/source.js";
 import { type Mount, Router } from "../http/router.js";
@@ -23,17 +23,20 @@ import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
 import { HttpSurface, isWebSocketPath } from "./http.js";
+import { boundPort, listen, recordListener } from "./listen.js";
 import { type ProbeState, probeRoutes } from "./probes.js";
+import { ConfigReloader, type ReloadLoadOptions } from "./reload.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
-import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
+import { hooksState, hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
 import { releaseAfterShed, ShedLog } from "./shedding.js";
 import { releaseMemory } from "../lifecycle/memory.js";
 import { SocketServer } from "./ws.js";
 
 export type { ShutdownHook };
+export { PortInUseError } from "./listen.js";
 
 export interface StartOptions {
   config: Config;
@@ -41,6 +44,13 @@ export interface StartOptions {
   logger?: Logger;
   /** Validation result per section and the config hash, when the config came from loadConfig. */
   loaded?: LoadedInfo;
+  /**
+   * How the config file was loaded (path, env, flags), so each edit is loaded the same way.
+   * Without it the file is not watched and config.patch / config.apply are refused.
+   */
+  reload?: ReloadLoadOptions;
+  /** The file refused at start when `config` is the last good copy (status.config says so). */
+  rejected?: RejectedFile;
   /** Extra startup steps, run after the built-in ones (a test holds one open). */
   steps?: StartupStep[];
   /** Clock for the crash-loop sentinel. */
@@ -80,8 +90,13 @@ export interface GatewayHandle {
   /** The services object handlers receive (events, connections, health, config, …). */
   context: GatewayContext;
   registry: MethodRegistry<GatewayContext>;
-  /** Stops accepting, runs every shutdown hook, releases the lock. Idempotent. */
-  close(reason?: string): Promise<void>;
+  /** The config file behind `config`: hashes, reload state, `reloadFromDisk()`. */
+  configFile: ConfigReloader;
+  /**
+   * Stops admitting runs, gives active ones `drainMs` (default 0) to finish and aborts the rest
+   * with reason `shutdown`, then runs every shutdown hook and releases the lock. Idempotent.
+   */
+  close(reason?: string, options?: { drainMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -108,11 +123,15 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
   const stableTimer = setTimeout(() => g.sentinel.markStable(), config.gateway.restartBackoff.stableAfterMs);
   stableTimer.unref();
   const ready = runStartup(g.startup, lifetime.signal, logger, g.startedAt);
+  g.reloader.start();
 
   let closing: Promise<void> | undefined;
-  const close = (reason = "shutdown"): Promise<void> => {
+  const close = (reason = "shutdown", { drainMs = 0 } = {}): Promise<void> => {
     closing ??= (async () => {
       g.state.draining = true;
+      g.reloader.close();
+      // Before the hooks' deadline starts: the drain has its own (gateway.drainTimeoutMs).
+      await g.runtime.drainRuns(drainMs);
       clearTimeout(stableTimer);
       lifetime.abort(new Error(`gateway closing: ${reason}`));
       await runHooks(g.hooks, reason, Date.now() + config.gateway.shutdownTimeoutMs, logger);
@@ -132,6 +151,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     subsystems: g.subsystems,
     secret: g.secret,
     config: g.source,
+    configFile: g.reloader,
     context: g.context,
     registry: g.registry,
     close,
@@ -201,10 +221,20 @@ function buildCore(options: StartOptions, logger: Logger) {
     logger,
     subsystems,
     runTaps: [broadcastRuns(connections)],
-    secrets: options.credentials ?? profileSecrets(config, stateDir, logger),
+    secrets: options.credentials ?? profileSecrets(config.auth, stateDir, logger),
+    resolveSecrets: (auth) => profileSecrets(auth, stateDir, logger),
   });
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
   startup.add(hooksStep(config, options.loaded, subsystems, logger));
+  const reloader = new ConfigReloader({
+    source,
+    loaded: options.loaded,
+    load: options.reload,
+    rejected: options.rejected,
+    stateDir,
+    logger,
+    onLoaded: (next, sections) => hooksState(next, sections, subsystems, logger),
+  });
   for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
   return {
     startedAt,
@@ -219,6 +249,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     connections,
     runtime,
     shed,
+    reloader,
   };
 }
 
@@ -226,6 +257,7 @@ function buildCore(options: StartOptions, logger: Logger) {
 function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
   const { config, stateDir } = options;
   const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
+  const { reloader } = core;
   const server = httpServer(options, logger, {
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
@@ -234,7 +266,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
-    loaded: options.loaded,
+    configFile: reloader,
     gateway: {
       version: VERSION,
       startedAt,
@@ -358,45 +390,9 @@ function secretOrRelease(config: Config, stateDir: string, lock: StateLock, logg
   return secret;
 }
 
-/** Local CLI commands look in the lock first: `gateway run --port N` need not match the config. */
-function recordListener(lock: StateLock, port: number, host: string, logger: Logger): void {
-  try {
-    lock.recordListener({ port, host });
-  } catch (err) {
-    logger.warn({ err }, "could not record the port in the state lock; CLI commands use the configured port");
-  }
-}
-
-function boundPort(server: Server): number {
-  return (server.address() as AddressInfo | null)?.port ?? 0;
-}
-
-/** Thrown when the port is taken: one line naming the port and what to do. */
-export class PortInUseError extends Error {
-  constructor(readonly port: number) {
-    super(
-      `port ${port} is already in use (another keel gateway or program is listening); stop it, or pick another port with --port or KEEL_GATEWAY_PORT`,
-    );
-    this.name = "PortInUseError";
-  }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      reject(err.code === "EADDRINUSE" ? new PortInUseError(port) : err);
-    };
-    server.once("error", onError);
-    server.listen({ port, host, exclusive: true }, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
 /** The profiles' keys when the caller resolved none, each missing one logged (never a key itself). */
-function profileSecrets(config: Config, stateDir: string, logger: Logger): ProfileSecrets {
-  const secrets = loadProfileSecrets(config.auth, { stateDir });
+function profileSecrets(auth: Config["auth"], stateDir: string, logger: Logger): ProfileSecrets {
+  const secrets = loadProfileSecrets(auth, { stateDir });
   for (const w of secrets.warnings) logger.warn(w);
   return secrets;
 }

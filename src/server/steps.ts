@@ -32,25 +32,33 @@ export function restartBackoffStep(
   };
 }
 
-/** The hooks subsystem's state: an invalid section disables it with the reason (stability §3). */
+/** The hooks subsystem's state at start (stability §3); a reload sets it again through hooksState. */
 export function hooksStep(
   config: Config,
   loaded: LoadedInfo | undefined,
   subsystems: Subsystems,
   logger: Logger,
 ): StartupStep {
-  return {
-    name: "hooks",
-    run: () => {
-      const result = loaded?.sections.hooks;
-      if (result && !result.ok) {
-        const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-        subsystems.set("hooks", "disabled", reason);
-        logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
-      } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
-      else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
-    },
-  };
+  return { name: "hooks", run: () => hooksState(config, loaded?.sections, subsystems, logger) };
+}
+
+/**
+ * The hooks subsystem's state for a config that loaded: an invalid section disables it with the
+ * reason, naming every path; a valid one is off or (not served yet) disabled.
+ */
+export function hooksState(
+  config: Config,
+  sections: LoadedInfo["sections"] | undefined,
+  subsystems: Subsystems,
+  logger: Logger,
+): void {
+  const result = sections?.hooks;
+  if (result && !result.ok) {
+    const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+    subsystems.set("hooks", "disabled", reason);
+    logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
+  } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
+  else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
 }
 
 /** The gateway's own presence entry (first in every presence list). */

@@ -1,5 +1,5 @@
 // Test helper: a real gateway (start()) on 127.0.0.1 port 0 with a temp state dir, disposable.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LoadedConfig, loadConfig } from "../../src/config/load.js";
@@ -18,23 +18,34 @@ export interface TestGateway {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export interface StartGatewayOptions extends Omit<Partial<StartOptions>, "config" | "stateDir" | "loaded"> {
+export interface StartGatewayOptions extends Omit<
+  Partial<StartOptions>,
+  "config" | "stateDir" | "loaded" | "reload"
+> {
   /** Raw config merged over `{gateway: {port: 0, auth: {mode: "token", token: TEST_TOKEN}}}`. */
   config?: Record<string, unknown>;
   env?: Record<string, string>;
   /** Wait for the startup steps before resolving (default true). */
   waitReady?: boolean;
+  /**
+   * Write the raw config to `<stateDir>/keel.json` and start from that file, watched and
+   * writable as `keel gateway run` does it (default false: an in-memory config).
+   */
+  configFile?: boolean;
 }
 
 /** Starts a gateway through loadConfig + start(); `await using` closes it and removes the dir. */
 export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
-  const { config = {}, env = {}, waitReady = true, ...rest } = options;
+  const { config = {}, env = {}, waitReady = true, configFile = false, ...rest } = options;
   const stateDir = mkdtempSync(join(tmpdir(), "keel-server-test-"));
   const raw = merge({ gateway: { port: 0, auth: { mode: "token", token: TEST_TOKEN } } }, config);
-  const loaded = loadConfig({ path: join(stateDir, "keel.json"), raw, env });
+  const path = join(stateDir, "keel.json");
+  if (configFile) writeFileSync(path, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+  const loaded = configFile ? loadConfig({ path, env }) : loadConfig({ path, raw, env });
   let handle: GatewayHandle;
   try {
-    handle = await start({ ...rest, config: loaded.config, stateDir, loaded });
+    const reload = configFile ? { reload: { path, env } } : {};
+    handle = await start({ ...rest, ...reload, config: loaded.config, stateDir, loaded });
     if (waitReady) await handle.ready;
   } catch (err) {
     rmSync(stateDir, { recursive: true, force: true });

@@ -154,11 +154,12 @@ describe("core methods", () => {
     );
   });
 
-  it("config.get: admin only, secrets redacted, with the config hash", async () => {
+  it("config.get: admin only, secrets redacted, with the file's and the effective config's hashes", async () => {
     await using gw = await startGateway();
     await using s = await openClient(gw.url, { scopes: ["operator.admin"] });
     const res = (await s.request("config.get")).payload;
-    expect(res.hash).toBe(gw.loaded.hash);
+    expect(res.hash).toBe(gw.loaded.fileHash);
+    expect(res.effectiveHash).toBe(gw.loaded.hash);
     expect(res.config.gateway.auth.token).toBe(REDACTED);
     expect(JSON.stringify(res)).not.toContain(TEST_TOKEN);
     expect(res.valid).toBe(true);
