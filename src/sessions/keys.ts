@@ -8,8 +8,14 @@ export const RESERVED_PREFIXES = ["subagent:", "cron:", "acp:", "hook:"] as cons
 /** Keys that stand alone and are never scoped to an agent. */
 const SPECIAL_KEYS = new Set(["global", "unknown"]);
 
-/** Who asks: HTTP callers (`/v1/*`, `/hooks/*`) may not create reserved keys; WebSocket callers may. */
-export type KeyOrigin = "http" | "ws" | "internal";
+/**
+ * Who asks: HTTP callers (`/v1/*`) may not create reserved keys; webhooks (`/hooks/*`) only
+ * their own `hook:` ones; WebSocket callers may create any.
+ */
+export type KeyOrigin = "http" | "hook" | "ws" | "internal";
+
+/** The reserved prefix of webhook sessions: the one reserved prefix hooks may use. */
+export const HOOK_PREFIX = "hook:";
 
 export interface ResolvedKey {
   /** The canonical key, e.g. `agent:main:main`. */
@@ -78,9 +84,15 @@ export function isReservedKey(key: string): boolean {
   return RESERVED_PREFIXES.some((p) => rest.startsWith(p));
 }
 
+/** Whether a key is a webhook session's (`hook:x`, `agent:main:hook:x`). */
+export function isHookKey(key: string): boolean {
+  return (parseAgentKey(key)?.rest ?? key).startsWith(HOOK_PREFIX);
+}
+
 /** Throws {@link ReservedSessionKeyError} when `origin` may not create `key`. */
 export function assertCreatable(key: string, origin: KeyOrigin): void {
   if (origin === "http" && isReservedKey(key)) throw new ReservedSessionKeyError(key);
+  if (origin === "hook" && isReservedKey(key) && !isHookKey(key)) throw new ReservedSessionKeyError(key);
 }
 
 /** The main session key of an agent, e.g. `agent:main:main`. */
