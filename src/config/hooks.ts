@@ -4,8 +4,15 @@ import type { ConfigProblem, SectionResult } from "./load.js";
 import type { AgentsConfig, Config, HooksConfig } from "./schema.js";
 import { BUILTIN_HOOK_NAMES } from "./schema-hooks.js";
 
-/** What the hooks subsystem is for a loaded config: off, ready, or disabled with the reason. */
-export type HooksState = { state: "off" } | { state: "ready" } | { state: "disabled"; reason: string };
+/**
+ * What the hooks subsystem is for a loaded config: off, ready, or disabled with the reason and
+ * the path its routes answer 503 on (the configured one when that much was valid).
+ */
+export type HooksState =
+  { state: "off" } | { state: "ready" } | { state: "disabled"; reason: string; path: string };
+
+const DEFAULT_PATH = "/hooks";
+const PATH_PATTERN = /^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/;
 
 /** Reserved session prefixes (sessions/keys.ts has the same list; config imports nothing). */
 const RESERVED = ["subagent:", "cron:", "acp:", "hook:"];
@@ -32,7 +39,11 @@ export function parseTemplate(template: string): { parts: TemplatePart[]; proble
     last = m.index + m[0].length;
     const expr = m[1] ?? "";
     const p = PATH.exec(expr);
-    if (!p) return { parts, problem: `unknown expression {{${expr.slice(0, 60)}}} (use body.<path> or headers.<name>)` };
+    if (!p)
+      return {
+        parts,
+        problem: `unknown expression {{${expr.slice(0, 60)}}} (use body.<path> or headers.<name>)`,
+      };
     if (p[3] !== undefined) parts.push({ kind: "header", name: p[3].toLowerCase() });
     else parts.push({ kind: "body", path: segments(p[2] ?? "") });
   }
@@ -70,7 +81,8 @@ export function hooksProblems(hooks: HooksConfig, agents: AgentsConfig | undefin
   if (hooks.enabled && !hooks.token) {
     out.push({ path: "hooks.token", message: "must be set when hooks.enabled is true" });
   }
-  if (hooks.path.includes("//")) out.push({ path: "hooks.path", message: "must not contain an empty segment" });
+  if (hooks.path.includes("//"))
+    out.push({ path: "hooks.path", message: "must not contain an empty segment" });
   if (hooks.allowRequestSessionKey && hooks.allowedSessionKeyPrefixes.length === 0) {
     out.push({
       path: "hooks.allowedSessionKeyPrefixes",
@@ -90,20 +102,23 @@ export function hooksProblems(hooks: HooksConfig, agents: AgentsConfig | undefin
   const known = agents ? new Set(["main", agents.defaultId, ...Object.keys(agents.entries)]) : undefined;
   const allowed = hooks.allowedAgentIds;
   allowed.forEach((id, i) => {
-    if (known && !known.has(id)) out.push({ path: `hooks.allowedAgentIds.${i}`, message: `unknown agent id ${id}` });
+    if (known && !known.has(id))
+      out.push({ path: `hooks.allowedAgentIds.${i}`, message: `unknown agent id ${id}` });
   });
   const seen = new Set<string>();
   hooks.mappings.forEach((m, i) => {
     const at = `hooks.mappings.${i}`;
     if ((BUILTIN_HOOK_NAMES as readonly string[]).includes(m.name)) {
       out.push({ path: `${at}.name`, message: `${m.name} is a built-in endpoint` });
-    } else if (seen.has(m.name)) out.push({ path: `${at}.name`, message: `duplicate mapping name ${m.name}` });
+    } else if (seen.has(m.name))
+      out.push({ path: `${at}.name`, message: `duplicate mapping name ${m.name}` });
     seen.add(m.name);
     const template = parseTemplate(m.messageTemplate);
     if (template.problem) out.push({ path: `${at}.messageTemplate`, message: template.problem });
     if (m.sessionKey !== undefined) out.push(...mappingKeyProblems(hooks, m.sessionKey, `${at}.sessionKey`));
     if (m.agentId !== undefined) {
-      if (known && !known.has(m.agentId)) out.push({ path: `${at}.agentId`, message: `unknown agent id ${m.agentId}` });
+      if (known && !known.has(m.agentId))
+        out.push({ path: `${at}.agentId`, message: `unknown agent id ${m.agentId}` });
       else if (allowed.length > 0 && !allowed.includes(m.agentId)) {
         out.push({ path: `${at}.agentId`, message: `${m.agentId} is not in hooks.allowedAgentIds` });
       }
@@ -133,11 +148,21 @@ function mappingKeyProblems(hooks: HooksConfig, key: string, path: string): Conf
 /**
  * The hooks subsystem's state for a config and its hooks section's validation result: an
  * invalid section is `disabled` with every problem's path in the reason (even with enabled
- * false: the operator must hear about it), else `off` or `ready` as `enabled` says.
+ * false: the operator must hear about it), else `off` or `ready` as `enabled` says. `rawPath`
+ * is the file's hooks.path, where the disabled routes answer when it is itself valid.
  */
-export function hooksState(config: Pick<Config, "hooks">, section: SectionResult | undefined): HooksState {
+export function hooksState(
+  config: Pick<Config, "hooks">,
+  section: SectionResult | undefined,
+  rawPath?: unknown,
+): HooksState {
   if (section && !section.ok) {
-    return { state: "disabled", reason: section.problems.map((p) => `${p.path}: ${p.message}`).join("; ") };
+    const usable = typeof rawPath === "string" && PATH_PATTERN.test(rawPath) && !rawPath.includes("//");
+    return {
+      state: "disabled",
+      reason: section.problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+      path: usable ? rawPath : DEFAULT_PATH,
+    };
   }
   return config.hooks.enabled ? { state: "ready" } : { state: "off" };
 }

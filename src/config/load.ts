@@ -130,7 +130,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const config = deepFreeze(built as Config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
-  const hooks = hooksState(config, sections.hooks);
+  const rawHooks = tree["hooks"] as Record<string, unknown> | undefined;
+  const hooks = hooksState(config, sections.hooks, rawHooks?.["path"]);
   HOOKS_STATE.set(config, hooks);
   return { config, sections, warnings, path: options.path, exists, hash, envProviders, hooks };
 }

@@ -71,7 +71,10 @@ export const HooksSchema = obj(
         description: "Session of /agent calls that name none (default: a new hook:<uuid> each)",
       }),
     ),
-    allowRequestSessionKey: bool(false, "Let /agent callers choose sessionKey (needs allowedSessionKeyPrefixes)"),
+    allowRequestSessionKey: bool(
+      false,
+      "Let /agent callers choose sessionKey (needs allowedSessionKeyPrefixes)",
+    ),
     allowedSessionKeyPrefixes: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
       default: [],
       description: "Prefixes a caller-chosen or templated sessionKey must start with",

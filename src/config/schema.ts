@@ -9,7 +9,7 @@
 import { type Static, type TObject, Type } from "@sinclair/typebox";
 import { GatewaySchema } from "./schema-gateway.js";
 import { HooksSchema } from "./schema-hooks.js";
-import { bool, duration, HOT, int, KiB, MiB, obj, RESTART, secret } from "./schema-kit.js";
+import { duration, HOT, int, KiB, MiB, obj, RESTART } from "./schema-kit.js";
 
 export { GatewaySchema, HooksSchema };
 
