@@ -40,7 +40,7 @@ export type AgentBody = Static<typeof AgentBody>;
  */
 export function checkBody<S extends TSchema>(schema: S, value: unknown, what: string): Static<S> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw invalidRequest(`invalid ${what} body: must be a JSON object`, {
+    throw invalidRequest(`invalid ${what} body: (body): must be a JSON object`, {
       code: "INVALID_BODY",
       field: "(body)",
     });
