@@ -8,7 +8,11 @@ import { bearer, HOOK_TOKEN, hooksOn, post } from "./helpers.js";
 describe("webhook auth", () => {
   it("accepts the token in Authorization: Bearer, x-keel-token and x-openclaw-token", async () => {
     await using gw = await gatewayWithFakeVendor(() => step.reply("ok"), { config: hooksOn() });
-    const headers = [bearer, { "x-keel-token": HOOK_TOKEN }, { "x-openclaw-token": HOOK_TOKEN }];
+    const headers: Record<string, string>[] = [
+      bearer,
+      { "x-keel-token": HOOK_TOKEN },
+      { "x-openclaw-token": HOOK_TOKEN },
+    ];
     for (const h of headers) {
       const res = await post(gw.port, "/hooks/agent", { message: "hi" }, h);
       expect(res.status, JSON.stringify(h)).toBe(202);
