@@ -1,7 +1,7 @@
 // The hooks section beyond its schema: the checks that need more than one key, the template
 // grammar, and the subsystem state the seed rule (stability §3) derives from a loaded config.
 import type { ConfigProblem, SectionResult } from "./load.js";
-import type { AgentsConfig, Config, HooksConfig } from "./schema.js";
+import { type AgentsConfig, type Config, type HooksConfig, MODEL_REF_OR_ALIAS } from "./schema.js";
 import { BUILTIN_HOOK_NAMES } from "./schema-hooks.js";
 
 /**
@@ -14,11 +14,15 @@ export type HooksState =
 const DEFAULT_PATH = "/hooks";
 const PATH_PATTERN = /^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/;
 
-/** Reserved session prefixes (sessions/keys.ts has the same list; config imports nothing). */
-const RESERVED = ["subagent:", "cron:", "acp:", "hook:"];
+/**
+ * Prefixes of sessions the gateway itself creates (subagents, cron, ACP, webhooks). Here, below
+ * sessions/, because the config checks keys against them too; sessions/keys.ts re-exports it.
+ */
+export const RESERVED_SESSION_PREFIXES = ["subagent:", "cron:", "acp:", "hook:"] as const;
 /** The one reserved prefix hooks may create sessions under. */
 export const HOOK_KEY_PREFIX = "hook:";
 
+const MODEL_REF = new RegExp(MODEL_REF_OR_ALIAS);
 /** `{{ expr }}` in a template. */
 const EXPR = /\{\{\s*([^{}]*?)\s*\}\}/g;
 /** `body`, `body.a.b`, `body.items[0].name`, `headers.x-github-event`. */
@@ -65,7 +69,7 @@ function isTemplated(text: string): boolean {
 
 function reservedProblem(key: string): string | undefined {
   const rest = /^agent:[^:]+:(.+)$/.exec(key)?.[1] ?? key;
-  const prefix = RESERVED.find((p) => rest.startsWith(p));
+  const prefix = RESERVED_SESSION_PREFIXES.find((p) => rest.startsWith(p));
   return prefix && prefix !== HOOK_KEY_PREFIX
     ? `session key ${key.slice(0, 60)} uses the reserved prefix ${prefix} (hooks may create only hook: keys)`
     : undefined;
@@ -116,6 +120,9 @@ export function hooksProblems(hooks: HooksConfig, agents: AgentsConfig | undefin
     const template = parseTemplate(m.messageTemplate);
     if (template.problem) out.push({ path: `${at}.messageTemplate`, message: template.problem });
     if (m.sessionKey !== undefined) out.push(...mappingKeyProblems(hooks, m.sessionKey, `${at}.sessionKey`));
+    if (m.model !== undefined && !MODEL_REF.test(m.model)) {
+      out.push({ path: `${at}.model`, message: 'must be "provider/model" or an alias' });
+    }
     if (m.agentId !== undefined) {
       if (known && !known.has(m.agentId))
         out.push({ path: `${at}.agentId`, message: `unknown agent id ${m.agentId}` });

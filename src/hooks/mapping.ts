@@ -20,9 +20,12 @@ export async function mappingRoute(deps: HooksDeps, ctx: RequestContext, now: nu
   const config = liveHooks(deps.source);
   const name = ctx.params["name"] ?? "";
   const mapping = config.hooks.mappings.find((m) => m.name === name);
-  // Before auth, so the lockout counts guesses at the credential, not at mapping names; the
-  // answer for an unknown name says nothing a caller without the token could use.
-  if (!mapping) throw new GatewayError("NOT_FOUND", `no hook mapping named ${name.slice(0, 64)}`);
+  if (!mapping) {
+    // Only a caller with the token learns that a name is unknown: without it, guessing names
+    // is a 401 that counts toward the lockout like any other guess.
+    authorize(ctx, config.hooks, deps.limiter, { kind: "token" }, now);
+    throw new GatewayError("NOT_FOUND", `no hook mapping named ${name.slice(0, 64)}`);
+  }
   const credential: Credential = mapping.signature
     ? { kind: "signature", signature: mapping.signature, raw: await ctx.body() }
     : { kind: "token" };

@@ -16,7 +16,7 @@ import type { Connections } from "./connections.js";
 import type { Runtime } from "./runtime.js";
 
 export type LoadedInfo = Pick<LoadedConfig, "sections" | "hash" | "path"> &
-  Partial<Pick<LoadedConfig, "exists" | "hooks">>;
+  Partial<Pick<LoadedConfig, "exists">>;
 
 export interface ServicesInput {
   config: ConfigSource;

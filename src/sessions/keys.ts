@@ -1,9 +1,10 @@
 // Session keys (spec §3.1): normalizing what callers send, agent scoping, and reserved prefixes.
+import { HOOK_KEY_PREFIX, RESERVED_SESSION_PREFIXES } from "../config/hooks.js";
 import type { Config } from "../config/schema.js";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
 
 /** Prefixes of sessions the gateway itself creates (subagents, cron, ACP, webhooks). */
-export const RESERVED_PREFIXES = ["subagent:", "cron:", "acp:", "hook:"] as const;
+export const RESERVED_PREFIXES = RESERVED_SESSION_PREFIXES;
 
 /** Keys that stand alone and are never scoped to an agent. */
 const SPECIAL_KEYS = new Set(["global", "unknown"]);
@@ -15,7 +16,7 @@ const SPECIAL_KEYS = new Set(["global", "unknown"]);
 export type KeyOrigin = "http" | "hook" | "ws" | "internal";
 
 /** The reserved prefix of webhook sessions: the one reserved prefix hooks may use. */
-export const HOOK_PREFIX = "hook:";
+export const HOOK_PREFIX = HOOK_KEY_PREFIX;
 
 export interface ResolvedKey {
   /** The canonical key, e.g. `agent:main:main`. */

@@ -32,6 +32,7 @@ describe("hooks section checks", () => {
       ],
       [{ token: T, mappings: [m({ signature: { header: "X-Sig" } })] }, "hooks.mappings.0.signature.secret"],
       [{ token: T, mappings: [m({ action: "run" })] }, "hooks.mappings.0.action"],
+      [{ token: T, mappings: [m({ model: "no-such-/" })] }, "hooks.mappings.0.model"],
     ];
     for (const [hooks, path] of cases) {
       const r = load(hooks, { agents: { entries: { ops: {} } } });

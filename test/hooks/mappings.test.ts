@@ -47,9 +47,11 @@ describe("hook mappings", () => {
     const text = lastUser(gw.fake.requests[0]!.body.messages);
     expect(text).toContain('New mail from Ada: Lunch? (tags ["a","b"], first 7)');
     expect(text).toContain("(hook:mail)");
-    // A mapping without a signature still wants the token; an unknown name is a 404.
+    // A mapping without a signature still wants the token; an unknown name is a 404 for a
+    // caller with the token only.
     expect((await post(gw.port, "/hooks/mail", body)).status).toBe(401);
     expect((await post(gw.port, "/hooks/nope", body, bearer)).status).toBe(404);
+    expect((await post(gw.port, "/hooks/nope", body)).status).toBe(401);
   });
 
   it("a wake mapping records its rendered text in the main session", async () => {
