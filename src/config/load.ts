@@ -191,7 +191,9 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): Config
     } else if (options) {
       message = `must be ${e.schema["description"] ?? "one of the allowed forms"}`;
     }
-    if (message !== "unknown key" && e.value !== undefined && typeof e.value !== "object") {
+    // A secret's value is never quoted: a disabled hooks section's reason is served to anyone.
+    const quotable = e.schema["secret"] !== true;
+    if (quotable && message !== "unknown key" && e.value !== undefined && typeof e.value !== "object") {
       message += ` (got ${JSON.stringify(e.value)})`;
     }
     // Union members repeat the same path; keep the first message for each path.

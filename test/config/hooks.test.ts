@@ -45,6 +45,12 @@ describe("hooks section checks", () => {
     }
   });
 
+  it("a secret's bad value is never quoted in the reason (it is served with every 503)", () => {
+    const r = load({ enabled: true, token: 918273645 });
+    expect(r.hooks).toMatchObject({ state: "disabled", reason: expect.stringContaining("hooks.token") });
+    expect(JSON.stringify(r.hooks)).not.toContain("918273645");
+  });
+
   it("a valid section is ready (or off), with no problems", () => {
     expect(
       problemPaths({
