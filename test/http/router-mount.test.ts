@@ -24,7 +24,7 @@ describe("router mount", () => {
         ],
         (err, status) => ({ family: true, status, message: err.message }),
       );
-    const body = async (method: string, url: string) => {
+    const body = async (method: string, url: string): Promise<[number, string]> => {
       const r = await router.handle(req(method, url));
       return [r.status, String(r.body)];
     };
@@ -32,13 +32,13 @@ describe("router mount", () => {
     expect(await body("GET", "/hooks/fixed")).toEqual([200, "fixed"]);
     const [status, text] = await body("GET", "/hooks/wake");
     expect(status).toBe(405);
-    expect(JSON.parse(text!)).toMatchObject({ family: true, status: 405 });
-    expect(JSON.parse((await body("POST", "/hooks/a/b"))[1]!)).toMatchObject({ family: true, status: 404 });
+    expect(JSON.parse(text)).toMatchObject({ family: true, status: 405 });
+    expect(JSON.parse((await body("POST", "/hooks/a/b"))[1])).toMatchObject({ family: true, status: 404 });
 
     prefix = "/in";
     expect(await body("POST", "/in/agent")).toEqual([200, "agent /in/agent"]);
     expect((await body("POST", "/hooks/agent"))[0]).toBe(404);
-    expect(JSON.parse((await body("POST", "/hooks/agent"))[1]!).family).toBeUndefined();
+    expect(JSON.parse((await body("POST", "/hooks/agent"))[1]).family).toBeUndefined();
 
     prefix = undefined;
     expect((await body("POST", "/in/agent"))[0]).toBe(404);
