@@ -6,6 +6,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import JSON5 from "json5";
 import { applyEnvProviders } from "./env-providers.js";
+import { type HooksState, hooksProblems, hooksState } from "./hooks.js";
 import { authProblems, modelRefProblems } from "./refs.js";
 import { type Config, ConfigSchema, SECTION_NAMES, SECTIONS, type SectionName } from "./schema.js";
 import { trustedProxyProblems } from "./proxies.js";
@@ -29,6 +30,12 @@ export interface LoadedConfig {
   config: Config;
   /** Validation result per section: the seam that lets a bad `hooks` section degrade alone. */
   sections: Record<SectionName, SectionResult>;
+  /**
+   * The hooks subsystem this config gives (stability §3): `disabled` with every problem's path
+   * when the hooks section is invalid (the config then carries the hooks defaults), else `off`
+   * or `ready`. Startup and every reload report it the same way, since both call this loader.
+   */
+  hooks: HooksState;
   /** Env values ignored or clamped, one line each (logged once by the caller). */
   warnings: string[];
   path: string;
@@ -99,6 +106,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     // A degradable section that fails falls back to its defaults (its subsystem reports "disabled").
     built[name] = own.length === 0 ? value : Value.Default(schema, {});
   }
+  degradeHooks(built, sections);
   const fatal = SECTION_NAMES.filter((n) => !DEGRADABLE_SECTIONS.includes(n)).flatMap(
     (n) => sections[n].problems,
   );
@@ -117,7 +125,20 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const config = deepFreeze(built as Config);
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex");
-  return { config, sections, warnings, path: options.path, exists, hash, fileHash: bytesHash, envProviders };
+  const rawHooks = tree["hooks"] as Record<string, unknown> | undefined;
+  const hooks = hooksState(config, sections.hooks, rawHooks?.["path"]);
+  HOOKS_STATE.set(config, hooks);
+  return {
+    config,
+    sections,
+    warnings,
+    path: options.path,
+    exists,
+    hash,
+    fileHash: bytesHash,
+    envProviders,
+    hooks,
+  };
 }
 
 /** The parsed file (or the given text or object) and the hash of its bytes. */
@@ -144,6 +165,38 @@ function readRaw(options: LoadOptions): { raw: unknown; exists: boolean; bytesHa
     const message = `not valid JSON5: ${(err as Error).message}`;
     throw new ConfigError(options.path, [{ path: "(file)", message }]);
   }
+}
+
+/** The hooks state of each config this loader made, keyed by the frozen object itself. */
+const HOOKS_STATE = new WeakMap<Config, HooksState>();
+
+/**
+ * The hooks state of a config: what loadConfig decided for it, so whoever holds only the config
+ * (the live source after a reload's swap) reaches the same verdict; computed from `enabled`
+ * for a config that did not come from the loader.
+ */
+export function hooksStateOf(config: Config): HooksState {
+  return HOOKS_STATE.get(config) ?? hooksState(config, undefined);
+}
+
+/** Gives `to` (a config built from `from`, e.g. with restart keys kept) `from`'s hooks state. */
+export function adoptHooksState(from: Config, to: Config): Config {
+  if (to !== from) HOOKS_STATE.set(to, hooksStateOf(from));
+  return to;
+}
+
+/**
+ * The hooks checks that need more than the schema (a token when enabled, mapping templates and
+ * keys, agents). Their problems belong to the hooks section alone, so they disable hooks and
+ * leave the rest of the config standing.
+ */
+function degradeHooks(built: Record<string, unknown>, sections: Record<SectionName, SectionResult>): void {
+  if (!sections.hooks.ok) return;
+  const agents = sections.agents.ok ? (built["agents"] as Config["agents"]) : undefined;
+  const problems = hooksProblems(built["hooks"] as Config["hooks"], agents);
+  if (problems.length === 0) return;
+  sections.hooks = { ok: false, problems };
+  built["hooks"] = Value.Default(SECTIONS.hooks, {});
 }
 
 /** Checks that span sections, run only when those sections are valid on their own. */
@@ -175,7 +228,9 @@ function schemaProblems(schema: TSchema, value: unknown, prefix: string): Config
     } else if (options) {
       message = `must be ${e.schema["description"] ?? "one of the allowed forms"}`;
     }
-    if (message !== "unknown key" && e.value !== undefined && typeof e.value !== "object") {
+    // A secret's value is never quoted: a disabled hooks section's reason is served to anyone.
+    const quotable = e.schema["secret"] !== true;
+    if (quotable && message !== "unknown key" && e.value !== undefined && typeof e.value !== "object") {
       message += ` (got ${JSON.stringify(e.value)})`;
     }
     // Union members repeat the same path; keep the first message for each path.

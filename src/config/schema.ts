@@ -8,9 +8,10 @@
 //            (or object) and inherited by its keys unless a key sets its own.
 import { type Static, type TObject, Type } from "@sinclair/typebox";
 import { GatewaySchema } from "./schema-gateway.js";
-import { bool, duration, HOT, int, KiB, MiB, obj, RESTART, secret } from "./schema-kit.js";
+import { HooksSchema } from "./schema-hooks.js";
+import { duration, HOT, int, KiB, MiB, obj, RESTART } from "./schema-kit.js";
 
-export { GatewaySchema };
+export { GatewaySchema, HooksSchema };
 
 export const MODEL_ALIAS_PATTERN = "^[^/\\s](?:[^/]{0,62}[^/\\s])?$";
 /** "provider/model", or an alias configured under agents.defaults.models. */
@@ -310,20 +311,6 @@ export const RunsSchema = obj(
     ),
   },
   "Run engine limits",
-  HOT,
-);
-
-export const HooksSchema = obj(
-  {
-    enabled: bool(false, "Serve webhook endpoints"),
-    token: secret("Token webhook callers must present"),
-    path: Type.String({
-      default: "/hooks",
-      pattern: "^/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$",
-      description: "Base path",
-    }),
-  },
-  "Webhooks",
   HOT,
 );
 

@@ -56,8 +56,22 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export class Router {
   private readonly entries: Entry[] = [];
   private readonly mounts: { prefix: string; errorBody: ErrorBody }[] = [];
+  private readonly dynamic: { prefix: () => string | undefined; router: Router }[] = [];
 
   constructor(private readonly options: RouterOptions = {}) {}
+
+  /**
+   * Mounts a family whose prefix is read per request (a hot-reloaded `hooks.path`); `prefix()`
+   * returning undefined unmounts it for now. Fixed routes win over it; every other path under
+   * the prefix — its 404s and 405s included — is the family's, worded by its error body.
+   */
+  mount(prefix: () => string | undefined, routes: readonly Route[], errorBody?: ErrorBody): this {
+    const router = new Router(this.options);
+    router.add(routes, errorBody ? { errorBody } : {});
+    if (errorBody) router.mounts.push({ prefix: "", errorBody });
+    this.dynamic.push({ prefix, router });
+    return this;
+  }
 
   /** Registers a family of routes, optionally under a prefix. Registering a method twice throws. */
   add(routes: readonly Route[], mount: Mount = {}): this {
@@ -96,6 +110,18 @@ export class Router {
   async handle(req: IncomingRequest): Promise<Reply> {
     const url = requestUrl(req.url);
     const found = this.match(req.method, url.pathname);
+    if (found.kind === "none") {
+      for (const d of this.dynamic) {
+        const prefix = trimSlash(d.prefix() ?? "");
+        if (!prefix || !(url.pathname === prefix || url.pathname.startsWith(`${prefix}/`))) continue;
+        const rest = url.pathname.slice(prefix.length) || "/";
+        return d.router.serve(req, url, d.router.match(req.method, rest));
+      }
+    }
+    return this.serve(req, url, found);
+  }
+
+  private async serve(req: IncomingRequest, url: URL, found: Match): Promise<Reply> {
     if (found.kind !== "route") {
       const errorBody = this.errorBodyFor(url.pathname);
       if (found.kind === "none") {
@@ -122,7 +148,8 @@ export class Router {
     params: Record<string, string>,
     route: Route,
   ): RequestContext {
-    const cap = route.maxBodyBytes ?? this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const own = typeof route.maxBodyBytes === "function" ? route.maxBodyBytes() : route.maxBodyBytes;
+    const cap = own ?? this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     let body: Promise<Buffer> | undefined;
     const readOnce = () => (body ??= bodyOf(req, cap));
     return {
@@ -148,7 +175,8 @@ export class Router {
   private errorBodyFor(path: string): ErrorBody {
     let best: { prefix: string; errorBody: ErrorBody } | undefined;
     for (const m of this.mounts) {
-      const under = path === m.prefix || path.startsWith(`${m.prefix}/`);
+      // "" is a dynamic family's own router: every path it sees is under its prefix.
+      const under = m.prefix === "" || path === m.prefix || path.startsWith(`${m.prefix}/`);
       if (under && (!best || m.prefix.length > best.prefix.length)) best = m;
     }
     return best?.errorBody ?? defaultErrorBody;

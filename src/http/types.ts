@@ -37,6 +37,6 @@ export interface Route {
   method: HttpMethod | readonly HttpMethod[];
   path: string;
   handler: Handler;
-  /** Largest body `ctx.body()` reads (bytes); the router's default when unset. */
-  maxBodyBytes?: number;
+  /** Largest body `ctx.body()` reads (bytes; a getter for a hot-reloaded cap); the router's default when unset. */
+  maxBodyBytes?: number | (() => number);
 }

@@ -59,6 +59,11 @@ export interface RunInit {
   parts?: readonly ContentPart[];
   /** What the caller asks of the model for this turn (tools, sampling, reasoning). */
   options?: TurnOptions;
+  /**
+   * Where the message came from when it is untrusted external input (`hook`, `hook:github`):
+   * it is stored with that mark and wrapped in a boundary whenever a model reads it.
+   */
+  untrusted?: string;
 }
 
 /** Per-turn model options a surface may set (the OpenAI API's tools and sampling fields). */
@@ -97,6 +102,7 @@ export class Run {
   readonly model: string | undefined;
   readonly parts: readonly ContentPart[] | undefined;
   readonly options: TurnOptions | undefined;
+  readonly untrusted: string | undefined;
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
@@ -151,6 +157,7 @@ export class Run {
     this.model = init.model;
     this.parts = init.parts;
     this.options = init.options;
+    this.untrusted = init.untrusted;
     const owner = init.ownerSignal;
     if (owner && onOwnerGone) {
       owner.addEventListener("abort", onOwnerGone, { once: true });

@@ -3,6 +3,7 @@
 import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { heapUnderPressure, releaseMemory } from "../lifecycle/memory.js";
+import { UNTRUSTED_META } from "../models/messages.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { assertAgent } from "../sessions/keys.js";
 import type { SessionStore } from "../sessions/store.js";
@@ -110,6 +111,7 @@ export class RunService {
           ...(run.parts ? { parts: run.parts } : {}),
           runId: run.runId,
           idempotencyKey: run.runId,
+          ...(run.untrusted ? { meta: { [UNTRUSTED_META]: run.untrusted } } : {}),
         }),
       );
       // Awaited by the turn; a queued run aborted first must not leave an unhandled rejection.

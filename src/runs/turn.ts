@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { FailoverProvider } from "../models/failover.js";
 import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
-import type { ContentPart } from "../models/messages.js";
+import { type ContentPart, UNTRUSTED_META, untrustedBoundary } from "../models/messages.js";
 import type { SessionStore, TranscriptMessage } from "../sessions/store.js";
 import type { RunModels } from "./ports.js";
 import type { FinishedRun, Run, RunOutcome } from "./run.js";
@@ -59,7 +59,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   const messages: ChatMessage[] = [
     ...(systemPrompt ? [{ role: "system" as const, content: systemPrompt }] : []),
     ...history,
-    { role: "user", content: run.parts ?? run.message },
+    { role: "user", content: run.parts ?? guarded(run.message, run.untrusted) },
   ];
   try {
     const request = { ...run.options, model: run.model ?? "", messages, signal: run.signal };
@@ -151,10 +151,17 @@ async function readHistory(
 
 /** A stored message as the model reads it: its rich parts when it has them; tool results as `tool`. */
 function promptMessage(m: TranscriptMessage): ChatMessage {
+  const source = m.meta?.[UNTRUSTED_META];
+  if (typeof source === "string") return { role: m.role, content: guarded(m.content, source) };
   if (!m.parts || m.parts.length === 0) return { role: m.role, content: m.content };
   const parts = m.parts as unknown as readonly ContentPart[];
   const toolResults = parts.every((p) => p.type === "tool_result");
   return { role: toolResults ? "tool" : m.role, content: parts };
+}
+
+/** Text as the model may read it: untrusted external input inside its boundary, the rest as is. */
+function guarded(text: string, untrusted: string | undefined): string {
+  return untrusted === undefined ? text : untrustedBoundary(text, untrusted);
 }
 
 /** What an assistant reply is stored as: thinking, text, then each tool call (none when plain text). */

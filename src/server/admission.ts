@@ -145,16 +145,20 @@ export interface ServerGuards {
 }
 
 /**
- * Puts the header/request timeouts and the socket caps of `gateway.http` on `server`, and
- * builds the client-address resolver (`gateway.trustedProxies`) the per-address budgets share.
+ * Puts the header/request timeouts and the socket caps of `gateway.http` on `server`, with the
+ * client-address resolver (`gateway.trustedProxies`) the per-address budgets share.
  */
-export function guardServer(server: Server, gateway: GatewayConfig, shed: ShedLog): ServerGuards {
+export function guardServer(
+  server: Server,
+  gateway: GatewayConfig,
+  shed: ShedLog,
+  addresses: ClientAddresses = new ClientAddresses(gateway.trustedProxies),
+): ServerGuards {
   const { http } = gateway;
   // Node requires headersTimeout <= requestTimeout; its own defaults hold a half-sent request
   // for a minute or more. The check runs every connectionsCheckingInterval (set at creation).
   server.requestTimeout = http.requestTimeoutMs;
   server.headersTimeout = Math.min(http.headersTimeoutMs, http.requestTimeoutMs);
-  const addresses = new ClientAddresses(gateway.trustedProxies);
   const admission = new SocketAdmission({
     maxPending: http.maxPendingSockets,
     maxPendingPerAddress: http.maxPendingPerAddress,

@@ -1,5 +1,5 @@
 // The HTTP side of the gateway port: every request, and every Upgrade that is not a WebSocket.
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { IncomingRequest, Router } from "../http/router.js";
 import { writeRawReply, writeReply } from "../http/write.js";
@@ -20,9 +20,12 @@ const UPGRADE_LINGER_MS = 2_000;
 
 /** Serves the router on a Node HTTP server. */
 export class HttpSurface {
+  /** `clientIp`: the caller's address as handlers see it (`gateway.trustedProxies` honoured). */
   constructor(
     private readonly router: Router,
     private readonly logger: Logger,
+    private readonly clientIp: (req: IncomingMessage) => string = (req) =>
+      req.socket.remoteAddress ?? "unknown",
   ) {}
 
   /** The `request` listener. */
@@ -33,7 +36,7 @@ export class HttpSurface {
       if (!res.writableFinished) controller.abort(new Error("client closed the connection"));
     });
     void this.serve(
-      incoming(req, controller.signal, req),
+      incoming(req, this.clientIp(req), controller.signal, req),
       (reply) => writeReply(res, reply, req.method === "HEAD"),
       () => res.destroy(),
     );
@@ -51,7 +54,7 @@ export class HttpSurface {
     const controller = new AbortController();
     socket.once("close", () => controller.abort(new Error("client closed the connection")));
     void this.serve(
-      incoming(req, controller.signal, null),
+      incoming(req, this.clientIp(req), controller.signal, null),
       (reply) => writeRawReply(socket, reply, req.method === "HEAD"),
       () => socket.destroy(),
     ).then(() => {
@@ -78,13 +81,45 @@ export class HttpSurface {
   }
 }
 
-function incoming(req: IncomingMessage, signal: AbortSignal, body: IncomingMessage | null): IncomingRequest {
+function incoming(
+  req: IncomingMessage,
+  ip: string,
+  signal: AbortSignal,
+  body: IncomingMessage | null,
+): IncomingRequest {
   return {
     method: req.method ?? "GET",
     url: req.url ?? "/",
     headers: req.headers,
-    ip: req.socket.remoteAddress ?? "unknown",
+    ip,
     signal,
     body,
   };
+}
+
+/**
+ * The HTTP server over `router`. Upgrades are only for the WebSocket path; Node 24.9+ reads
+ * shouldUpgradeCallback and sends other Upgrade requests to the request listener, body and all;
+ * Node 20 ignores it and the `upgrade` listener answers them.
+ */
+export function createHttpServer(
+  router: Router,
+  logger: Logger,
+  clientIp: (req: IncomingMessage) => string,
+): Server {
+  const http = new HttpSurface(router, logger, clientIp);
+  const server = createServer(
+    {
+      shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url),
+      // How often Node checks the header/request timeouts (its default, 30 s, would let a
+      // half-sent request outlive a 5 s gateway.http.headersTimeoutMs sixfold).
+      connectionsCheckingInterval: 1_000,
+    } as object,
+    http.onRequest,
+  );
+  server.on("upgrade", (req, socket) => {
+    if (!isWebSocketPath(req.url)) http.answerUpgrade(req, socket);
+  });
+  server.keepAliveTimeout = 5_000;
+  return server;
 }

@@ -6,6 +6,7 @@ import JSON5 from "json5";
 import { currentFileHash, type RejectedFile } from "../config/fallback.js";
 import { writeFileAtomic, writeLastGood } from "../config/file.js";
 import {
+  adoptHooksState,
   type ConfigProblem,
   ConfigError,
   DEGRADABLE_SECTIONS,
@@ -36,8 +37,6 @@ export interface ReloaderInput {
   rejected: RejectedFile | undefined;
   stateDir: string;
   logger: Logger;
-  /** After each config that loaded (the start's and every reload's), with its per-section results. */
-  onLoaded: (config: Config, sections: LoadedConfig["sections"]) => void;
 }
 
 type Trigger = ConfigReloadState["lastReload"]["trigger"];
@@ -208,7 +207,8 @@ export class ConfigReloader implements ConfigFileInfo {
       return;
     }
     const running = source.current();
-    const next = withRunningRestartKeys(running, loaded.config);
+    // The merged object is new: it takes the loader's hooks verdict for this file along.
+    const next = adoptHooksState(loaded.config, withRunningRestartKeys(running, loaded.config));
     const changed = changedKeys(running, next);
     this.#pending = changedRestartKeys(running, loaded.config);
     this.#issues = degradedProblems(loaded.sections);
@@ -221,7 +221,6 @@ export class ConfigReloader implements ConfigFileInfo {
         logger.error({ err }, "a subsystem failed to take the reloaded config");
       }
     }
-    this.input.onLoaded(next, loaded.sections);
     // As at start, once: what lets the gateway run but keeps chats from working (no provider …).
     const known = new Set(configWarnings(running));
     for (const warning of configWarnings(next)) if (!known.has(warning)) logger.warn(warning);

@@ -1,6 +1,6 @@
 // The one wiring point: builds every service in order, listens first, then runs the startup steps.
 import { mkdirSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { TSchema } from "@sinclair/typebox";
 import { loadProfileSecrets, type ProfileSecrets } from "../config/credentials.js";
 import type { RejectedFile } from "../config/fallback.js";
@@ -18,11 +18,13 @@ import type { MethodDef, MethodRegistry } from "../methods/registry.js";
 import { broadcastRuns } from "../methods/run-events.js";
 import { configWarnings } from "../models/warnings.js";
 import { VERSION } from "../version.js";
+import { mountHooks } from "../hooks/mount.js";
+import { AuthRateLimiter } from "../http/rate-limit.js";
+import { ClientAddresses } from "./address.js";
 import { guardServer } from "./admission.js";
-import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
-import { HttpSurface, isWebSocketPath } from "./http.js";
+import { createHttpServer } from "./http.js";
 import { boundPort, listen, recordListener } from "./listen.js";
 import { type ProbeState, probeRoutes } from "./probes.js";
 import { ConfigReloader, type ReloadLoadOptions } from "./reload.js";
@@ -30,7 +32,7 @@ import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
-import { hooksState, hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
+import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
 import { releaseAfterShed, ShedLog } from "./shedding.js";
 import { releaseMemory } from "../lifecycle/memory.js";
 import { SocketServer } from "./ws.js";
@@ -225,7 +227,8 @@ function buildCore(options: StartOptions, logger: Logger) {
     resolveSecrets: (auth) => profileSecrets(auth, stateDir, logger),
   });
   startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
-  startup.add(hooksStep(config, options.loaded, subsystems, logger));
+  const hooks = hooksStep(source, subsystems, logger);
+  startup.add(hooks.step);
   const reloader = new ConfigReloader({
     source,
     loaded: options.loaded,
@@ -233,7 +236,6 @@ function buildCore(options: StartOptions, logger: Logger) {
     rejected: options.rejected,
     stateDir,
     logger,
-    onLoaded: (next, sections) => hooksState(next, sections, subsystems, logger),
   });
   for (const step of [...runtime.steps(), ...(options.steps ?? [])]) startup.add(step);
   return {
@@ -249,6 +251,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     connections,
     runtime,
     shed,
+    hooksReport: hooks.stop,
     reloader,
   };
 }
@@ -257,16 +260,17 @@ function buildCore(options: StartOptions, logger: Logger) {
 function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
   const { config, stateDir } = options;
   const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
-  const { reloader } = core;
-  const server = httpServer(options, logger, {
+  const router = httpRouter(options, logger, {
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
   });
-  const guards = guardServer(server, config.gateway, core.shed);
+  const addresses = new ClientAddresses(config.gateway.trustedProxies);
+  const server = createHttpServer(router, logger, (req) => addresses.of(req));
+  const guards = guardServer(server, config.gateway, core.shed, addresses);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
     config: source,
-    configFile: reloader,
+    configFile: core.reloader,
     gateway: {
       version: VERSION,
       startedAt,
@@ -281,6 +285,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     connections,
     runtime,
   });
+  const unmountHooks = mountHooks(router, source, context);
   const registry = methodRegistry(options.methods ?? [], options.events ?? []);
   const sockets = new SocketServer({
     server,
@@ -302,6 +307,13 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   // timer; the store, once no socket can write to it any more; last the listener.
   const hooks: ShutdownHook[] = [
     ...[...(options.shutdownHooks ?? [])].reverse(),
+    {
+      name: "hooks",
+      run: () => {
+        unmountHooks();
+        core.hooksReport();
+      },
+    },
     { name: "runs", run: () => runtime.shutdownRuns() },
     {
       name: "websocket",
@@ -326,30 +338,12 @@ function listenerInfo(server: Server, host: string, config: Config) {
   };
 }
 
-/**
- * The HTTP server: the probes and every route family on one router. Upgrades are only for the
- * WebSocket path; Node 24.9+ reads shouldUpgradeCallback and sends other Upgrade requests to the
- * request listener, body and all; Node 20 ignores it and the `upgrade` listener answers them.
- */
-function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): Server {
+/** The one router: the probes and every route family the caller passed. */
+function httpRouter(options: StartOptions, logger: Logger, probes: ProbeState): Router {
   const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
   router.add(probeRoutes(probes));
   for (const family of options.routes ?? []) router.add(family.routes, family.mount);
-  const http = new HttpSurface(router, logger);
-  const server = createServer(
-    {
-      shouldUpgradeCallback: (req: { url?: string }) => isWebSocketPath(req.url),
-      // How often Node checks the header/request timeouts (its default, 30 s, would let a
-      // half-sent request outlive a 5 s gateway.http.headersTimeoutMs sixfold).
-      connectionsCheckingInterval: 1_000,
-    } as object,
-    http.onRequest,
-  );
-  server.on("upgrade", (req, socket) => {
-    if (!isWebSocketPath(req.url)) http.answerUpgrade(req, socket);
-  });
-  server.keepAliveTimeout = 5_000;
-  return server;
+  return router;
 }
 
 function probePhase(draining: boolean, startup: StartupSteps): ReturnType<ProbeState["phase"]> {

@@ -1,14 +1,14 @@
 // The gateway's own startup steps (crash-loop wait, hooks state) and its own presence entry.
 import { randomUUID } from "node:crypto";
 import { hostname, release } from "node:os";
-import type { Config } from "../config/schema.js";
+import type { ConfigSource } from "../config/source.js";
+import { reportHooks } from "../hooks/state.js";
 import type { RestartSentinel } from "../lifecycle/backoff.js";
 import type { Logger } from "../lifecycle/logger.js";
 import type { StartupStep, StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
 import type { PresenceEntry } from "../protocol/frames.js";
 import { VERSION } from "../version.js";
-import type { LoadedInfo } from "./services.js";
 
 /** The crash-loop wait: past the rapid-start threshold, sleep before any heavy startup work. */
 export function restartBackoffStep(
@@ -32,33 +32,19 @@ export function restartBackoffStep(
   };
 }
 
-/** The hooks subsystem's state at start (stability §3); a reload sets it again through hooksState. */
-export function hooksStep(
-  config: Config,
-  loaded: LoadedInfo | undefined,
-  subsystems: Subsystems,
-  logger: Logger,
-): StartupStep {
-  return { name: "hooks", run: () => hooksState(config, loaded?.sections, subsystems, logger) };
-}
-
 /**
- * The hooks subsystem's state for a config that loaded: an invalid section disables it with the
- * reason, naming every path; a valid one is off or (not served yet) disabled.
+ * The hooks subsystem's state (stability §3): an invalid section is disabled with the reason,
+ * and every later swap of the live config re-reports it. Returns the step and the unsubscribe.
  */
-export function hooksState(
-  config: Config,
-  sections: LoadedInfo["sections"] | undefined,
-  subsystems: Subsystems,
-  logger: Logger,
-): void {
-  const result = sections?.hooks;
-  if (result && !result.ok) {
-    const reason = result.problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-    subsystems.set("hooks", "disabled", reason);
-    logger.error({ problems: result.problems }, `hooks disabled: ${reason}`);
-  } else if (!config.hooks.enabled) subsystems.set("hooks", "off");
-  else subsystems.set("hooks", "disabled", "webhooks are not available in this version of keel");
+export function hooksStep(source: ConfigSource, subsystems: Subsystems, logger: Logger) {
+  let stop: (() => void) | undefined;
+  const step: StartupStep = {
+    name: "hooks",
+    run: () => {
+      stop = reportHooks(source, subsystems, logger);
+    },
+  };
+  return { step, stop: () => stop?.() };
 }
 
 /** The gateway's own presence entry (first in every presence list). */

@@ -1,15 +1,22 @@
 // Session keys (spec §3.1): normalizing what callers send, agent scoping, and reserved prefixes.
+import { HOOK_KEY_PREFIX, RESERVED_SESSION_PREFIXES } from "../config/hooks.js";
 import type { Config } from "../config/schema.js";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
 
 /** Prefixes of sessions the gateway itself creates (subagents, cron, ACP, webhooks). */
-export const RESERVED_PREFIXES = ["subagent:", "cron:", "acp:", "hook:"] as const;
+export const RESERVED_PREFIXES = RESERVED_SESSION_PREFIXES;
 
 /** Keys that stand alone and are never scoped to an agent. */
 const SPECIAL_KEYS = new Set(["global", "unknown"]);
 
-/** Who asks: HTTP callers (`/v1/*`, `/hooks/*`) may not create reserved keys; WebSocket callers may. */
-export type KeyOrigin = "http" | "ws" | "internal";
+/**
+ * Who asks: HTTP callers (`/v1/*`) may not create reserved keys; webhooks (`/hooks/*`) only
+ * their own `hook:` ones; WebSocket callers may create any.
+ */
+export type KeyOrigin = "http" | "hook" | "ws" | "internal";
+
+/** The reserved prefix of webhook sessions: the one reserved prefix hooks may use. */
+export const HOOK_PREFIX = HOOK_KEY_PREFIX;
 
 export interface ResolvedKey {
   /** The canonical key, e.g. `agent:main:main`. */
@@ -78,9 +85,15 @@ export function isReservedKey(key: string): boolean {
   return RESERVED_PREFIXES.some((p) => rest.startsWith(p));
 }
 
+/** Whether a key is a webhook session's (`hook:x`, `agent:main:hook:x`). */
+export function isHookKey(key: string): boolean {
+  return (parseAgentKey(key)?.rest ?? key).startsWith(HOOK_PREFIX);
+}
+
 /** Throws {@link ReservedSessionKeyError} when `origin` may not create `key`. */
 export function assertCreatable(key: string, origin: KeyOrigin): void {
   if (origin === "http" && isReservedKey(key)) throw new ReservedSessionKeyError(key);
+  if (origin === "hook" && isReservedKey(key) && !isHookKey(key)) throw new ReservedSessionKeyError(key);
 }
 
 /** The main session key of an agent, e.g. `agent:main:main`. */
