@@ -142,7 +142,7 @@ export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promi
   const out = new Out();
   const r = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
     client
-      .request<{ key: string; sessionId: string; archived: boolean }>("sessions.delete", {
+      .request<{ key: string; sessionId: string; archived: string[] }>("sessions.delete", {
         key,
         ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
       })
@@ -155,6 +155,6 @@ export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promi
       }),
   );
   if (flags.json) out.json(r);
-  else out.line(`deleted ${r.key}${r.archived ? ` (transcript ${r.sessionId} archived)` : ""}`);
+  else out.line(`deleted ${r.key}${r.archived.length > 0 ? ` (transcript ${r.sessionId} archived)` : ""}`);
   return EXIT.ok;
 }

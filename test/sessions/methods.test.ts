@@ -141,8 +141,8 @@ describe("session methods", () => {
   it("sessions.delete archives (listable) and can purge; a busy session's transcript is not purged", async () => {
     const { entry } = await store.ensure("main", "agent:main:a");
     const res = await call(sessionsDelete, deps, { key: "a" });
-    expect(res).toMatchObject({ ok: true, key: "agent:main:a", deleted: true, archived: true });
-    expect((await call(sessionsList, deps, { archived: true })).sessions[0]).toMatchObject({
+    expect(res).toMatchObject({ ok: true, key: "agent:main:a", deleted: true, archived: [entry.sessionId] });
+    expect((await call(sessionsList, deps, { retired: true })).sessions[0]).toMatchObject({
       sessionId: entry.sessionId,
     });
     await expect(call(sessionsDelete, deps, { key: "a" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
@@ -153,8 +153,8 @@ describe("session methods", () => {
     });
     active.clear();
     const purged = await call(sessionsDelete, deps, { key: "b", deleteTranscript: true });
-    expect(purged.archived).toBe(false);
-    expect((await call(sessionsList, deps, { archived: true })).totalCount).toBe(1);
+    expect(purged.archived).toEqual([]);
+    expect((await call(sessionsList, deps, { retired: true })).totalCount).toBe(1);
   });
 
   it("chat.history returns the last N in the reference shape, with paging and sessionInfo", async () => {

@@ -66,12 +66,12 @@ describe("SQLite store specifics", () => {
           .map((r) => r.detail)
           .join("\n");
       const all = plan(
-        "SELECT * FROM sessions WHERE archived_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 10 OFFSET 0",
+        "SELECT * FROM sessions WHERE retired_at IS NULL AND archived_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 10 OFFSET 0",
       );
       expect(all).toContain("sessions_live_recent");
       expect(all).not.toContain("TEMP B-TREE");
       const agent = plan(
-        "SELECT * FROM sessions WHERE archived_at IS NULL AND agent_id = 'x' ORDER BY updated_at DESC, id DESC LIMIT 10",
+        "SELECT * FROM sessions WHERE retired_at IS NULL AND archived_at IS NULL AND agent_id = 'x' ORDER BY updated_at DESC, id DESC LIMIT 10",
       );
       expect(agent).toContain("sessions_live_agent_recent");
       expect(agent).not.toContain("TEMP B-TREE");
