@@ -3,6 +3,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { agentRunMethods } from "./agent.js";
 import { type AgentMethodsDeps, agentMethods } from "./agents.js";
 import { chatMethods, type RunMethodsDeps } from "./chat.js";
+import { compactionMethods } from "./compaction.js";
 import { type ConfigDeps, configMethods } from "./config.js";
 import type { EventBus } from "./context.js";
 import { type HealthDeps, healthMethods } from "./health.js";
@@ -36,6 +37,7 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...logsMethods,
   ...configMethods,
   ...sessionMethods,
+  ...compactionMethods,
   ...agentMethods,
   ...chatMethods,
   ...agentRunMethods,

@@ -305,6 +305,8 @@ export const ChatHistoryParams = Type.Object(
     /** An earlier transcript of the same key (kept after a reset until pruned). */
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     maxChars: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+    /** Keel: page through the entries sessions.compact moved to the transcript's archive instead. */
+    compacted: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -331,7 +333,8 @@ export const chatHistory = defineMethod({
     if (!session) return { ...base, messages: [], hasMore: false, nextOffset: null };
     const limit = Math.min(p.limit ?? DEFAULT_HISTORY_LIMIT, ctx.config.session.historyMaxLimit);
     const offset = p.offset ?? 0;
-    const page = await ctx.store.readHistory(session.sessionId, { limit, offset });
+    const read = p.compacted ? ctx.store.readCompacted : ctx.store.readHistory;
+    const page = await read.call(ctx.store, session.sessionId, { limit, offset });
     const messages = fitBytes(
       page.messages.map((m) => toWireMessage(m, p.maxChars)),
       ctx.config.session.historyMaxBytes,
