@@ -13,6 +13,7 @@ import { type PresenceDeps, presenceMethods } from "./presence.js";
 import type { MethodDef } from "./registry.js";
 import { type SessionMethodsDeps, sessionMethods } from "./sessions.js";
 import { type StatusDeps, statusMethods } from "./status.js";
+import { type UsageDeps, usageMethods } from "./usage.js";
 
 /**
  * What handlers get as `ctx`: the union of what each family declares it needs. The wiring
@@ -27,6 +28,7 @@ export type GatewayContext = HealthDeps &
   AgentMethodsDeps &
   ModelsDeps &
   SessionMethodsDeps &
+  UsageDeps &
   RunMethodsDeps & { events: EventBus };
 
 /** The core families, in the order hello-ok lists their methods. */
@@ -42,4 +44,5 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...chatMethods,
   ...agentRunMethods,
   ...modelsMethods,
+  ...usageMethods,
 ];

@@ -27,8 +27,16 @@ export interface FinishedRun {
   readonly error?: { kind: string; message: string };
   readonly provider?: string;
   readonly model?: string;
-  readonly usage?: { input: number; output: number };
+  readonly usage?: RunUsage;
   readonly timings?: RunTimings;
+}
+
+/** A run's token usage: prompt and reply tokens, and prompt tokens read from / written to the vendor's cache. */
+export interface RunUsage {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
 }
 
 /**
@@ -120,7 +128,8 @@ export class Run {
   timeoutTimer: NodeJS.Timeout | undefined;
   provider: string | undefined;
   modelId: string | undefined;
-  usage: { input: number; output: number } | undefined;
+  /** Token usage the provider reported (cache figures where it reports them). */
+  usage: RunUsage | undefined;
   readonly controller = new AbortController();
   /** The user message's write, started at admission; the turn reads history after it. */
   userWrite: Promise<{ seq: number }> | undefined;

@@ -81,4 +81,41 @@ describe("SQLite store specifics", () => {
       await dispose();
     }
   });
+
+  it("usage.cost's sums read one index range (usage_day covers them, no table lookups or sort)", async () => {
+    const { store, dir, dispose } = await tempSqliteStore();
+    try {
+      const rec = {
+        sessionKey: "agent:main:main",
+        sessionId: "s",
+        agentId: "main",
+        provider: "p",
+        model: "m",
+      };
+      const tokens = { input: 10, output: 5, cacheRead: 2, cacheWrite: 1 };
+      store.usage.record({ ...rec, ...tokens, runId: "r1", endedAt: Date.parse("2026-01-01T10:00:00Z") });
+      store.usage.record({ ...rec, ...tokens, runId: "r2", endedAt: Date.parse("2026-01-02T10:00:00Z") });
+      store.usage.record({ ...rec, ...tokens, runId: "r2", endedAt: Date.parse("2026-01-02T10:00:00Z") });
+      expect(store.usage.summarize({ from: "2026-01-02", to: "2026-01-31" })).toEqual([
+        { day: "2026-01-02", agentId: "main", provider: "p", model: "m", runs: 1, ...tokens },
+      ]);
+      const db = openSqlite(join(dir, SESSIONS_FILE), { readonly: true });
+      const plan = (
+        db
+          .prepare(
+            `EXPLAIN QUERY PLAN SELECT day, agent_id, provider, model, count(*), sum(input_tokens),
+               sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens) FROM usage_records
+             WHERE day BETWEEN ? AND ? GROUP BY day, agent_id, provider, model ORDER BY day`,
+          )
+          .all("2026-01-01", "2026-01-31") as { detail: string }[]
+      )
+        .map((r) => r.detail)
+        .join("\n");
+      db.close();
+      expect(plan).toContain("COVERING INDEX usage_day");
+      expect(plan).not.toContain("TEMP B-TREE");
+    } finally {
+      await dispose();
+    }
+  });
 });
