@@ -69,11 +69,11 @@ export class SqliteUsageLedger implements UsageLedger {
     // Both walk a range of one index (usage_day is covering); the groups are few per day.
     this.byDay = db.prepare(
       `SELECT ${SUMS} FROM usage_records WHERE day BETWEEN ? AND ?
-       GROUP BY day, agent_id, provider, model ORDER BY day`,
+       GROUP BY day, agent_id, provider, model ORDER BY day, agent_id, provider, model`,
     );
     this.bySession = db.prepare(
       `SELECT ${SUMS} FROM usage_records WHERE session_key = ? AND day BETWEEN ? AND ?
-       GROUP BY day, agent_id, provider, model ORDER BY day`,
+       GROUP BY day, agent_id, provider, model ORDER BY day, agent_id, provider, model`,
     );
   }
 

@@ -105,7 +105,7 @@ describe("SQLite store specifics", () => {
           .prepare(
             `EXPLAIN QUERY PLAN SELECT day, agent_id, provider, model, count(*), sum(input_tokens),
                sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens) FROM usage_records
-             WHERE day BETWEEN ? AND ? GROUP BY day, agent_id, provider, model ORDER BY day`,
+             WHERE day BETWEEN ? AND ? GROUP BY day, agent_id, provider, model ORDER BY day, agent_id, provider, model`,
           )
           .all("2026-01-01", "2026-01-31") as { detail: string }[]
       )
