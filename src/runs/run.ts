@@ -21,6 +21,8 @@ export interface FinishedRun {
   readonly sessionKey: string;
   readonly sessionId: string;
   readonly status: "ok" | "error" | "aborted";
+  /** The model's stop reason (stop, length, tool_calls …) for an ok run; "error" or "aborted" otherwise. */
+  readonly stopReason: string;
   readonly startedAt: number | undefined;
   readonly endedAt: number;
   readonly text: string;
