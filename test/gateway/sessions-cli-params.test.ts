@@ -145,6 +145,26 @@ describe("session params the reference CLI sends", () => {
     expect(denied.error).toMatchObject({ code: "FORBIDDEN", details: { missingScope: "operator.admin" } });
   });
 
+  it("agent {deliver: false, timeout}, models.list {view, includeDetails} and logs.tail {maxBytes} as recorded", async () => {
+    await using gw = await gatewayWithFakeVendor([{ type: "reply", text: "done" }]);
+    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
+    const agentRef = exchange("agent_-m", "agent");
+    expect(agentRef.params).toMatchObject({ deliver: false, timeout: 600 });
+    const accepted = await s.request("agent", { ...agentRef.params, idempotencyKey: "rec-1" });
+    expect(accepted.payload).toMatchObject({ status: "accepted", runId: "rec-1" });
+    const final = await s.next(
+      (f) => f.type === "res" && f.id === accepted.id && f.payload?.status !== "accepted",
+    );
+    expect(final.payload).toMatchObject({ status: "ok", result: { payloads: [{ text: "done" }] } });
+    const models = exchange("models_list_--json", "models.list");
+    expect(models.params).toEqual({ view: "default", includeDetails: true });
+    expect((await s.request("models.list", models.params)).payload.models[0]).toMatchObject({
+      id: "mock-model",
+    });
+    const logs = exchange("logs_--json", "logs.tail");
+    expect((await s.request("logs.tail", logs.params)).ok).toBe(true);
+  });
+
   it("status takes includeChannelSummary and includeCliProjection", async () => {
     await using gw = await gatewayWithFakeVendor();
     await using s = await openClient(gw.url, { scopes: ["operator.read"] });

@@ -118,4 +118,42 @@ describe("SQLite store specifics", () => {
       await dispose();
     }
   });
+
+  it("compaction moves rows inside the database in batches: no transcript row is read into memory", async () => {
+    const { store, dispose } = await tempSqliteStore();
+    try {
+      const { entry } = await store.ensure("main", "agent:main:big");
+      for (let i = 1; i <= 2_500; i++) {
+        await store.appendMessage({
+          sessionKey: entry.key,
+          sessionId: entry.sessionId,
+          role: "user",
+          content: `m${i}`,
+        });
+      }
+      const before = store.stats.transcriptRowsRead;
+      // Another client keeps writing while the batches run; its messages land after the cut.
+      const [result] = await Promise.all([
+        store.compact(entry.key, 10),
+        store.appendMessage({
+          sessionKey: entry.key,
+          sessionId: entry.sessionId,
+          role: "user",
+          content: "during",
+        }),
+      ]);
+      expect(store.stats.transcriptRowsRead).toBe(before);
+      expect(result).toMatchObject({ compacted: true, moved: 2_490 });
+      const page = await store.readHistory(entry.sessionId, { limit: 100 });
+      expect(page.messages.map((m) => m.content)).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => `m${2_491 + i}`),
+        "during",
+      ]);
+      expect(
+        (await store.readCompacted(entry.sessionId, { limit: 1, offset: 2_489 })).messages[0]?.content,
+      ).toBe("m1");
+    } finally {
+      await dispose();
+    }
+  });
 });
