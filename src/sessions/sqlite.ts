@@ -336,7 +336,7 @@ export class SqliteSessionStore implements SessionStore {
     return rows.map((r) => r.key);
   }
 
-  /** One prepared statement per filter combination (at most 3 × 2^6 texts, so the map is bounded). */
+  /** One prepared statement per filter combination (at most 2 × 3 × 2^6 texts, so the map is bounded). */
   private listStatement(sql: string): SqlStatement {
     let st = this.listStatements.get(sql);
     if (!st) {
