@@ -142,6 +142,9 @@ export const MIGRATIONS: readonly Migration[] = [
           compacted_at INTEGER NOT NULL,
           PRIMARY KEY (session_id, seq)
         ) WITHOUT ROWID;
+        -- A retried request whose message was compacted away must still append only once.
+        CREATE INDEX compacted_idempotency
+          ON compacted_messages(session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
         ALTER TABLE sessions ADD COLUMN compacted_count INTEGER NOT NULL DEFAULT 0;
       `),
   },

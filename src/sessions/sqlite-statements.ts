@@ -32,6 +32,10 @@ export function prepareStatements(db: SqlDb) {
     purgeCompacted: db.prepare("DELETE FROM compacted_messages WHERE session_id = ?"),
     purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND retired_at IS NOT NULL"),
     byIdempotency: db.prepare("SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?"),
+    compactedByIdempotency: db.prepare(
+      `SELECT session_id, seq, id, role, content, parts, timestamp, run_id, idempotency_key, meta
+       FROM compacted_messages WHERE session_id = ? AND idempotency_key = ?`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages (session_id, seq, id, role, content, parts, timestamp, run_id, idempotency_key, meta)
        VALUES (@sessionId, @seq, @id, @role, @content, @parts, @timestamp, @runId, @idempotencyKey, @meta)`,

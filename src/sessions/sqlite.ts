@@ -215,7 +215,8 @@ export class SqliteSessionStore implements SessionStore {
           throw invalidRequest(`unknown session ${input.sessionId} for key ${input.sessionKey}`);
         }
         if (input.idempotencyKey !== undefined) {
-          const dup = this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) as
+          const dup = (this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) ??
+            this.s.compactedByIdempotency.get(input.sessionId, input.idempotencyKey)) as
             MessageRow | undefined;
           if (dup) return this.readRows([dup])[0]!;
         }

@@ -375,6 +375,29 @@ export function sessionStoreContract(name: string, factory: () => Promise<StoreF
       expect((await store.readCompacted(entry.sessionId, { limit: 10 })).total).toBe(0);
     });
 
+    it("a retried append whose first copy was compacted away still appends once", async () => {
+      const { entry } = await store.ensure("main", "agent:main:idem");
+      const idem = {
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        role: "user" as const,
+        idempotencyKey: "k",
+      };
+      const first = await store.appendMessage({ ...idem, content: "once" });
+      await store.appendMessage({
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        role: "assistant",
+        content: "later",
+      });
+      expect(await store.compact(entry.key, 1)).toMatchObject({ compacted: true, kept: 1 });
+      const again = await store.appendMessage({ ...idem, content: "again" });
+      expect(again.id).toBe(first.id);
+      expect((await store.readHistory(entry.sessionId, { limit: 5 })).messages.map((m) => m.content)).toEqual(
+        ["later"],
+      );
+    });
+
     it("close can be called twice", async () => {
       await store.close();
       await store.close();
