@@ -33,8 +33,9 @@ export async function gatewayCall(method: string, flags: CallFlags): Promise<num
 }
 
 /**
- * Asks for what the method needs and no more: admin for `config.*` (and anything unknown to
- * us, which may need it), write for the known write methods, read otherwise.
+ * Asks for what the method needs and no more: read for the known read methods, write for the
+ * known write methods, admin for the rest (the admin methods, and anything unknown to us, which
+ * may need it).
  */
 export function scopesFor(method: string): Scope[] {
   const READ = new Set([
@@ -47,17 +48,10 @@ export function scopesFor(method: string): Scope[] {
     "sessions.list",
     "agent.wait",
     "logs.tail",
+    "usage.cost",
+    "config.get",
   ]);
-  const WRITE = new Set([
-    "chat.send",
-    "chat.abort",
-    "chat.inject",
-    "sessions.patch",
-    "sessions.reset",
-    "sessions.delete",
-    "agent",
-    "wake",
-  ]);
+  const WRITE = new Set(["chat.send", "chat.abort", "sessions.patch", "agent", "wake"]);
   if (READ.has(method)) return ["operator.read"];
   if (WRITE.has(method)) return ["operator.read", "operator.write"];
   return ["operator.read", "operator.write", "operator.admin"];

@@ -122,7 +122,8 @@ export function formatLine(out: Out, line: string): string {
     return line;
   }
   if (rec === null || typeof rec !== "object") return line;
-  const { level, time, msg, pid: _pid, hostname: _host, ...rest } = rec;
+  // "0", "1" and _meta repeat msg, the context and the level for OpenClaw clients (logs.tail).
+  const { level, time, msg, pid: _pid, hostname: _host, "0": _m, "1": _c, _meta: _meta, ...rest } = rec;
   const when = typeof time === "number" ? new Date(time).toISOString().slice(11, 23) : "";
   const [name, colour] = LEVELS[level as number] ?? [String(level ?? "?").padEnd(5), undefined];
   const extra = Object.entries(rest)

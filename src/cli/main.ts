@@ -190,7 +190,7 @@ function registerSessionCommands(program: Command, setExit: SetExit): void {
     });
   clientCommand(
     sessions.command("reset"),
-    "start a fresh transcript under the same key (the old one is archived)",
+    "start a fresh transcript under the same key (the old one is kept until pruned)",
   )
     .argument("<key>", "session key")
     .option("--agent <id>", "agent the key belongs to (default: the default agent)")
@@ -198,7 +198,10 @@ function registerSessionCommands(program: Command, setExit: SetExit): void {
       const { sessionsReset } = await import("./sessions.js");
       setExit(await sessionsReset(key, cmd.optsWithGlobals()));
     });
-  clientCommand(sessions.command("delete"), "remove a session from the list (its transcript is archived)")
+  clientCommand(
+    sessions.command("delete"),
+    "remove a session from the list (its transcript is kept until pruned)",
+  )
     .argument("<key>", "session key")
     .option("--agent <id>", "agent the key belongs to (default: the default agent)")
     .action(async (key: string, _opts, cmd: Command) => {

@@ -123,7 +123,7 @@ export async function sessionsShow(key: string, flags: SessionsShowFlags): Promi
   return EXIT.ok;
 }
 
-/** Starts a fresh transcript under the same key (the old one stays archived until pruned). */
+/** Starts a fresh transcript under the same key (the old one stays, retired, until pruned). */
 export async function sessionsReset(key: string, flags: SessionKeyFlags): Promise<number> {
   const out = new Out();
   const r = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
@@ -137,12 +137,12 @@ export async function sessionsReset(key: string, flags: SessionKeyFlags): Promis
   return EXIT.ok;
 }
 
-/** Removes the key from the list; its transcript is archived (kept until pruned). */
+/** Removes the key from the list; its transcript is retired (kept until pruned). */
 export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promise<number> {
   const out = new Out();
   const r = await withGateway(flags, { scopes: ["operator.admin"] }, (client) =>
     client
-      .request<{ key: string; sessionId: string; archived: boolean }>("sessions.delete", {
+      .request<{ key: string; sessionId: string; archived: string[] }>("sessions.delete", {
         key,
         ...(flags.agent !== undefined ? { agentId: flags.agent } : {}),
       })
@@ -155,6 +155,9 @@ export async function sessionsDelete(key: string, flags: SessionKeyFlags): Promi
       }),
   );
   if (flags.json) out.json(r);
-  else out.line(`deleted ${r.key}${r.archived ? ` (transcript ${r.sessionId} archived)` : ""}`);
+  else
+    out.line(
+      `deleted ${r.key}${r.archived.length > 0 ? ` (transcript ${r.sessionId} kept until pruned)` : ""}`,
+    );
   return EXIT.ok;
 }

@@ -90,6 +90,15 @@ export const AgentsSchema = obj(
   HOT,
 );
 
+/** A price in USD per million tokens (a model's `cost`). */
+const PerMillion = Type.Number({ minimum: 0, maximum: 1_000_000, default: 0 });
+
+/** What usage.cost prices a model's tokens at, USD per million; unset fields cost 0. */
+const ModelCostSchema = Type.Object(
+  { input: PerMillion, output: PerMillion, cacheRead: PerMillion, cacheWrite: PerMillion },
+  { additionalProperties: false, description: "USD per million tokens, for usage.cost" },
+);
+
 const ProviderModelSchema = Type.Object(
   {
     id: Type.String({ minLength: 1 }),
@@ -103,6 +112,7 @@ const ProviderModelSchema = Type.Object(
     }),
     tools: Type.Boolean({ default: true }),
     reasoning: Type.Boolean({ default: false }),
+    cost: Type.Optional(ModelCostSchema),
   },
   { additionalProperties: false },
 );
@@ -183,7 +193,7 @@ export const ModelsSchema = obj(
     providers: Type.Record(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" }), ProviderSchema, {
       default: {},
       description:
-        'Providers by id ("keel" is reserved): {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), maxConnections (64), models:[{id, name, contextWindow (128000), maxTokens, input (["text"]; add "image"), tools (true), reasoning (false)}]}. With none configured, OPENAI_API_KEY (+ OPENAI_BASE_URL) in the gateway\'s environment configures provider "openai"',
+        'Providers by id ("keel" is reserved): {baseUrl, apiKey, api, headers, timeoutSeconds (idle watchdog, 120), connectTimeoutMs (30000), maxConnections (64), models:[{id, name, contextWindow (128000), maxTokens, input (["text"]; add "image"), tools (true), reasoning (false), cost ({input, output, cacheRead, cacheWrite}: USD per million tokens, 0 – 1_000_000 each, unset 0; without it usage.cost counts the model\'s runs as missingCostEntries)}]}. With none configured, OPENAI_API_KEY (+ OPENAI_BASE_URL) in the gateway\'s environment configures provider "openai"',
     }),
     failoverDeadlineMs: int(
       120_000,

@@ -114,17 +114,35 @@ export const agentWait = defineMethod({
     const result = await ctx.runs.wait(p.runId, { timeoutMs: p.timeoutMs ?? 30_000, signal: caller.signal });
     if (!result) throw invalidRequest("unknown runId", { runId: p.runId });
     if ("timeout" in result) {
-      return { status: "timeout", ...(result.startedAt ? { startedAt: result.startedAt } : {}) };
+      return {
+        runId: p.runId,
+        status: "timeout",
+        livenessState: "working",
+        ...(result.startedAt ? { startedAt: result.startedAt } : {}),
+      };
     }
-    const f = result.finished;
-    return {
-      status: f.status === "ok" ? "ok" : "error",
-      startedAt: f.startedAt,
-      endedAt: f.endedAt,
-      ...(f.error ? { error: f.error.message } : {}),
-    };
+    return waitResult(result.finished);
   },
 });
+
+/**
+ * agent.wait's answer for an ended run, with the reference's fields: `stopReason`,
+ * `livenessState` ("working" for a run that ran to its end, as the reference reports it;
+ * "aborted" or "failed" otherwise) and `terminalReply {disposition, text}` ("visible" when the
+ * run left a reply, "none" when it left no text).
+ */
+export function waitResult(f: FinishedRun) {
+  return {
+    runId: f.runId,
+    status: f.status === "ok" ? "ok" : "error",
+    startedAt: f.startedAt,
+    endedAt: f.endedAt,
+    stopReason: f.stopReason,
+    livenessState: f.status === "ok" ? "working" : f.status === "aborted" ? "aborted" : "failed",
+    terminalReply: { disposition: f.text ? "visible" : "none", text: f.text },
+    ...(f.error ? { error: f.error.message } : {}),
+  };
+}
 
 export const wake = defineMethod({
   name: "wake",

@@ -22,6 +22,10 @@ export const agentsList = defineMethod({
     );
     return {
       defaultId,
+      // One gateway owns every agent it lists (no shared or delegated agents), and there is
+      // always a default agent, so a client never has to pick one before it can talk.
+      ownership: "sole",
+      selectionRequired: false,
       mainKey: ctx.config.session.mainKey,
       // Keel has one DM scope today: every direct message of an agent shares its main session.
       scope: "per-sender",

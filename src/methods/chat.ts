@@ -111,7 +111,7 @@ export const chatInject = defineMethod({
   handler: async (ctx: RunMethodsDeps, p) => {
     const { entry } = await openSession(ctx.store, ctx.config, p.sessionKey, { origin: "ws" });
     const runId = `inject-${randomUUID()}`;
-    const { seq } = await ctx.store.appendMessage({
+    const { seq, id } = await ctx.store.appendMessage({
       sessionKey: entry.key,
       sessionId: entry.sessionId,
       role: "assistant",
@@ -128,7 +128,7 @@ export const chatInject = defineMethod({
       stopReason: "injected",
       message: assistantMessage(p.message),
     });
-    return { ok: true, runId, seq };
+    return { ok: true, messageId: id, runId, seq };
   },
 });
 

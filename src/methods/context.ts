@@ -61,12 +61,16 @@ export interface HealthSnapshot {
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
   eventLoop: {
     degraded: boolean;
+    /** When the loop became degraded (epoch ms), null while it is not. */
+    degradedSinceMs: number | null;
     reasons: string[];
     intervalMs: number;
     delayP50Ms: number;
     delayP99Ms: number;
     delayMaxMs: number;
     utilization: number;
+    /** CPU time the process used per wall-clock time since the last probe (1 = one core busy). */
+    cpuCoreRatio: number;
   };
   subsystems: Record<string, { state: string; reason?: string }>;
   startup: {

@@ -3,6 +3,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { agentRunMethods } from "./agent.js";
 import { type AgentMethodsDeps, agentMethods } from "./agents.js";
 import { chatMethods, type RunMethodsDeps } from "./chat.js";
+import { compactionMethods } from "./compaction.js";
 import { type ConfigDeps, configMethods } from "./config.js";
 import type { EventBus } from "./context.js";
 import { type HealthDeps, healthMethods } from "./health.js";
@@ -12,6 +13,7 @@ import { type PresenceDeps, presenceMethods } from "./presence.js";
 import type { MethodDef } from "./registry.js";
 import { type SessionMethodsDeps, sessionMethods } from "./sessions.js";
 import { type StatusDeps, statusMethods } from "./status.js";
+import { type UsageDeps, usageMethods } from "./usage.js";
 
 /**
  * What handlers get as `ctx`: the union of what each family declares it needs. The wiring
@@ -26,6 +28,7 @@ export type GatewayContext = HealthDeps &
   AgentMethodsDeps &
   ModelsDeps &
   SessionMethodsDeps &
+  UsageDeps &
   RunMethodsDeps & { events: EventBus };
 
 /** The core families, in the order hello-ok lists their methods. */
@@ -36,8 +39,10 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...logsMethods,
   ...configMethods,
   ...sessionMethods,
+  ...compactionMethods,
   ...agentMethods,
   ...chatMethods,
   ...agentRunMethods,
   ...modelsMethods,
+  ...usageMethods,
 ];

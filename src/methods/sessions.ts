@@ -4,9 +4,15 @@ import { canonicalRef } from "../config/refs.js";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
 import type { RunService } from "../runs/service.js";
-import { resolveSessionKey } from "../sessions/keys.js";
+import { agentIds, resolveSessionKey } from "../sessions/keys.js";
 import { openSession, requireSession } from "../sessions/resolve.js";
-import type { SessionPatch, SessionStore } from "../sessions/store.js";
+import {
+  type SessionPatch,
+  type SessionStore,
+  type SessionView,
+  sessionIdMismatch,
+  sessionNotFound,
+} from "../sessions/store.js";
 import { listDefaults, toListRow, toWireMessage } from "../sessions/wire.js";
 import { defineMethod } from "./registry.js";
 
@@ -27,6 +33,7 @@ const Key = Type.String({ minLength: 1, maxLength: 512 });
 const AgentId = Type.String({ minLength: 1, maxLength: 64 });
 const Text = Type.String({ maxLength: 512 });
 const Clearable = Type.Union([Text, Type.Null()]);
+const SessionId = Type.String({ minLength: 1, maxLength: 128 });
 // Bounded so a huge value is a clear INVALID_REQUEST instead of a SQLite datatype error.
 const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 
@@ -45,10 +52,27 @@ export const SessionsListParams = Type.Object(
     // which is exactly what stability §1 forbids.
     includeDerivedTitles: Type.Optional(Type.Boolean()),
     includeLastMessage: Type.Optional(Type.Boolean()),
-    archived: Type.Optional(Type.Boolean()),
+    /**
+     * Archived sessions (sessions.patch archived): left out by default; "all" (or "include")
+     * lists them with the rest, "only" (or true) alone; false or "exclude" is the default.
+     */
+    archived: Type.Optional(
+      Type.Union([Type.Boolean(), ...["all", "include", "only", "exclude"].map((v) => Type.Literal(v))]),
+    ),
+    /** Only sessions of agents the config defines (a key's agent may have been removed since). */
+    configuredAgentsOnly: Type.Optional(Type.Boolean()),
+    /** Keel: list the rows reset and delete left behind (their transcripts, until pruned) instead. */
+    retired: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
+
+/** The store's archive filter for what a client sent. */
+function archivedFilter(v: boolean | string | undefined): "exclude" | "include" | "only" {
+  if (v === true || v === "only") return "only";
+  if (v === "all" || v === "include") return "include";
+  return "exclude";
+}
 
 const hasRun = (ctx: SessionMethodsDeps, key: string) => (ctx.runs?.activeRunIds(key).length ?? 0) > 0;
 
@@ -67,7 +91,9 @@ export const sessionsList = defineMethod({
       ...(p.activeMinutes === undefined ? {} : { activeMinutes: p.activeMinutes }),
       ...(p.search === undefined ? {} : { search: p.search }),
       ...(p.label === undefined ? {} : { label: p.label }),
-      ...(p.archived === undefined ? {} : { archived: p.archived }),
+      archived: archivedFilter(p.archived),
+      ...(p.retired ? { retired: true } : {}),
+      ...(p.configuredAgentsOnly ? { agentIds: agentIds(ctx.config) } : {}),
     });
     return {
       ts: Date.now(),
@@ -93,6 +119,10 @@ export const SessionsPatchParams = Type.Object(
     model: Type.Optional(Clearable),
     thinkingLevel: Type.Optional(Clearable),
     verboseLevel: Type.Optional(Clearable),
+    /** Refuse the patch unless the key's current sessionId is this one (a reset since, say). */
+    expectedSessionId: Type.Optional(SessionId),
+    /** true hides the session from the default list (kept, restorable); false restores it. */
+    archived: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -108,12 +138,63 @@ export const sessionsPatch = defineMethod({
     if (p.thinkingLevel !== undefined) patch.thinkingLevel = p.thinkingLevel;
     if (p.verboseLevel !== undefined) patch.verboseLevel = p.verboseLevel;
     if (p.model !== undefined) Object.assign(patch, modelPatch(ctx.config, p.model));
-    // Patching a key that has no session yet creates it (`/model x` before the first message).
-    const { entry } = await openSession(ctx.store, ctx.config, p.key, wsOrigin(p.agentId));
-    const updated = await ctx.store.patch(entry.key, patch);
-    return { ok: true, path: ctx.store.path, key: updated.key, entry: updated };
+    if (p.archived !== undefined) patch.archived = p.archived;
+    const resolved = resolveSessionKey(ctx.config, p.key, p.agentId);
+    if (p.archived === true && resolved.key === mainSessionKey(ctx.config, resolved.agentId)) {
+      throw invalidRequest(`Cannot archive the main session (${resolved.key}).`, {
+        code: "MAIN_SESSION",
+        key: resolved.key,
+      });
+    }
+    // With a guard the session must already exist (and be that transcript); without one, patching
+    // a key that has no session yet creates it (`/model x` before the first message).
+    const entry =
+      p.expectedSessionId === undefined
+        ? (await openSession(ctx.store, ctx.config, p.key, wsOrigin(p.agentId))).entry
+        : await expectSession(ctx, resolved.key, p.expectedSessionId);
+    const updated = await ctx.store.patch(entry.key, patch, guard(p.expectedSessionId));
+    return {
+      ok: true,
+      path: ctx.store.path,
+      key: updated.key,
+      entry: updated,
+      resolved: resolvedModel(ctx.config, updated),
+    };
   },
 });
+
+/** The store's compare-and-set option for a client's expectedSessionId. */
+const guard = (expected: string | undefined) =>
+  expected === undefined ? {} : { expectedSessionId: expected };
+
+/**
+ * The live session of `key` when its sessionId is `expected`; else the reference's
+ * `expectedSessionId mismatch` (the store checks again when it writes, so a reset racing this
+ * request cannot slip between the check and the write).
+ */
+async function expectSession(ctx: SessionMethodsDeps, key: string, expected: string): Promise<SessionView> {
+  const entry = await ctx.store.get(key);
+  if (!entry) throw sessionNotFound(key);
+  if (entry.sessionId !== expected) throw sessionIdMismatch(key, expected, entry.sessionId);
+  return entry;
+}
+
+/** `agent:<agentId>:<mainKey>`: the session an agent's direct messages share. */
+function mainSessionKey(config: Config, agentId: string): string {
+  return `agent:${agentId}:${config.session.mainKey}`;
+}
+
+/** The model a session's next turn uses: its override, else its agent's primary (the reference's `resolved`). */
+function resolvedModel(
+  config: Config,
+  entry: SessionView,
+): { modelProvider: string | null; model: string | null } {
+  if (entry.providerOverride && entry.modelOverride) {
+    return { modelProvider: entry.providerOverride, model: entry.modelOverride };
+  }
+  const d = listDefaults(config, entry.agentId);
+  return { modelProvider: d.modelProvider, model: d.model };
+}
 
 /** The override a patch stores: always "provider/model", an alias resolved now. */
 function modelPatch(config: Config, written: string | null): SessionPatch {
@@ -159,7 +240,13 @@ export const sessionsReset = defineMethod({
     const opened = await openSession(ctx.store, ctx.config, p.key, wsOrigin(p.agentId));
     // A session created just now is already fresh; resetting it would only archive an empty row.
     const entry = opened.created ? opened.entry : await ctx.store.reset(opened.entry.key);
-    return { ok: true, path: ctx.store.path, key: entry.key, entry };
+    return {
+      ok: true,
+      path: ctx.store.path,
+      key: entry.key,
+      entry,
+      resolved: resolvedModel(ctx.config, entry),
+    };
   },
 });
 
@@ -167,8 +254,10 @@ export const SessionsDeleteParams = Type.Object(
   {
     key: Key,
     agentId: Type.Optional(AgentId),
-    /** Also remove the archived row and its transcript now instead of at pruneAfter. */
+    /** Also remove the retired row and its transcript now instead of at pruneAfter. */
     deleteTranscript: Type.Optional(Type.Boolean()),
+    /** Refuse the delete unless the key's current sessionId is this one. */
+    expectedSessionId: Type.Optional(SessionId),
   },
   { additionalProperties: false },
 );
@@ -179,6 +268,9 @@ export const sessionsDelete = defineMethod({
   params: SessionsDeleteParams,
   handler: async (ctx: SessionMethodsDeps, p) => {
     const { entry } = await requireSession(ctx.store, ctx.config, p.key, p.agentId);
+    if (p.expectedSessionId !== undefined && entry.sessionId !== p.expectedSessionId) {
+      throw sessionIdMismatch(entry.key, p.expectedSessionId, entry.sessionId);
+    }
     // A running turn still appends to this sessionId; removing its transcript under it would lose that.
     if (p.deleteTranscript && hasRun(ctx, entry.key)) {
       throw invalidRequest(`session has an active run: ${entry.key}`, {
@@ -186,7 +278,8 @@ export const sessionsDelete = defineMethod({
         key: entry.key,
       });
     }
-    await ctx.store.archive(entry.key);
+    const retired = await ctx.store.retire(entry.key, guard(p.expectedSessionId));
+    if (!retired) throw sessionNotFound(entry.key);
     const purged = p.deleteTranscript ? await ctx.store.purge(entry.sessionId) : false;
     return {
       ok: true,
@@ -194,7 +287,8 @@ export const sessionsDelete = defineMethod({
       key: entry.key,
       sessionId: entry.sessionId,
       deleted: true,
-      archived: !purged,
+      // The transcripts kept (readable with chat.history {sessionId} until pruned); none when purged.
+      archived: purged ? [] : [entry.sessionId],
     };
   },
 });
@@ -211,6 +305,8 @@ export const ChatHistoryParams = Type.Object(
     /** An earlier transcript of the same key (kept after a reset until pruned). */
     sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     maxChars: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000 })),
+    /** Keel: page through the entries sessions.compact moved to the transcript's archive instead. */
+    compacted: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -237,7 +333,8 @@ export const chatHistory = defineMethod({
     if (!session) return { ...base, messages: [], hasMore: false, nextOffset: null };
     const limit = Math.min(p.limit ?? DEFAULT_HISTORY_LIMIT, ctx.config.session.historyMaxLimit);
     const offset = p.offset ?? 0;
-    const page = await ctx.store.readHistory(session.sessionId, { limit, offset });
+    const read = p.compacted ? ctx.store.readCompacted : ctx.store.readHistory;
+    const page = await read.call(ctx.store, session.sessionId, { limit, offset });
     const messages = fitBytes(
       page.messages.map((m) => toWireMessage(m, p.maxChars)),
       ctx.config.session.historyMaxBytes,

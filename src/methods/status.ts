@@ -39,7 +39,15 @@ export interface StatusDeps {
 export const status = defineMethod({
   name: "status",
   scope: "operator.read",
-  params: Type.Object({}, { additionalProperties: false }),
+  params: Type.Object(
+    {
+      // Sent by the reference CLI (`status`, `status --json`). Accepted and ignored: Keel has no
+      // channels to summarize, and its status has no separate CLI projection.
+      includeChannelSummary: Type.Optional(Type.Boolean()),
+      includeCliProjection: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
   handler: (ctx: StatusDeps, _params, caller) => {
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     const out: Record<string, unknown> = {

@@ -151,9 +151,11 @@ export class CompletionChunks extends EventQueue {
   #onUsage(usage: Json): void {
     const details = isObject(usage["prompt_tokens_details"]) ? usage["prompt_tokens_details"] : {};
     const cached = details["cached_tokens"];
+    // prompt_tokens counts the cached ones too; inputTokens is the uncached part (types.ts).
+    const prompt = asCount(usage["prompt_tokens"]);
     this.pending.push({
       type: "usage",
-      inputTokens: asCount(usage["prompt_tokens"]),
+      inputTokens: typeof cached === "number" ? Math.max(0, prompt - asCount(cached)) : prompt,
       outputTokens: asCount(usage["completion_tokens"]),
       ...(typeof cached === "number" ? { cacheReadTokens: asCount(cached) } : {}),
     });

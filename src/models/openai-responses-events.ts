@@ -163,11 +163,12 @@ export class ResponsesEvents extends EventQueue {
   #pushUsage(usage: unknown): void {
     if (!isObject(usage)) return;
     const details = isObject(usage["input_tokens_details"]) ? usage["input_tokens_details"] : {};
-    // input_tokens already includes the cached ones; a zero count is left out like an absent one.
+    // input_tokens includes the cached ones (inputTokens is the uncached part, types.ts); a zero
+    // count is left out like an absent one.
     const cached = asCount(details["cached_tokens"]);
     this.#push({
       type: "usage",
-      inputTokens: asCount(usage["input_tokens"]),
+      inputTokens: Math.max(0, asCount(usage["input_tokens"]) - cached),
       outputTokens: asCount(usage["output_tokens"]),
       ...(cached > 0 ? { cacheReadTokens: cached } : {}),
     });

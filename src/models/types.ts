@@ -51,6 +51,11 @@ export type StreamEvent =
   | { type: "tool_call"; id: string; name: string; arguments: string }
   | {
       type: "usage";
+      /**
+       * Prompt tokens neither read from nor written to the vendor's cache (Anthropic's
+       * input_tokens; OpenAI's prompt tokens minus the cached ones), so that input, cacheRead
+       * and cacheWrite add up to the prompt and each is priced once (usage.cost).
+       */
       inputTokens: number;
       outputTokens: number;
       /** Prompt tokens served from the vendor's cache, and written to it, where it reports them. */

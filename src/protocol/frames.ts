@@ -173,8 +173,11 @@ export interface PresenceEntry {
   ip?: string;
   version?: string;
   platform?: string;
+  deviceFamily?: string;
   mode?: string;
   reason?: string;
+  /** One line for people: "Gateway: host (ip) · app version · mode gateway · reason self", "Node: ip · mode cli". */
+  text?: string;
   deviceId?: string;
   roles?: string[];
   scopes?: string[];

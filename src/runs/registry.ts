@@ -194,6 +194,7 @@ export class RunRegistry {
       sessionKey: run.sessionKey,
       sessionId: run.sessionId,
       status: outcome.status,
+      stopReason: outcome.status === "ok" ? outcome.stopReason : outcome.status,
       startedAt: run.startedAt,
       endedAt: Date.now(),
       text: run.text,

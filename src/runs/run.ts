@@ -21,14 +21,24 @@ export interface FinishedRun {
   readonly sessionKey: string;
   readonly sessionId: string;
   readonly status: "ok" | "error" | "aborted";
+  /** The model's stop reason (stop, length, tool_calls …) for an ok run; "error" or "aborted" otherwise. */
+  readonly stopReason: string;
   readonly startedAt: number | undefined;
   readonly endedAt: number;
   readonly text: string;
   readonly error?: { kind: string; message: string };
   readonly provider?: string;
   readonly model?: string;
-  readonly usage?: { input: number; output: number };
+  readonly usage?: RunUsage;
   readonly timings?: RunTimings;
+}
+
+/** A run's token usage: prompt and reply tokens, and prompt tokens read from / written to the vendor's cache. */
+export interface RunUsage {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
 }
 
 /**
@@ -126,7 +136,8 @@ export class Run {
   timeoutTimer: NodeJS.Timeout | undefined;
   provider: string | undefined;
   modelId: string | undefined;
-  usage: { input: number; output: number } | undefined;
+  /** Token usage the provider reported (cache figures where it reports them). */
+  usage: RunUsage | undefined;
   readonly controller = new AbortController();
   /** The user message's write, started at admission; the turn reads history after it. */
   userWrite: Promise<{ seq: number }> | undefined;

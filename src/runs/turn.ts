@@ -110,7 +110,7 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
         ...(ev.cacheReadTokens === undefined ? {} : { cacheRead: ev.cacheReadTokens }),
         ...(ev.cacheWriteTokens === undefined ? {} : { cacheWrite: ev.cacheWriteTokens }),
       };
-      run.usage = { input: ev.inputTokens, output: ev.outputTokens };
+      run.usage = { input: ev.inputTokens, output: ev.outputTokens, ...cache };
       run.publish({ type: "usage", input: ev.inputTokens, output: ev.outputTokens, ...cache });
       return;
     }
@@ -216,7 +216,9 @@ export async function finishTurn(
       await deps.store.appendMessage(assistantEntry(run, text, outcome));
     }
     if (run.usage) {
-      await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
+      const { input, output } = run.usage;
+      await deps.store.addUsage(run.sessionKey, { input, output, total: input + output });
+      recordUsage(deps.store, run, finished.endedAt);
     }
     // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
     await deps.store.runMarkers.close(run.runId, outcome.status);
@@ -238,6 +240,24 @@ export async function finishTurn(
     run.publish({ type: "error", kind: outcome.kind, message: outcome.message, details, ...times });
   }
   logEnd(deps.logger, finished, outcome, run);
+}
+
+/** The run's durable usage record (usage.cost reads them), when the store keeps them. */
+function recordUsage(store: TurnDeps["store"], run: Run, endedAt: number): void {
+  if (!store.usage || !run.usage || run.provider === undefined || run.modelId === undefined) return;
+  store.usage.record({
+    runId: run.runId,
+    sessionKey: run.sessionKey,
+    sessionId: run.sessionId,
+    agentId: run.agentId,
+    provider: run.provider,
+    model: run.modelId,
+    endedAt,
+    input: run.usage.input,
+    output: run.usage.output,
+    cacheRead: run.usage.cacheRead ?? 0,
+    cacheWrite: run.usage.cacheWrite ?? 0,
+  });
 }
 
 function assistantEntry(run: Run, text: string, outcome: RunOutcome) {

@@ -141,11 +141,14 @@ export class Connections implements ConnectionsView, EventBus {
         ip: c.ip,
         version: id.client.version,
         platform: id.client.platform,
+        ...(id.client.deviceFamily ? { deviceFamily: id.client.deviceFamily } : {}),
         mode: id.client.mode,
         reason: "connect",
         roles: [id.role],
         scopes: [...id.scopes],
       };
+      // The reference's line for a client: "Node: <address> · mode <mode>".
+      entry.text = `Node: ${entry.ip ?? "unknown"} · mode ${entry.mode ?? "unknown"}`;
       if (id.deviceId) entry.deviceId = id.deviceId;
       if (id.client.instanceId) entry.instanceId = id.client.instanceId;
       out.push(entry);

@@ -28,6 +28,8 @@ export class HealthMonitor implements HealthSource {
   private probe: Probe;
   private lastProbeAt = performance.now();
   private lastElu = performance.eventLoopUtilization();
+  private lastCpu = process.cpuUsage();
+  private degradedSince: number | null = null;
   /** Bumped on every refresh: `stateVersion.health`. */
   version = 0;
   /** Called after each background refresh (the socket layer broadcasts a `health` event). */
@@ -68,13 +70,31 @@ export class HealthMonitor implements HealthSource {
 
   wireSnapshot(): Record<string, unknown> {
     const s = this.snapshot();
-    const { degraded, reasons, intervalMs, delayP99Ms, delayMaxMs, utilization } = s.eventLoop;
+    const {
+      degraded,
+      degradedSinceMs,
+      reasons,
+      intervalMs,
+      delayP99Ms,
+      delayMaxMs,
+      utilization,
+      cpuCoreRatio,
+    } = s.eventLoop;
     // The reference types `ok` as literal true: leave it out rather than send `false`.
     return {
       ...(s.ok ? { ok: true } : {}),
       ts: s.ts,
       durationMs: s.durationMs,
-      eventLoop: { degraded, reasons, intervalMs, delayP99Ms, delayMaxMs, utilization },
+      eventLoop: {
+        degraded,
+        degradedSinceMs,
+        reasons,
+        intervalMs,
+        delayP99Ms,
+        delayMaxMs,
+        utilization,
+        cpuCoreRatio,
+      },
       defaultAgentId: s.defaultAgentId,
     };
   }
@@ -91,14 +111,22 @@ export class HealthMonitor implements HealthSource {
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
     const delayP99Ms = h.count > 0 ? ms(h.percentile(99)) : 0;
+    const degraded = delayP99Ms > DEGRADED_DELAY_MS;
+    this.degradedSince = degraded ? (this.degradedSince ?? Date.now()) : null;
+    const cpu = process.cpuUsage(this.lastCpu);
+    this.lastCpu = process.cpuUsage();
+    const intervalMs = Math.round(t0 - this.lastProbeAt);
     const eventLoop = {
-      degraded: delayP99Ms > DEGRADED_DELAY_MS,
+      degraded,
+      degradedSinceMs: this.degradedSince,
       reasons: delayP99Ms > DEGRADED_DELAY_MS ? [`event loop p99 delay ${delayP99Ms} ms`] : [],
-      intervalMs: Math.round(t0 - this.lastProbeAt),
+      intervalMs,
       delayP50Ms: h.count > 0 ? ms(h.percentile(50)) : 0,
       delayP99Ms,
       delayMaxMs: h.count > 0 ? ms(h.max) : 0,
       utilization: Math.round(elu.utilization * 1000) / 1000,
+      cpuCoreRatio:
+        intervalMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / intervalMs) * 1000) / 1000 : 0,
     };
     h.reset();
     this.lastProbeAt = t0;

@@ -1,6 +1,6 @@
 // The gateway's own startup steps (crash-loop wait, hooks state) and its own presence entry.
 import { randomUUID } from "node:crypto";
-import { hostname, release } from "node:os";
+import { hostname, networkInterfaces, release } from "node:os";
 import type { ConfigSource } from "../config/source.js";
 import { reportHooks } from "../hooks/state.js";
 import type { RestartSentinel } from "../lifecycle/backoff.js";
@@ -49,14 +49,34 @@ export function hooksStep(source: ConfigSource, subsystems: Subsystems, logger: 
 
 /** The gateway's own presence entry (first in every presence list). */
 export function selfPresence(startedAt: number): () => PresenceEntry {
-  const entry = {
+  const entry: PresenceEntry = {
     ts: startedAt,
     host: hostname(),
+    ip: primaryAddress(),
     version: VERSION,
     platform: `${process.platform} ${release()}`,
+    deviceFamily: DEVICE_FAMILIES[process.platform] ?? process.platform,
     mode: "gateway",
     reason: "self",
     instanceId: randomUUID(),
   };
+  // The reference's line for the gateway itself.
+  entry.text = `Gateway: ${entry.host} (${entry.ip}) · app ${VERSION} · mode gateway · reason self`;
   return () => entry;
+}
+
+/** The names clients show for an OS (the `deviceFamily` of presence entries). */
+const DEVICE_FAMILIES: Partial<Record<NodeJS.Platform, string>> = {
+  linux: "Linux",
+  darwin: "macOS",
+  win32: "Windows",
+  freebsd: "FreeBSD",
+};
+
+/** The machine's first non-internal IPv4 address (what other machines may know it by), else loopback. */
+function primaryAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
 }

@@ -29,7 +29,7 @@ export function writeBatch(maxEntries: number): number {
 /**
  * Starts maintenance: a pass for an agent after every {@link writeBatch} sessions it creates,
  * and a pass over every agent each `session.maintenance.intervalMs`. `keep(sessionKey)` protects
- * a session (the run engine passes "has an active run"). Archived sessions do not count towards
+ * a session (the run engine passes "has an active run"). Retired rows do not count towards
  * the cap; subagent, cron and hook sessions are pruned like any other. Returns the disposer.
  */
 export function startMaintenance(

@@ -103,6 +103,78 @@ export const MIGRATIONS: readonly Migration[] = [
         ) WITHOUT ROWID;
       `),
   },
+  {
+    version: 6,
+    name: "archive flag on live sessions; retired rows renamed",
+    // Until v5 `archived_at` marked rows a reset or delete left behind (pruned later). That is
+    // renamed `retired_at`, and `archived_at` now is what clients mean by archived: a flag on a
+    // live session (hidden from the default list, kept, restorable), set by sessions.patch.
+    // RENAME COLUMN rewrites the partial indexes' WHERE clauses; the retired index is renamed too.
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE sessions RENAME COLUMN archived_at TO retired_at;
+        DROP INDEX sessions_archived;
+        CREATE INDEX sessions_retired ON sessions(retired_at) WHERE retired_at IS NOT NULL;
+        ALTER TABLE sessions ADD COLUMN archived_at INTEGER;
+        ALTER TABLE sessions ADD COLUMN archive_reason TEXT;
+        CREATE INDEX sessions_live_archived
+          ON sessions(updated_at DESC, id DESC) WHERE retired_at IS NULL AND archived_at IS NOT NULL;
+      `),
+  },
+  {
+    version: 7,
+    name: "compacted transcript entries",
+    // sessions.compact moves the oldest rows of a transcript here, unchanged, so they stay
+    // readable (chat.history's archive) while prompts and pages only see what was kept.
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE compacted_messages (
+          session_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          id TEXT NOT NULL,
+          role TEXT NOT NULL,
+          content TEXT NOT NULL,
+          parts TEXT,
+          timestamp INTEGER NOT NULL,
+          run_id TEXT,
+          idempotency_key TEXT,
+          meta TEXT,
+          compacted_at INTEGER NOT NULL,
+          PRIMARY KEY (session_id, seq)
+        ) WITHOUT ROWID;
+        -- A retried request whose message was compacted away must still append only once.
+        CREATE INDEX compacted_idempotency
+          ON compacted_messages(session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        ALTER TABLE sessions ADD COLUMN compacted_count INTEGER NOT NULL DEFAULT 0;
+      `),
+  },
+  {
+    version: 8,
+    name: "usage records per run",
+    // One row per finished run that reported usage; usage.cost sums them by day with one
+    // range scan of usage_day (or of usage_session for one session).
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE usage_records (
+          run_id TEXT PRIMARY KEY,
+          session_key TEXT NOT NULL,
+          session_id TEXT NOT NULL,
+          agent_id TEXT NOT NULL,
+          provider TEXT NOT NULL,
+          model TEXT NOT NULL,
+          day TEXT NOT NULL,
+          ended_at INTEGER NOT NULL,
+          input_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL,
+          cache_read_tokens INTEGER NOT NULL,
+          cache_write_tokens INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        -- Covering: the per-day sums read the index alone, never the table.
+        CREATE INDEX usage_day ON usage_records(day, agent_id, provider, model, input_tokens,
+          output_tokens, cache_read_tokens, cache_write_tokens);
+        CREATE INDEX usage_session ON usage_records(session_key, day);
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

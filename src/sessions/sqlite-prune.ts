@@ -1,4 +1,4 @@
-// Pruning for the SQLite store: over-cap and stale live sessions, then old archived ones, in batches.
+// Pruning for the SQLite store: over-cap and stale live sessions, then old retired rows, in batches.
 import type { SqlDb } from "./driver.js";
 import type { PruneOptions, PruneResult } from "./store.js";
 
@@ -12,7 +12,7 @@ interface Candidate {
 
 /**
  * Removes, per agent, live sessions beyond `maxEntries` (least recently updated first) and live
- * sessions not updated within `pruneAfterMs`; then archived sessions archived longer ago than
+ * sessions not updated within `pruneAfterMs`; then retired rows retired longer ago than
  * `pruneAfterMs`. Transcripts go with their session. `keep(key)` protects a session whatever
  * its age or rank. Memory stays at one batch of keys however many rows go.
  */
@@ -23,15 +23,15 @@ export function pruneSessions(db: SqlDb, o: PruneOptions): PruneResult {
     ? [o.agentId]
     : (db.prepare("SELECT DISTINCT agent_id AS a FROM sessions").all() as { a: string }[]).map((r) => r.a);
   const overCap = db.prepare(
-    `SELECT key, session_id FROM sessions WHERE agent_id = ? AND archived_at IS NULL
+    `SELECT key, session_id FROM sessions WHERE agent_id = ? AND retired_at IS NULL
      ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`,
   );
   const stale = db.prepare(
-    `SELECT key, session_id FROM sessions WHERE agent_id = ? AND archived_at IS NULL AND updated_at < ?
+    `SELECT key, session_id FROM sessions WHERE agent_id = ? AND retired_at IS NULL AND updated_at < ?
      ORDER BY id LIMIT ? OFFSET ?`,
   );
-  const archived = db.prepare(
-    `SELECT key, session_id FROM sessions WHERE archived_at IS NOT NULL AND archived_at < ?
+  const retired = db.prepare(
+    `SELECT key, session_id FROM sessions WHERE retired_at IS NOT NULL AND retired_at < ?
      AND (? IS NULL OR agent_id = ?) ORDER BY id LIMIT ? OFFSET ?`,
   );
   const remove = removeBatch(db);
@@ -44,7 +44,7 @@ export function pruneSessions(db: SqlDb, o: PruneOptions): PruneResult {
   const purged = drain(
     o.keep,
     remove,
-    (skip) => archived.all(cutoff, agentId, agentId, BATCH, skip) as Candidate[],
+    (skip) => retired.all(cutoff, agentId, agentId, BATCH, skip) as Candidate[],
   );
   return { pruned, purged };
 }
@@ -75,10 +75,12 @@ function drain(
 
 function removeBatch(db: SqlDb): (ids: string[]) => void {
   const messages = db.prepare("DELETE FROM messages WHERE session_id = ?");
+  const compacted = db.prepare("DELETE FROM compacted_messages WHERE session_id = ?");
   const session = db.prepare("DELETE FROM sessions WHERE session_id = ?");
   return db.transaction((ids: string[]) => {
     for (const id of ids) {
       messages.run(id);
+      compacted.run(id);
       session.run(id);
     }
   });

@@ -22,7 +22,13 @@ export interface SessionRow {
   total_tokens: number;
   context_tokens: number | null;
   message_count: number;
+  /** Rows a reset or delete left behind (pruned later); never a live session. */
+  retired_at: number | null;
+  /** The client-visible archive flag of a live session (sessions.patch archived). */
   archived_at: number | null;
+  archive_reason: string | null;
+  /** Leading transcript rows moved to compacted_messages by sessions.compact. */
+  compacted_count: number;
   last_run_status: string | null;
 }
 
@@ -42,8 +48,8 @@ export interface MessageRow {
 /** Columns of the list: the index row only — listing never touches `messages`. */
 export const SESSION_COLUMNS = `id, key, agent_id, session_id, label, display_name, provider_override,
   model_override, thinking_level, verbose_level, created_at, updated_at, session_started_at,
-  last_interaction_at, input_tokens, output_tokens, total_tokens, context_tokens, message_count, archived_at,
-  last_run_status`;
+  last_interaction_at, input_tokens, output_tokens, total_tokens, context_tokens, message_count, retired_at,
+  archived_at, archive_reason, compacted_count, last_run_status`;
 
 /** A fresh object per row, optional fields omitted rather than null (the wire shape). */
 export function toEntry(r: SessionRow): SessionEntry {
@@ -57,7 +63,7 @@ export function toEntry(r: SessionRow): SessionEntry {
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
     totalTokens: r.total_tokens,
-    messageCount: r.message_count,
+    messageCount: r.message_count - r.compacted_count,
   };
   if (r.label !== null) e.label = r.label;
   if (r.display_name !== null) e.displayName = r.display_name;
@@ -67,7 +73,10 @@ export function toEntry(r: SessionRow): SessionEntry {
   if (r.verbose_level !== null) e.verboseLevel = r.verbose_level;
   if (r.last_interaction_at !== null) e.lastInteractionAt = r.last_interaction_at;
   if (r.context_tokens !== null) e.contextTokens = r.context_tokens;
+  if (r.retired_at !== null) e.retiredAt = r.retired_at;
   if (r.archived_at !== null) e.archivedAt = r.archived_at;
+  if (r.archive_reason !== null) e.archiveReason = r.archive_reason;
+  if (r.compacted_count > 0) e.compactedCount = r.compacted_count;
   if (r.last_run_status !== null) e.lastRunStatus = r.last_run_status;
   return e;
 }
@@ -90,12 +99,19 @@ export function toMessage(r: MessageRow): TranscriptMessage {
 
 /** WHERE clause and bound values for a list query; the clause text depends only on which filters are set. */
 export function listWhere(q: ListQuery): { sql: string; params: Record<string, unknown> } {
-  // `archived_at IS NULL` spelled literally so SQLite can use the partial indexes.
-  const parts = [q.archived ? "archived_at IS NOT NULL" : "archived_at IS NULL"];
+  // `retired_at IS NULL` spelled literally so SQLite can use the partial indexes.
+  const parts = [q.retired ? "retired_at IS NOT NULL" : "retired_at IS NULL"];
+  const archived = q.archived ?? "exclude";
+  if (archived === "exclude") parts.push("archived_at IS NULL");
+  else if (archived === "only") parts.push("archived_at IS NOT NULL");
   const params: Record<string, unknown> = {};
   if (q.agentId !== undefined) {
     parts.push("agent_id = @agentId");
     params.agentId = q.agentId;
+  }
+  if (q.agentIds !== undefined) {
+    parts.push("agent_id IN (SELECT value FROM json_each(@agentIds))");
+    params.agentIds = JSON.stringify(q.agentIds);
   }
   if (q.activeMinutes !== undefined) {
     parts.push("updated_at >= @since");

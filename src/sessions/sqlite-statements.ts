@@ -7,7 +7,7 @@ import type { SessionPatch } from "./store.js";
 export function prepareStatements(db: SqlDb) {
   const one = `SELECT ${SESSION_COLUMNS} FROM sessions`;
   return {
-    live: db.prepare(`${one} WHERE key = ? AND archived_at IS NULL`),
+    live: db.prepare(`${one} WHERE key = ? AND retired_at IS NULL`),
     bySessionId: db.prepare(`${one} WHERE session_id = ?`),
     insert: db.prepare(
       `INSERT INTO sessions (key, agent_id, session_id, label, display_name, provider_override,
@@ -17,15 +17,25 @@ export function prepareStatements(db: SqlDb) {
     ),
     patch: db.prepare(
       `UPDATE sessions SET ${PATCH_FIELDS.map(([f, c]) => `${c} = CASE WHEN @has_${f} THEN @${f} ELSE ${c} END`).join(", ")},
-         updated_at = @now WHERE key = @key AND archived_at IS NULL`,
+         archived_at = CASE WHEN @has_archived THEN @archivedAt ELSE archived_at END,
+         archive_reason = CASE WHEN @has_archived THEN @archiveReason ELSE archive_reason END,
+         updated_at = @now
+       WHERE key = @key AND retired_at IS NULL AND (@expected IS NULL OR session_id = @expected)`,
     ),
     liveKeysIn: db.prepare(
-      "SELECT key FROM sessions WHERE key IN (SELECT value FROM json_each(?)) AND archived_at IS NULL",
+      "SELECT key FROM sessions WHERE key IN (SELECT value FROM json_each(?)) AND retired_at IS NULL",
     ),
-    archive: db.prepare("UPDATE sessions SET archived_at = ? WHERE key = ? AND archived_at IS NULL"),
+    retire: db.prepare(
+      "UPDATE sessions SET retired_at = ? WHERE key = ? AND retired_at IS NULL AND (? IS NULL OR session_id = ?)",
+    ),
     purgeMessages: db.prepare("DELETE FROM messages WHERE session_id = ?"),
-    purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND archived_at IS NOT NULL"),
+    purgeCompacted: db.prepare("DELETE FROM compacted_messages WHERE session_id = ?"),
+    purgeSession: db.prepare("DELETE FROM sessions WHERE session_id = ? AND retired_at IS NOT NULL"),
     byIdempotency: db.prepare("SELECT * FROM messages WHERE session_id = ? AND idempotency_key = ?"),
+    compactedByIdempotency: db.prepare(
+      `SELECT session_id, seq, id, role, content, parts, timestamp, run_id, idempotency_key, meta
+       FROM compacted_messages WHERE session_id = ? AND idempotency_key = ?`,
+    ),
     insertMessage: db.prepare(
       `INSERT INTO messages (session_id, seq, id, role, content, parts, timestamp, run_id, idempotency_key, meta)
        VALUES (@sessionId, @seq, @id, @role, @content, @parts, @timestamp, @runId, @idempotencyKey, @meta)`,
@@ -36,10 +46,13 @@ export function prepareStatements(db: SqlDb) {
        WHERE session_id = @sessionId`,
     ),
     history: db.prepare("SELECT * FROM messages WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq"),
+    compactedHistory: db.prepare(
+      "SELECT * FROM compacted_messages WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+    ),
     usage: db.prepare(
       `UPDATE sessions SET input_tokens = input_tokens + @input, output_tokens = output_tokens + @output,
          total_tokens = total_tokens + @total, context_tokens = coalesce(@context, context_tokens),
-         updated_at = @now WHERE key = @key AND archived_at IS NULL`,
+         updated_at = @now WHERE key = @key AND retired_at IS NULL`,
     ),
   };
 }

@@ -1,13 +1,14 @@
 // The default SessionStore: one SQLite database (WAL) in the state dir, through ./driver.js.
-import { SqliteCooldownStore } from "./cooldown-store.js";
 import { randomUUID } from "node:crypto";
 import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
+import { SqliteCooldownStore } from "./cooldown-store.js";
 import { openSqlite, type SqlDb, type SqlStatement, sqliteDriverName } from "./driver.js";
 import { assertNotNewer, migrate } from "./migrations.js";
 import { SqliteRunMarkers } from "./run-markers.js";
+import { compactStatements, compactTranscript } from "./sqlite-compact.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
   listWhere,
@@ -20,18 +21,21 @@ import {
 import { fromMessageRow, NO_FIELDS, PATCH_FIELDS, prepareStatements } from "./sqlite-statements.js";
 import type {
   AppendInput,
+  CompactResult,
   HistoryPage,
   HistoryQuery,
   ListPage,
   ListQuery,
   PruneOptions,
   PruneResult,
+  SessionGuard,
   SessionPatch,
   SessionStore,
   SessionView,
   TranscriptMessage,
 } from "./store.js";
-import { sessionNotFound } from "./store.js";
+import { sessionIdMismatch, sessionNotFound } from "./store.js";
+import { SqliteUsageLedger } from "./usage-store.js";
 
 /** The database file: one for every agent, so listing across agents is one indexed query. */
 export const SESSIONS_FILE = "sessions.sqlite";
@@ -82,6 +86,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly s: ReturnType<typeof prepareStatements>;
   readonly runMarkers: SqliteRunMarkers;
   readonly cooldowns: SqliteCooldownStore;
+  readonly usage: SqliteUsageLedger;
+  private readonly compaction: ReturnType<typeof compactStatements>;
 
   constructor(
     private readonly db: SqlDb,
@@ -90,6 +96,8 @@ export class SqliteSessionStore implements SessionStore {
     this.s = prepareStatements(db);
     this.runMarkers = new SqliteRunMarkers(db);
     this.cooldowns = new SqliteCooldownStore(db);
+    this.usage = new SqliteUsageLedger(db);
+    this.compaction = compactStatements(db);
   }
 
   async ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }> {
@@ -116,14 +124,27 @@ export class SqliteSessionStore implements SessionStore {
     return row && toEntry(row);
   }
 
-  async patch(key: string, patch: SessionPatch): Promise<SessionView> {
-    const params: Record<string, unknown> = { key, now: Date.now() };
+  async patch(key: string, patch: SessionPatch, guard: SessionGuard = {}): Promise<SessionView> {
+    const params: Record<string, unknown> = {
+      key,
+      now: Date.now(),
+      expected: guard.expectedSessionId ?? null,
+    };
     for (const [field] of PATCH_FIELDS) {
       const value = patch[field];
       params[`has_${field}`] = value === undefined ? 0 : 1;
       params[field] = value ?? null;
     }
-    if (this.s.patch.run(params).changes === 0) throw sessionNotFound(key);
+    params["has_archived"] = patch.archived === undefined ? 0 : 1;
+    params["archivedAt"] = patch.archived ? params["now"] : null;
+    params["archiveReason"] = patch.archived ? "manual" : null;
+    if (this.s.patch.run(params).changes === 0) {
+      const live = this.s.live.get(key) as SessionRow | undefined;
+      if (live && guard.expectedSessionId !== undefined) {
+        throw sessionIdMismatch(key, guard.expectedSessionId, live.session_id);
+      }
+      throw sessionNotFound(key);
+    }
     return toEntry(this.s.live.get(key) as SessionRow);
   }
 
@@ -133,8 +154,8 @@ export class SqliteSessionStore implements SessionStore {
         const old = this.s.live.get(key) as SessionRow | undefined;
         if (!old) throw sessionNotFound(key);
         const now = Date.now();
-        // The old row is archived, not deleted: its transcript stays readable until pruned.
-        this.s.archive.run(now, key);
+        // The old row is retired, not deleted: its transcript stays readable until pruned.
+        this.s.retire.run(now, key, null, null);
         this.s.insert.run({
           key,
           agentId: old.agent_id,
@@ -153,10 +174,11 @@ export class SqliteSessionStore implements SessionStore {
       .immediate();
   }
 
-  async archive(key: string): Promise<SessionView | undefined> {
+  async retire(key: string, guard: SessionGuard = {}): Promise<SessionView | undefined> {
     const row = this.s.live.get(key) as SessionRow | undefined;
     if (!row) return undefined;
-    this.s.archive.run(Date.now(), key);
+    const expected = guard.expectedSessionId ?? null;
+    if (this.s.retire.run(Date.now(), key, expected, expected).changes === 0) return undefined;
     return this.getBySessionId(row.session_id);
   }
 
@@ -165,6 +187,7 @@ export class SqliteSessionStore implements SessionStore {
       .transaction(() => {
         if (this.s.purgeSession.run(sessionId).changes === 0) return false;
         this.s.purgeMessages.run(sessionId);
+        this.s.purgeCompacted.run(sessionId);
         return true;
       })
       .immediate();
@@ -192,7 +215,8 @@ export class SqliteSessionStore implements SessionStore {
           throw invalidRequest(`unknown session ${input.sessionId} for key ${input.sessionKey}`);
         }
         if (input.idempotencyKey !== undefined) {
-          const dup = this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) as
+          const dup = (this.s.byIdempotency.get(input.sessionId, input.idempotencyKey) ??
+            this.s.compactedByIdempotency.get(input.sessionId, input.idempotencyKey)) as
             MessageRow | undefined;
           if (dup) return this.readRows([dup])[0]!;
         }
@@ -223,25 +247,26 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async readHistory(sessionId: string, query: HistoryQuery): Promise<HistoryPage> {
-    const total = await this.countMessages(sessionId);
-    const offset = Math.max(0, query.offset ?? 0);
-    // seq is contiguous 1..total, so a page from the end is a seq range: no OFFSET scan.
-    const hi = total - offset;
-    const lo = Math.max(1, hi - Math.max(1, query.limit) + 1);
-    if (hi < 1) return { messages: [], hasMore: false, nextOffset: null, total };
-    const rows = this.s.history.all(sessionId, lo, hi) as MessageRow[];
-    const hasMore = lo > 1;
-    return {
-      messages: this.readRows(rows),
-      hasMore,
-      nextOffset: hasMore ? offset + rows.length : null,
-      total,
-    };
+    const row = this.s.bySessionId.get(sessionId) as SessionRow | undefined;
+    // Seqs 1..compacted_count moved to the archive; the transcript is the range after them.
+    const base = row?.compacted_count ?? 0;
+    return this.page(this.s.history, sessionId, base, row?.message_count ?? 0, query);
+  }
+
+  async readCompacted(sessionId: string, query: HistoryQuery): Promise<HistoryPage> {
+    const row = this.s.bySessionId.get(sessionId) as SessionRow | undefined;
+    return this.page(this.s.compactedHistory, sessionId, 0, row?.compacted_count ?? 0, query);
+  }
+
+  async compact(key: string, maxLines: number): Promise<CompactResult> {
+    const row = this.s.live.get(key) as SessionRow | undefined;
+    if (!row) throw sessionNotFound(key);
+    return compactTranscript(this.compaction, row.session_id, maxLines);
   }
 
   async countMessages(sessionId: string): Promise<number> {
     const row = this.s.bySessionId.get(sessionId) as SessionRow | undefined;
-    return row?.message_count ?? 0;
+    return row ? row.message_count - row.compacted_count : 0;
   }
 
   async addUsage(
@@ -274,6 +299,26 @@ export class SqliteSessionStore implements SessionStore {
     this.db.close();
   }
 
+  /**
+   * A page from the end of the contiguous seq range (base, last]: offset 0 is the newest
+   * `limit`, so a page is a seq range read by primary key, never an OFFSET scan.
+   */
+  private page(st: SqlStatement, sessionId: string, base: number, last: number, query: HistoryQuery) {
+    const total = last - base;
+    const offset = Math.max(0, query.offset ?? 0);
+    const hi = last - offset;
+    if (hi <= base) return { messages: [], hasMore: false, nextOffset: null, total };
+    const lo = Math.max(base + 1, hi - Math.max(1, query.limit) + 1);
+    const rows = st.all(sessionId, lo, hi) as MessageRow[];
+    const hasMore = lo > base + 1;
+    return {
+      messages: this.readRows(rows),
+      hasMore,
+      nextOffset: hasMore ? offset + rows.length : null,
+      total,
+    };
+  }
+
   /** Every read of transcript rows goes through here, so the counter cannot miss one. */
   private readRows(rows: MessageRow[]): TranscriptMessage[] {
     this.stats.transcriptRowsRead += rows.length;
@@ -287,12 +332,12 @@ export class SqliteSessionStore implements SessionStore {
    */
   private excludedPresent(query: ListQuery): readonly string[] | undefined {
     const keys = query.excludeKeys;
-    if (keys === undefined || keys.length === 0 || query.archived) return keys;
+    if (keys === undefined || keys.length === 0 || query.retired) return keys;
     const rows = this.s.liveKeysIn.all(JSON.stringify(keys)) as { key: string }[];
     return rows.map((r) => r.key);
   }
 
-  /** One prepared statement per filter combination (at most 2^6 texts, so the map is bounded). */
+  /** One prepared statement per filter combination (at most 2 × 3 × 2^6 texts, so the map is bounded). */
   private listStatement(sql: string): SqlStatement {
     let st = this.listStatements.get(sql);
     if (!st) {

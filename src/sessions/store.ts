@@ -2,8 +2,13 @@
 import type { CooldownPort } from "../models/cooldowns.js";
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
 import type { RunMarkers } from "./run-markers.js";
+import type { UsageLedger } from "./usage-store.js";
 
-/** One session index row. Live rows have a unique `key`; archived rows keep theirs for display. */
+/**
+ * One session index row. Live rows have a unique `key`; retired rows (left by reset and delete,
+ * pruned later) keep theirs for display. A live row may be archived: hidden from the default
+ * list but kept and restorable, which is what clients mean by an archived session.
+ */
 export interface SessionEntry {
   key: string;
   agentId: string;
@@ -26,9 +31,18 @@ export interface SessionEntry {
   outputTokens: number;
   totalTokens: number;
   contextTokens?: number;
-  /** Messages in this sessionId's transcript, kept on the row so nobody counts transcript rows. */
+  /**
+   * Messages in this sessionId's transcript (compacted ones not counted), kept on the row so
+   * nobody counts transcript rows.
+   */
   messageCount: number;
+  /** Leading messages sessions.compact moved to the transcript's archive. */
+  compactedCount?: number;
+  /** When a reset or delete retired this row (then it is not live and is pruned later). */
+  retiredAt?: number;
+  /** When a client archived this live session (sessions.patch archived: true), and why. */
   archivedAt?: number;
+  archiveReason?: string;
   /** How the latest run ended (ok, error, aborted, interrupted), once one has. */
   lastRunStatus?: string;
 }
@@ -91,20 +105,31 @@ export interface SessionPatch {
   thinkingLevel?: string | null;
   verboseLevel?: string | null;
   contextTokens?: number | null;
+  /** true archives the live session (reason "manual"); false restores it. */
+  archived?: boolean;
+}
+
+/** A compare-and-set condition on a write: the key's live session must still be this sessionId. */
+export interface SessionGuard {
+  expectedSessionId?: string;
 }
 
 export interface ListQuery {
   limit: number;
   offset?: number;
   agentId?: string;
+  /** Only sessions of these agents (configuredAgentsOnly). */
+  agentIds?: readonly string[];
   /** Only sessions updated within the last N minutes. */
   activeMinutes?: number;
   /** Case-insensitive substring of key, label or displayName. */
   search?: string;
   /** Exact label. */
   label?: string;
-  /** `true` lists archived sessions only; default lists live ones. */
-  archived?: boolean;
+  /** `true` lists retired rows (left by reset and delete) instead of live sessions. */
+  retired?: boolean;
+  /** Archived live sessions: left out (default), listed with the others, or listed alone. */
+  archived?: "exclude" | "include" | "only";
   /** Keys left out (e.g. `global`, `unknown` unless asked for). */
   excludeKeys?: readonly string[];
   now?: number;
@@ -141,7 +166,7 @@ export interface HistoryPage {
 export interface PruneOptions {
   /** Live sessions kept per agent, most recently updated first. */
   maxEntries: number;
-  /** Live sessions not updated for this long, and archived ones archived this long ago, go. */
+  /** Live sessions not updated for this long, and retired ones retired this long ago, go. */
   pruneAfterMs: number;
   /** Sessions for which this returns true are never pruned (the run engine: "has an active run"). */
   keep: (sessionKey: string) => boolean;
@@ -153,8 +178,17 @@ export interface PruneOptions {
 export interface PruneResult {
   /** Live sessions removed (over the cap or stale), with their transcripts. */
   pruned: number;
-  /** Archived sessions removed, with their transcripts. */
+  /** Retired rows removed, with their transcripts. */
   purged: number;
+}
+
+export interface CompactResult {
+  /** Whether any message moved to the archive. */
+  compacted: boolean;
+  /** Messages left in the transcript. */
+  kept: number;
+  /** Messages moved by this call. */
+  moved: number;
 }
 
 export interface StoreStats {
@@ -171,20 +205,35 @@ export interface SessionStore {
   readonly runMarkers: RunMarkers;
   /** Where model cooldowns persist, when the backend keeps them (a restart keeps providers cooled). */
   readonly cooldowns?: CooldownPort;
+  /** Durable per-run token usage (usage.cost), when the backend keeps it. */
+  readonly usage?: UsageLedger;
   /** The live session of `key`, created for `agentId` when missing. */
   ensure(agentId: string, key: string): Promise<{ entry: SessionView; created: boolean }>;
   /** The live session of `key`. */
   get(key: string): Promise<SessionView | undefined>;
-  /** Any session row, live or archived, by its sessionId. */
+  /** Any session row, live or retired, by its sessionId. */
   getBySessionId(sessionId: string): Promise<SessionView | undefined>;
-  /** Changes fields of a live session; throws when the key has none. */
-  patch(key: string, patch: SessionPatch): Promise<SessionView>;
-  /** New sessionId under the same key; the old transcript stays as an archived row until pruned. */
+  /**
+   * Changes fields of a live session; throws when the key has none, or (with
+   * `expectedSessionId`) when its sessionId is another: the check and the write are one statement.
+   */
+  patch(key: string, patch: SessionPatch, guard?: SessionGuard): Promise<SessionView>;
+  /** New sessionId under the same key; the old transcript stays as a retired row until pruned. */
   reset(key: string): Promise<SessionView>;
-  /** Archives the live session of `key` (step one of delete); undefined when there is none. */
-  archive(key: string): Promise<SessionView | undefined>;
-  /** Removes an archived session and its transcript; false when not found or still live. */
+  /**
+   * Retires the live session of `key` (step one of delete); undefined when there is none (or,
+   * with `expectedSessionId`, when its sessionId is another).
+   */
+  retire(key: string, guard?: SessionGuard): Promise<SessionView | undefined>;
+  /** Removes a retired session and its transcript; false when not found or still live. */
   purge(sessionId: string): Promise<boolean>;
+  /**
+   * Keeps the newest `maxLines` messages of the live session's transcript and moves the older
+   * ones to its archive (readable with {@link readCompacted}), in bounded batches.
+   */
+  compact(key: string, maxLines: number): Promise<CompactResult>;
+  /** A page of a transcript's compacted (archived) messages, newest last, offset from the end. */
+  readCompacted(sessionId: string, query: HistoryQuery): Promise<HistoryPage>;
   list(query: ListQuery): Promise<ListPage>;
   /** Resolves once the row is durable under the configured synchronous mode. */
   appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>>;
@@ -198,6 +247,16 @@ export interface SessionStore {
   /** Called after a session row is created; maintenance uses it to prune on write. */
   onSessionCreated(listener: (entry: SessionView) => void): () => void;
   close(): Promise<void>;
+}
+
+/** A guarded write whose key now holds another sessionId (a reset or delete happened since). */
+export function sessionIdMismatch(key: string, expected: string, actual: string | undefined): GatewayError {
+  return invalidRequest("expectedSessionId mismatch", {
+    code: "SESSION_ID_MISMATCH",
+    key,
+    expectedSessionId: expected,
+    ...(actual === undefined ? {} : { sessionId: actual }),
+  });
 }
 
 /** What every backend throws for a key with no live session. */

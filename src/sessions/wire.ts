@@ -26,7 +26,12 @@ export interface SessionListRow {
   totalTokens?: number;
   contextTokens?: number;
   hasActiveRun?: boolean;
+  /** Archived by a client (sessions.patch): hidden from the default list, kept, restorable. */
+  archived: boolean;
   archivedAt?: number;
+  archiveReason?: string;
+  /** Keel: when a reset or delete retired this row (listed with `retired: true`). */
+  retiredAt?: number;
   /** How the latest run ended: ok, error, aborted, or interrupted (the gateway died mid-run). */
   lastRunStatus?: string;
 }
@@ -37,6 +42,7 @@ export function toListRow(e: SessionView, hasActiveRun: boolean): SessionListRow
     kind: sessionKind(e.key),
     updatedAt: e.updatedAt,
     sessionId: e.sessionId,
+    archived: e.archivedAt !== undefined,
   };
   if (e.label !== undefined) row.label = e.label;
   if (e.displayName !== undefined) row.displayName = e.displayName;
@@ -50,18 +56,23 @@ export function toListRow(e: SessionView, hasActiveRun: boolean): SessionListRow
   }
   if (e.contextTokens !== undefined) row.contextTokens = e.contextTokens;
   if (e.archivedAt !== undefined) row.archivedAt = e.archivedAt;
+  if (e.archiveReason !== undefined) row.archiveReason = e.archiveReason;
+  if (e.retiredAt !== undefined) row.retiredAt = e.retiredAt;
   if (e.lastRunStatus !== undefined) row.lastRunStatus = e.lastRunStatus;
   row.hasActiveRun = hasActiveRun;
   return row;
 }
 
-/** `sessions.list` defaults: the default agent's primary model and its context window. */
-export function listDefaults(config: Config): {
+/** `sessions.list` defaults: the default agent's (or `agentId`'s) primary model and its context window. */
+export function listDefaults(
+  config: Config,
+  agentId = config.agents.defaultId,
+): {
   modelProvider: string | null;
   model: string | null;
   contextTokens: number;
 } {
-  const agent = config.agents.entries[config.agents.defaultId];
+  const agent = config.agents.entries[agentId];
   const ref = primaryRef(agent?.model ?? config.agents.defaults.model);
   if (!ref) return { modelProvider: null, model: null, contextTokens: config.models.defaultContextWindow };
   const slash = ref.indexOf("/");

@@ -1,6 +1,8 @@
 // `keel gateway call`: an idempotencyKey is generated for the methods whose schema requires one.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scopesFor } from "../../src/cli/gateway-call.js";
 import { methodsRequiringIdempotencyKey } from "../../src/cli/idempotency.js";
+import { hasScope } from "../../src/protocol/scopes.js";
 import { step } from "../fixtures/fake-openai.js";
 import { startGateway } from "../helpers/gateway.js";
 import { gatewayWithFakeVendor, type ProcessVendorGateway } from "../helpers/vendor-gateway.js";
@@ -25,6 +27,18 @@ describe("keel gateway call and idempotencyKey", () => {
       .filter((name) => (registry.get(name)!.def.params["required"] ?? []).includes("idempotencyKey"));
     expect(new Set(fromGateway)).toEqual(methodsRequiringIdempotencyKey());
     expect(fromGateway).toEqual(expect.arrayContaining(["chat.send", "agent"]));
+  });
+
+  it("asks for each method's own scope: read methods read only, admin methods admin", async () => {
+    await using real = await startGateway();
+    const registry = real.handle.registry;
+    for (const name of registry.methodNames()) {
+      const need = registry.get(name)!.def.scope;
+      const asked = scopesFor(name);
+      if (need !== "connected") expect(hasScope(asked, need), `${name} needs ${need}`).toBe(true);
+      if (need === "operator.read" || need === "connected") expect(asked, name).toEqual(["operator.read"]);
+      if (need === "operator.write") expect(asked, name).not.toContain("operator.admin");
+    }
   });
 
   it("chat.send without a key gets one; --verbose says so on stderr, and the run uses it", async () => {

@@ -102,7 +102,7 @@ describe("keel sessions", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       key: "agent:main:s-delete",
       deleted: true,
-      archived: true,
+      archived: [expect.any(String)],
     });
     expect((await list()).map((s) => s.key)).not.toContain("agent:main:s-delete");
     const again = await keel(["sessions", "delete", "s-delete"], gw.env);

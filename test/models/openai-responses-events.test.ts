@@ -153,12 +153,12 @@ describe("openai-responses stream events", () => {
     expect((await run(make())).events.at(-1)).toMatchObject({ type: "done", stopReason: "content_filter" });
   });
 
-  it("cached prompt tokens are reported as cacheReadTokens", async () => {
+  it("cached prompt tokens are reported as cacheReadTokens, apart from inputTokens", async () => {
     fake.setScript([{ type: "cached-reply", text: "hi", input: 1200, cached: 1024, output: 5 }]);
     const { events } = await run(make());
     expect(events.at(-2)).toEqual({
       type: "usage",
-      inputTokens: 1200,
+      inputTokens: 176,
       outputTokens: 5,
       cacheReadTokens: 1024,
     });

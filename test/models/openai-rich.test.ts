@@ -202,7 +202,7 @@ describe("openai-completions stream details", () => {
     const c = await collect(make());
     expect(c.events.find((e) => e.type === "usage")).toEqual({
       type: "usage",
-      inputTokens: 100,
+      inputTokens: 36,
       outputTokens: 2,
       cacheReadTokens: 64,
     });

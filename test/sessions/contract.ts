@@ -183,28 +183,28 @@ export function sessionStoreContract(name: string, factory: () => Promise<StoreF
       expect((await store.get(entry.key))?.sessionId).toBe(fresh.sessionId);
       expect((await store.readHistory(entry.sessionId, { limit: 10 })).messages).toHaveLength(3);
       const old = await store.getBySessionId(entry.sessionId);
-      expect(old?.archivedAt).toBeTypeOf("number");
+      expect(old?.retiredAt).toBeTypeOf("number");
       await expect(store.reset("agent:main:nope")).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     });
 
-    it("archive hides a session from the live list, lists it as archived, and purge removes it", async () => {
+    it("retire hides a session from the live list, lists it as retired, and purge removes it", async () => {
       const { entry } = await store.ensure("main", "agent:main:gone");
       await store.ensure("main", "agent:main:stays");
       await append(entry.key, entry.sessionId, 2);
       expect(await store.purge(entry.sessionId)).toBe(false); // live rows are never purged
-      const archived = await store.archive(entry.key);
-      expect(archived?.archivedAt).toBeTypeOf("number");
+      const retired = await store.retire(entry.key);
+      expect(retired?.retiredAt).toBeTypeOf("number");
       expect(await store.get(entry.key)).toBeUndefined();
       expect((await store.list({ limit: 10 })).rows.map((r) => r.key)).toEqual(["agent:main:stays"]);
-      const listed = await store.list({ limit: 10, archived: true });
+      const listed = await store.list({ limit: 10, retired: true });
       expect(listed.rows.map((r) => r.sessionId)).toEqual([entry.sessionId]);
-      // The key is free again once archived.
+      // The key is free again once retired.
       const again = await store.ensure("main", entry.key);
       expect(again.created).toBe(true);
       expect(await store.purge(entry.sessionId)).toBe(true);
       expect(await store.getBySessionId(entry.sessionId)).toBeUndefined();
       expect((await store.readHistory(entry.sessionId, { limit: 10 })).total).toBe(0);
-      expect(await store.archive("agent:main:none")).toBeUndefined();
+      expect(await store.retire("agent:main:none")).toBeUndefined();
     });
 
     it("lists newest first with paging, totals and filters", async () => {
@@ -249,10 +249,10 @@ export function sessionStoreContract(name: string, factory: () => Promise<StoreF
       expect((await store.get(entry.key))?.label).toBeUndefined();
     });
 
-    it("prune enforces maxEntries per agent, keeps protected sessions, and ignores archived rows", async () => {
+    it("prune enforces maxEntries per agent, keeps protected sessions, and ignores retired rows", async () => {
       for (let i = 0; i < 6; i++) await store.ensure("main", `agent:main:s${i}`);
       for (let i = 0; i < 2; i++) await store.ensure("ops", `agent:ops:t${i}`);
-      await store.archive("agent:main:s5");
+      await store.retire("agent:main:s5");
       const { entry: old } = await store.ensure("main", "cron:nightly");
       await append(old.key, old.sessionId, 2);
       // s0 is the least recently updated live session; an active run protects it.
@@ -262,16 +262,16 @@ export function sessionStoreContract(name: string, factory: () => Promise<StoreF
       expect(live).toEqual(["agent:main:s0", "agent:main:s3", "agent:main:s4", "cron:nightly"].sort());
       expect(r.pruned).toBe(2); // s1 and s2; s0 was over the cap too but kept
       expect((await store.list({ limit: 50, agentId: "ops" })).total).toBe(2);
-      expect((await store.list({ limit: 50, archived: true })).total).toBe(1);
+      expect((await store.list({ limit: 50, retired: true })).total).toBe(1);
     });
 
-    it("prune removes stale sessions and old archives with their transcripts", async () => {
+    it("prune removes stale sessions and old retired rows with their transcripts", async () => {
       const { entry: a } = await store.ensure("main", "agent:main:a");
       const { entry: b } = await store.ensure("main", "hook:123");
       await store.ensure("main", "agent:main:active");
       await append(a.key, a.sessionId, 3);
       await append(b.key, b.sessionId, 3);
-      await store.archive(b.key);
+      await store.retire(b.key);
       const later = Date.now() + 2 * DAY;
       const r = await store.prune({
         maxEntries: 100,
@@ -281,13 +281,121 @@ export function sessionStoreContract(name: string, factory: () => Promise<StoreF
       });
       expect(r).toEqual({ pruned: 1, purged: 1 });
       expect((await store.list({ limit: 10 })).rows.map((x) => x.key)).toEqual(["agent:main:active"]);
-      expect((await store.list({ limit: 10, archived: true })).total).toBe(0);
+      expect((await store.list({ limit: 10, retired: true })).total).toBe(0);
       expect(await store.countMessages(a.sessionId)).toBe(0);
       expect((await store.readHistory(b.sessionId, { limit: 10 })).messages).toHaveLength(0);
       expect(await store.prune({ maxEntries: 100, pruneAfterMs: DAY, keep: noKeep })).toEqual({
         pruned: 0,
         purged: 0,
       });
+    });
+
+    it("archiving is a flag on a live session: hidden by default, listed on request, restorable", async () => {
+      const { entry } = await store.ensure("main", "agent:main:arch");
+      await store.ensure("main", "agent:main:other");
+      await append(entry.key, entry.sessionId, 2);
+      const archived = await store.patch(entry.key, { archived: true });
+      expect(archived).toMatchObject({
+        sessionId: entry.sessionId,
+        archiveReason: "manual",
+        messageCount: 2,
+      });
+      expect(archived.archivedAt).toBeTypeOf("number");
+      expect(archived.retiredAt).toBeUndefined();
+      const keys = async (archivedMode?: "exclude" | "include" | "only") =>
+        (await store.list({ limit: 10, ...(archivedMode ? { archived: archivedMode } : {}) })).rows.map(
+          (r) => r.key,
+        );
+      expect(await keys()).toEqual(["agent:main:other"]);
+      expect((await keys("include")).sort()).toEqual(["agent:main:arch", "agent:main:other"]);
+      expect(await keys("only")).toEqual(["agent:main:arch"]);
+      // Still live: readable, writable, not a retired row.
+      expect((await store.get(entry.key))?.sessionId).toBe(entry.sessionId);
+      expect((await store.list({ limit: 10, retired: true })).total).toBe(0);
+      const restored = await store.patch(entry.key, { archived: false });
+      expect(restored.archivedAt).toBeUndefined();
+      expect(restored.archiveReason).toBeUndefined();
+      expect((await keys()).sort()).toEqual(["agent:main:arch", "agent:main:other"]);
+    });
+
+    it("patch and retire with expectedSessionId refuse a key whose sessionId changed", async () => {
+      const { entry } = await store.ensure("main", "agent:main:g");
+      await store.reset(entry.key);
+      await expect(
+        store.patch(entry.key, { label: "x" }, { expectedSessionId: entry.sessionId }),
+      ).rejects.toMatchObject({
+        code: "INVALID_REQUEST",
+        message: "expectedSessionId mismatch",
+        details: { code: "SESSION_ID_MISMATCH" },
+      });
+      expect((await store.get(entry.key))?.label).toBeUndefined();
+      expect(await store.retire(entry.key, { expectedSessionId: entry.sessionId })).toBeUndefined();
+      const current = (await store.get(entry.key))!;
+      expect(
+        (await store.patch(entry.key, { label: "y" }, { expectedSessionId: current.sessionId })).label,
+      ).toBe("y");
+      expect((await store.retire(entry.key, { expectedSessionId: current.sessionId }))?.retiredAt).toBeTypeOf(
+        "number",
+      );
+    });
+
+    it("compact keeps the newest maxLines messages and moves the rest to a readable archive", async () => {
+      const { entry } = await store.ensure("main", "agent:main:c");
+      await append(entry.key, entry.sessionId, 25);
+      expect(await store.compact(entry.key, 30)).toEqual({ compacted: false, kept: 25, moved: 0 });
+      expect(await store.compact(entry.key, 10)).toEqual({ compacted: true, kept: 10, moved: 15 });
+      const page = await store.readHistory(entry.sessionId, { limit: 100 });
+      expect(page.messages.map((m) => m.content)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 16}`));
+      expect(page).toMatchObject({ total: 10, hasMore: false, nextOffset: null });
+      expect((await store.get(entry.key))?.messageCount).toBe(10);
+      expect(await store.countMessages(entry.sessionId)).toBe(10);
+      // Paging from the end stops at the first kept message.
+      const older = await store.readHistory(entry.sessionId, { limit: 4, offset: 8 });
+      expect(older.messages.map((m) => m.content)).toEqual(["m16", "m17"]);
+      expect(older.hasMore).toBe(false);
+      const archive = await store.readCompacted(entry.sessionId, { limit: 5 });
+      expect(archive.messages.map((m) => m.content)).toEqual(["m11", "m12", "m13", "m14", "m15"]);
+      expect(archive).toMatchObject({ total: 15, hasMore: true, nextOffset: 5 });
+      // New messages keep counting on; a second compaction moves only what is past the cut.
+      await store.appendMessage({
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        role: "user",
+        content: "new",
+      });
+      expect((await store.readHistory(entry.sessionId, { limit: 1 })).messages[0]).toMatchObject({ seq: 26 });
+      expect(await store.compact(entry.key, 3)).toEqual({ compacted: true, kept: 3, moved: 8 });
+      expect((await store.readCompacted(entry.sessionId, { limit: 100 })).total).toBe(23);
+      await expect(store.compact("agent:main:none", 3)).rejects.toMatchObject({
+        details: { code: "SESSION_NOT_FOUND" },
+      });
+      // Purging a retired session removes its archive too.
+      await store.retire(entry.key);
+      expect(await store.purge(entry.sessionId)).toBe(true);
+      expect((await store.readCompacted(entry.sessionId, { limit: 10 })).total).toBe(0);
+    });
+
+    it("a retried append whose first copy was compacted away still appends once", async () => {
+      const { entry } = await store.ensure("main", "agent:main:idem");
+      const idem = {
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        role: "user" as const,
+        idempotencyKey: "k",
+      };
+      const first = await store.appendMessage({ ...idem, content: "once" });
+      await store.appendMessage({
+        sessionKey: entry.key,
+        sessionId: entry.sessionId,
+        role: "assistant",
+        content: "later",
+      });
+      expect(await store.compact(entry.key, 1)).toMatchObject({ compacted: true, kept: 1 });
+      const again = await store.appendMessage({ ...idem, content: "again" });
+      expect(again.id).toBe(first.id);
+      expect((await store.readHistory(entry.sessionId, { limit: 5 })).messages.map((m) => m.content)).toEqual(
+        ["later"],
+      );
     });
 
     it("close can be called twice", async () => {

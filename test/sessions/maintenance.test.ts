@@ -57,17 +57,17 @@ describe("session maintenance", () => {
     expect(pruned).toHaveLength(1);
   });
 
-  it("does not count archived sessions as live", async () => {
+  it("does not count retired rows as live", async () => {
     const { store, config } = await setup({ maxEntries: 3 });
     const m = startMaintenance(store, config, () => false);
     fixtures.unshift(async () => m.dispose());
     for (let i = 0; i < 3; i++) await store.ensure("main", `agent:main:a${i}`);
-    await store.archive("agent:main:a0");
-    await store.archive("agent:main:a1");
+    await store.retire("agent:main:a0");
+    await store.retire("agent:main:a1");
     for (let i = 0; i < 2; i++) await store.ensure("main", `agent:main:b${i}`);
     await m.sweep();
     expect((await store.list({ limit: 10 })).total).toBe(3);
-    expect((await store.list({ limit: 10, archived: true })).total).toBe(2);
+    expect((await store.list({ limit: 10, retired: true })).total).toBe(2);
   });
 
   it("the timer prunes stale sessions without any write, and stops when disposed", async () => {

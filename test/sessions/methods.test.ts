@@ -131,6 +131,17 @@ describe("session methods", () => {
     expect(aliased.entry).toMatchObject({ providerOverride: "mock", modelOverride: "mock-model" });
   });
 
+  it("sessions.list configuredAgentsOnly leaves out sessions of agents the config no longer defines", async () => {
+    await store.ensure("main", "agent:main:a");
+    await store.ensure("ops", "agent:ops:b");
+    await store.ensure("gone", "agent:gone:c");
+    const keys = async (params: object) =>
+      (await call(sessionsList, deps, params)).sessions.map((r: { key: string }) => r.key).sort();
+    expect(await keys({})).toEqual(["agent:gone:c", "agent:main:a", "agent:ops:b"]);
+    expect(await keys({ configuredAgentsOnly: true })).toEqual(["agent:main:a", "agent:ops:b"]);
+    expect((await call(sessionsList, deps, { configuredAgentsOnly: true })).totalCount).toBe(2);
+  });
+
   it("sessions.reset gives a new sessionId under the same key", async () => {
     const { entry } = await store.ensure("main", "agent:main:main");
     const res = await call(sessionsReset, deps, { key: "main" });
@@ -141,8 +152,8 @@ describe("session methods", () => {
   it("sessions.delete archives (listable) and can purge; a busy session's transcript is not purged", async () => {
     const { entry } = await store.ensure("main", "agent:main:a");
     const res = await call(sessionsDelete, deps, { key: "a" });
-    expect(res).toMatchObject({ ok: true, key: "agent:main:a", deleted: true, archived: true });
-    expect((await call(sessionsList, deps, { archived: true })).sessions[0]).toMatchObject({
+    expect(res).toMatchObject({ ok: true, key: "agent:main:a", deleted: true, archived: [entry.sessionId] });
+    expect((await call(sessionsList, deps, { retired: true })).sessions[0]).toMatchObject({
       sessionId: entry.sessionId,
     });
     await expect(call(sessionsDelete, deps, { key: "a" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
@@ -153,8 +164,8 @@ describe("session methods", () => {
     });
     active.clear();
     const purged = await call(sessionsDelete, deps, { key: "b", deleteTranscript: true });
-    expect(purged.archived).toBe(false);
-    expect((await call(sessionsList, deps, { archived: true })).totalCount).toBe(1);
+    expect(purged.archived).toEqual([]);
+    expect((await call(sessionsList, deps, { retired: true })).totalCount).toBe(1);
   });
 
   it("chat.history returns the last N in the reference shape, with paging and sessionInfo", async () => {
@@ -247,6 +258,8 @@ describe("agents.list", () => {
     const res = await agentsList.handler({ config: cfg }, {}, caller);
     expect(res).toEqual({
       defaultId: "ops",
+      ownership: "sole",
+      selectionRequired: false,
       mainKey: "main",
       scope: "per-sender",
       agents: [{ id: "ops", name: "Ops" }, { id: "main" }, { id: "zed" }],

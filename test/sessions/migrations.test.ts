@@ -74,6 +74,35 @@ describe("session database migrations", () => {
     expect(logs.some((l) => l.includes(`migrated to v${LATEST_VERSION}`))).toBe(true);
   });
 
+  it("v6 renames v5's archived_at (rows reset/delete left) to retired_at and adds the archive flag", async () => {
+    const stateDir = dir();
+    const file = join(stateDir, SESSIONS_FILE);
+    const db = openSqlite(file);
+    migrate(db, { target: 5 });
+    const row = db.prepare(
+      `INSERT INTO sessions (key, agent_id, session_id, created_at, updated_at, session_started_at, archived_at)
+       VALUES ('agent:main:x', 'main', ?, 1, 2, 1, ?)`,
+    );
+    row.run("old-transcript", 5);
+    row.run("live-one", null);
+    db.close();
+    const store = await openSqliteStore({ stateDir, config: makeConfig() });
+    try {
+      const old = await store.getBySessionId("old-transcript");
+      expect(old).toMatchObject({ retiredAt: 5 });
+      expect(old?.archivedAt).toBeUndefined();
+      const live = await store.get("agent:main:x");
+      expect(live).toMatchObject({ sessionId: "live-one" });
+      expect(live?.archivedAt).toBeUndefined();
+      expect((await store.list({ limit: 10 })).rows.map((r) => r.sessionId)).toEqual(["live-one"]);
+      expect((await store.list({ limit: 10, retired: true })).rows.map((r) => r.sessionId)).toEqual([
+        "old-transcript",
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("makes no backup for a new database or one already current", async () => {
     const stateDir = dir();
     await (await openSqliteStore({ stateDir, config: makeConfig() })).close();

@@ -50,7 +50,7 @@ describe("run markers", () => {
         runId: "ra",
       });
       await markStart(store, { runId: "rb", sessionKey: b.key, sessionId: b.sessionId, acceptedAt: 2 });
-      await store.archive(b.key);
+      await store.retire(b.key);
       await store.purge(b.sessionId);
       expect(await endInterruptedRuns(store, silentLogger())).toBe(1);
       expect(await store.runMarkers.unfinished()).toEqual([]);

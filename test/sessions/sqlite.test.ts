@@ -66,17 +66,92 @@ describe("SQLite store specifics", () => {
           .map((r) => r.detail)
           .join("\n");
       const all = plan(
-        "SELECT * FROM sessions WHERE archived_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 10 OFFSET 0",
+        "SELECT * FROM sessions WHERE retired_at IS NULL AND archived_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT 10 OFFSET 0",
       );
       expect(all).toContain("sessions_live_recent");
       expect(all).not.toContain("TEMP B-TREE");
       const agent = plan(
-        "SELECT * FROM sessions WHERE archived_at IS NULL AND agent_id = 'x' ORDER BY updated_at DESC, id DESC LIMIT 10",
+        "SELECT * FROM sessions WHERE retired_at IS NULL AND archived_at IS NULL AND agent_id = 'x' ORDER BY updated_at DESC, id DESC LIMIT 10",
       );
       expect(agent).toContain("sessions_live_agent_recent");
       expect(agent).not.toContain("TEMP B-TREE");
       db.close();
       expect(store.stats.transcriptRowsRead).toBe(0);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it("usage.cost's sums read one index range (usage_day covers them, no table lookups or sort)", async () => {
+    const { store, dir, dispose } = await tempSqliteStore();
+    try {
+      const rec = {
+        sessionKey: "agent:main:main",
+        sessionId: "s",
+        agentId: "main",
+        provider: "p",
+        model: "m",
+      };
+      const tokens = { input: 10, output: 5, cacheRead: 2, cacheWrite: 1 };
+      store.usage.record({ ...rec, ...tokens, runId: "r1", endedAt: Date.parse("2026-01-01T10:00:00Z") });
+      store.usage.record({ ...rec, ...tokens, runId: "r2", endedAt: Date.parse("2026-01-02T10:00:00Z") });
+      store.usage.record({ ...rec, ...tokens, runId: "r2", endedAt: Date.parse("2026-01-02T10:00:00Z") });
+      expect(store.usage.summarize({ from: "2026-01-02", to: "2026-01-31" })).toEqual([
+        { day: "2026-01-02", agentId: "main", provider: "p", model: "m", runs: 1, ...tokens },
+      ]);
+      const db = openSqlite(join(dir, SESSIONS_FILE), { readonly: true });
+      const plan = (
+        db
+          .prepare(
+            `EXPLAIN QUERY PLAN SELECT day, agent_id, provider, model, count(*), sum(input_tokens),
+               sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens) FROM usage_records
+             WHERE day BETWEEN ? AND ? GROUP BY day, agent_id, provider, model ORDER BY day, agent_id, provider, model`,
+          )
+          .all("2026-01-01", "2026-01-31") as { detail: string }[]
+      )
+        .map((r) => r.detail)
+        .join("\n");
+      db.close();
+      expect(plan).toContain("COVERING INDEX usage_day");
+      expect(plan).not.toContain("TEMP B-TREE");
+    } finally {
+      await dispose();
+    }
+  });
+
+  it("compaction moves rows inside the database in batches: no transcript row is read into memory", async () => {
+    const { store, dispose } = await tempSqliteStore();
+    try {
+      const { entry } = await store.ensure("main", "agent:main:big");
+      for (let i = 1; i <= 2_500; i++) {
+        await store.appendMessage({
+          sessionKey: entry.key,
+          sessionId: entry.sessionId,
+          role: "user",
+          content: `m${i}`,
+        });
+      }
+      const before = store.stats.transcriptRowsRead;
+      // Another client keeps writing while the batches run; its messages land after the cut.
+      const [result] = await Promise.all([
+        store.compact(entry.key, 10),
+        store.appendMessage({
+          sessionKey: entry.key,
+          sessionId: entry.sessionId,
+          role: "user",
+          content: "during",
+        }),
+      ]);
+      expect(store.stats.transcriptRowsRead).toBe(before);
+      expect(result).toMatchObject({ compacted: true, moved: 2_490 });
+      const page = await store.readHistory(entry.sessionId, { limit: 100 });
+      expect(page.messages.map((m) => m.content)).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => `m${2_491 + i}`),
+        "during",
+      ]);
+      expect(
+        (await store.readCompacted(entry.sessionId, { limit: 1, offset: 2_489 })).messages[0]?.content,
+      ).toBe("m1");
     } finally {
       await dispose();
     }
