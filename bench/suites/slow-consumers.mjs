@@ -114,6 +114,7 @@ export async function run(ctx) {
     for (const s of slow) s.ws.terminate();
     await new Promise((r) => setTimeout(r, 3_000));
     const after = (await rssOf(child.pid)) / MiB;
+    const heapAfter = (await reader.request("status", {})).payload.memory.heapUsed / MiB;
     const finals = ends.filter((e) => e.state === "final").length;
     return [
       {
@@ -127,6 +128,7 @@ export async function run(ctx) {
       { metric: "bytes still queued to clients at the end", value: peakQueued, unit: "MiB" },
       { metric: "gateway RSS idle", value: idle, unit: "MiB" },
       { metric: "gateway RSS peak while streaming", value: peak, unit: "MiB" },
+      { metric: "gateway V8 heap used 3 s after the drop", value: heapAfter, unit: "MiB" },
       {
         metric: "gateway RSS 3 s after the drop, over idle",
         value: after - idle,
