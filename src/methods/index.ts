@@ -5,6 +5,7 @@ import { type AgentMethodsDeps, agentMethods } from "./agents.js";
 import { chatMethods, type RunMethodsDeps } from "./chat.js";
 import { type ConfigDeps, configMethods } from "./config.js";
 import type { EventBus } from "./context.js";
+import { type EmptyStateDeps, emptyStateMethods } from "./empty-states.js";
 import { type HealthDeps, healthMethods } from "./health.js";
 import { type LogsDeps, logsMethods } from "./logs.js";
 import { type ModelsDeps, modelsMethods } from "./models.js";
@@ -12,6 +13,8 @@ import { type PresenceDeps, presenceMethods } from "./presence.js";
 import type { MethodDef } from "./registry.js";
 import { type SessionMethodsDeps, sessionMethods } from "./sessions.js";
 import { type StatusDeps, statusMethods } from "./status.js";
+import { type SubscriptionDeps, subscriptionMethods } from "./subscriptions.js";
+import { tuiMethods } from "./tui.js";
 
 /**
  * What handlers get as `ctx`: the union of what each family declares it needs. The wiring
@@ -26,7 +29,9 @@ export type GatewayContext = HealthDeps &
   AgentMethodsDeps &
   ModelsDeps &
   SessionMethodsDeps &
-  RunMethodsDeps & { events: EventBus };
+  RunMethodsDeps &
+  SubscriptionDeps &
+  EmptyStateDeps & { events: EventBus };
 
 /** The core families, in the order hello-ok lists their methods. */
 export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
@@ -40,4 +45,7 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...chatMethods,
   ...agentRunMethods,
   ...modelsMethods,
+  ...subscriptionMethods,
+  ...tuiMethods,
+  ...emptyStateMethods,
 ];

@@ -31,6 +31,20 @@ export interface Peer {
 
 export type ConnectionState = "handshake" | "open" | "closing" | "closed";
 
+/** The `connect` cap that narrows session events to subscribed sessions and the caller's own runs. */
+export const SESSION_SCOPED_EVENTS = "session-scoped-events";
+
+/**
+ * The socket's session subscriptions: `sessions.subscribe` (changes of every session) and
+ * `sessions.messages.subscribe` (one key each). They live on the connection so closing the socket
+ * drops them with everything else it owns; Connections keeps the reverse index.
+ */
+export interface Subscriptions {
+  sessions: boolean;
+  /** Canonical session keys (bounded by `gateway.maxSessionSubscriptions`). */
+  readonly messages: Set<string>;
+}
+
 /** What a broadcast did to one connection. */
 export type Delivery = "sent" | "dropped" | "closed";
 
@@ -54,6 +68,7 @@ export class Connection {
   identity: Identity | undefined;
   /** Requests whose handler has not answered yet (bounded by dispatch). */
   inFlight = 0;
+  readonly subscriptions: Subscriptions = { sessions: false, messages: new Set() };
   /** Cleared by each keepalive round, set again by a pong or any frame. */
   alive = true;
   private seq = 0;
@@ -91,6 +106,11 @@ export class Connection {
       if (this.state === "handshake") this.close(CLOSE.policy, `handshake timeout after ${ms} ms`);
     }, ms);
     this.handshakeTimer.unref();
+  }
+
+  /** The client asked for session-scoped events: run events reach it only for its sessions and runs. */
+  get sessionScoped(): boolean {
+    return this.identity?.caps.includes(SESSION_SCOPED_EVENTS) === true;
   }
 
   /** Marks the handshake done: the timer stops and broadcasts start reaching this client. */

@@ -50,6 +50,7 @@ export function gatewayServices(input: ServicesInput): GatewayContext {
     health: input.health,
     connections: input.connections,
     events: input.connections,
+    subscriptions: input.connections,
     get store() {
       return runtime.store;
     },
@@ -73,5 +74,5 @@ export function methodRegistry(
   return new MethodRegistry<GatewayContext>()
     .register(CORE_METHODS)
     .register(extra)
-    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", ...extraEvents]);
+    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", "session.message", ...extraEvents]);
 }

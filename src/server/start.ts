@@ -184,6 +184,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     max: config.gateway.maxConnections,
     preAuth: config.gateway.preAuth,
     maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
+    maxSubscriptions: () => source.current().gateway.maxSessionSubscriptions,
     onSlowShed: (n) => {
       for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
       release();
