@@ -8,7 +8,7 @@ import type { Logger } from "../lifecycle/logger.js";
 import type { GatewayContext } from "../methods/index.js";
 import type { MethodRegistry } from "../methods/registry.js";
 import { toGatewayError, unavailable } from "../protocol/errors.js";
-import { CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";
+import { CHALLENGE_CAPABILITIES, CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";
 import type { ClientAddresses } from "./address.js";
 import type { AuthRateLimiter } from "./auth.js";
 import { Connection } from "./connection.js";
@@ -164,7 +164,11 @@ export class SocketServer {
     ws.once("close", () => this.o.connections.remove(conn));
     conn.armHandshakeTimeout(gateway.handshakeTimeoutMs);
     // Sent unprompted on open; doubles as the "listener up" signal, during startup too.
-    conn.sendEvent("connect.challenge", { nonce: randomUUID(), ts: Date.now() });
+    conn.sendEvent("connect.challenge", {
+      nonce: randomUUID(),
+      ts: Date.now(),
+      capabilities: [...CHALLENGE_CAPABILITIES],
+    });
   }
 
   private onMessage(conn: Connection, data: RawData): void {
