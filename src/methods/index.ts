@@ -5,6 +5,7 @@ import { type AgentMethodsDeps, agentMethods } from "./agents.js";
 import { chatMethods, type RunMethodsDeps } from "./chat.js";
 import { type ConfigDeps, configMethods } from "./config.js";
 import type { EventBus } from "./context.js";
+import { type DiagnosticsDeps, diagnosticsMethods } from "./diagnostics.js";
 import { type EmptyStateDeps, emptyStateMethods } from "./empty-states.js";
 import { type HealthDeps, healthMethods } from "./health.js";
 import { type LogsDeps, logsMethods } from "./logs.js";
@@ -31,7 +32,8 @@ export type GatewayContext = HealthDeps &
   SessionMethodsDeps &
   RunMethodsDeps &
   SubscriptionDeps &
-  EmptyStateDeps & { events: EventBus };
+  EmptyStateDeps &
+  DiagnosticsDeps & { events: EventBus };
 
 /** The core families, in the order hello-ok lists their methods. */
 export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
@@ -48,4 +50,5 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...subscriptionMethods,
   ...tuiMethods,
   ...emptyStateMethods,
+  ...diagnosticsMethods,
 ];

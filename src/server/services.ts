@@ -12,6 +12,7 @@ import type { GatewayInfo, HealthSource } from "../methods/context.js";
 import { CORE_METHODS, type GatewayContext } from "../methods/index.js";
 import { type MethodDef, MethodRegistry } from "../methods/registry.js";
 import { CORE_EVENTS } from "../protocol/frames.js";
+import type { StabilityLog } from "../lifecycle/stability.js";
 import type { Connections } from "./connections.js";
 import type { Runtime } from "./runtime.js";
 
@@ -28,6 +29,7 @@ export interface ServicesInput {
   health: HealthSource;
   connections: Connections;
   runtime: Runtime;
+  stability: StabilityLog;
 }
 
 /**
@@ -51,6 +53,10 @@ export function gatewayServices(input: ServicesInput): GatewayContext {
     connections: input.connections,
     events: input.connections,
     subscriptions: input.connections,
+    stability: input.stability,
+    get liveRuns() {
+      return runtime.runsIfReady;
+    },
     get store() {
       return runtime.store;
     },
