@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import WebSocket from "ws";
 import type { ErrorShape } from "../protocol/errors.js";
 import { CLOSE, type ClientInfo, MAX_CLOSE_REASON_BYTES, type StateVersion } from "../protocol/frames.js";
+import { SESSION_SCOPED_EVENTS } from "../protocol/caps.js";
 
 /** Who the client is, once `connect` succeeded. */
 export interface Identity {
@@ -30,9 +31,6 @@ export interface Peer {
 }
 
 export type ConnectionState = "handshake" | "open" | "closing" | "closed";
-
-/** The `connect` cap that narrows session events to subscribed sessions and the caller's own runs. */
-export const SESSION_SCOPED_EVENTS = "session-scoped-events";
 
 /**
  * The socket's session subscriptions: `sessions.subscribe` (changes of every session) and
