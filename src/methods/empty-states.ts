@@ -45,7 +45,15 @@ export const cronStatus = defineMethod({
   name: "cron.status",
   scope: "operator.read",
   params: Empty,
-  handler: () => ({ enabled: false, triggersEnabled: false, storage: "none", jobs: 0, nextWakeAtMs: null }),
+  handler: () => ({
+    enabled: false,
+    triggersEnabled: false,
+    storage: "none",
+    storePath: null,
+    sqlitePath: null,
+    jobs: 0,
+    nextWakeAtMs: null,
+  }),
 });
 
 /** The empty job list, paged as the reference pages it; the revision is the hash of that list. */
