@@ -156,6 +156,12 @@ export class Connection {
     return this.sendText(text) ? "sent" : "closed";
   }
 
+  /** Skips one broadcast for this client (the send budget is spent): its seq advances, so it sees the gap. */
+  skip(): "dropped" {
+    this.seq += 1;
+    return "dropped";
+  }
+
   /** Sends a close frame (reason capped at 120 bytes), then destroys the socket if the peer stalls. */
   close(code: number, reason: string): void {
     if (this.state === "closing" || this.state === "closed") return;

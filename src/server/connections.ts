@@ -176,7 +176,8 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
     if (this.presenceTimer || this.closed) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = undefined;
-      this.broadcast("presence", { presence: this.presence() }, { droppable: true, withStateVersion: true });
+      const opts = { droppable: true, withStateVersion: true, snapshot: true };
+      this.broadcast("presence", { presence: this.presence() }, opts);
     }, this.options.presenceCoalesceMs ?? 500);
     this.presenceTimer.unref();
   }
@@ -195,14 +196,18 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
     const json = JSON.stringify(payload ?? {});
     const sv = options.withStateVersion ? this.stateVersion() : undefined;
+    const budget = this.options.maxBufferedTotal?.();
     let buffered = 0;
     for (const c of options.session ? this.audience(options.session) : this.map.values()) {
       if (c.state !== "open" || !c.identity) continue;
       if (scope && !hasScope(c.identity.scopes, scope)) continue;
+      if (options.snapshot && budget !== undefined && buffered + json.length > budget) {
+        result[c.skip()] += 1;
+        continue;
+      }
       result[c.broadcast(event, json, options.droppable === true, sv)] += 1;
       buffered += c.ws.bufferedAmount;
     }
-    const budget = this.options.maxBufferedTotal?.();
     if (budget !== undefined && buffered > budget) result.closed += this.shedSlowest(buffered, budget);
     return result;
   }

@@ -77,7 +77,7 @@ export class SocketServer {
     o.server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     const { gateway } = o.ctx.config;
     this.every(gateway.tickIntervalMs, () => {
-      o.connections.broadcast("tick", { ts: Date.now() }, { droppable: true });
+      o.connections.broadcast("tick", { ts: Date.now() }, { droppable: true, snapshot: true });
       o.limiter.sweep();
     });
     this.every(o.pingIntervalMs, () => {
@@ -89,7 +89,11 @@ export class SocketServer {
   healthChanged(): void {
     if (this.draining || this.o.connections.count() === 0) return;
     const payload = this.o.ctx.health.wireSnapshot();
-    this.o.connections.broadcast("health", payload, { droppable: true, withStateVersion: true });
+    this.o.connections.broadcast("health", payload, {
+      droppable: true,
+      withStateVersion: true,
+      snapshot: true,
+    });
   }
 
   /**
