@@ -194,11 +194,16 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
     // Unknown families fail closed: only the public core events skip the scope check.
     const scope: Scope | undefined =
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
+    const targets: Iterable<Connection> = options.session
+      ? this.audience(options.session)
+      : this.map.values();
+    // Nobody follows that session: not even the payload is serialized (a transcript row can be large).
+    if (options.session && isEmpty(targets)) return result;
     const json = JSON.stringify(payload ?? {});
     const sv = options.withStateVersion ? this.stateVersion() : undefined;
     const budget = this.options.maxBufferedTotal?.();
     let buffered = 0;
-    for (const c of options.session ? this.audience(options.session) : this.map.values()) {
+    for (const c of targets) {
       if (c.state !== "open" || !c.identity) continue;
       if (scope && !hasScope(c.identity.scopes, scope)) continue;
       if (options.snapshot && budget !== undefined && buffered + json.length > budget) {
@@ -311,4 +316,9 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
     if (c?.state !== "open") return false;
     return c.sendEvent(event, payload);
   }
+}
+
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
 }
