@@ -2,11 +2,11 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
-import type { ReasoningEffort } from "../models/messages.js";
 import type { RunService, StartRequest } from "../runs/service.js";
+import { startInSession } from "../runs/session-run.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
-import { modelOverrideRef, type SessionStore } from "../sessions/store.js";
+import type { SessionStore } from "../sessions/store.js";
 import type { EventBus } from "./context.js";
 import { assistantMessage } from "./run-events.js";
 import { defineMethod } from "./registry.js";
@@ -21,53 +21,17 @@ export interface RunMethodsDeps {
 }
 
 /**
- * Opens (or creates) the session a WebSocket caller names and starts a run in it. WebSocket
- * callers may use any key, reserved prefixes included. A model set on the session with
- * sessions.patch is a strict user override: the run calls exactly that model (no fallbacks) and
- * reports its real error; a `model` in the request itself wins over it.
+ * Starts a run in the session a WebSocket caller names. WebSocket callers may use any key,
+ * reserved prefixes included (see startInSession for overrides and idempotency).
  */
-export async function startRun(
+export function startRun(
   ctx: RunMethodsDeps,
   rawKey: string,
   agentId: string | undefined,
   req: Omit<StartRequest, "sessionKey" | "agentId" | "sessionId">,
   thinking?: string,
 ) {
-  const dup = ctx.runs.duplicate(req.runId, req.method);
-  if (dup) return dup;
-  const { entry } = await openSession(ctx.store, ctx.config, rawKey, {
-    origin: "ws",
-    ...(agentId ? { agentId } : {}),
-  });
-  const model = req.model ?? modelOverrideRef(entry);
-  const reasoning = reasoningFor(thinking ?? entry.thinkingLevel);
-  return ctx.runs.start({
-    ...req,
-    ...(model === undefined ? {} : { model }),
-    ...(reasoning === undefined ? {} : { options: { ...req.options, reasoning } }),
-    sessionKey: entry.key,
-    agentId: entry.agentId,
-    sessionId: entry.sessionId,
-  });
-}
-
-/**
- * The thinking levels clients send (`thinking` on chat.send/agent, a session's `thinkingLevel`)
- * as a reasoning effort: off (or unknown) asks for none, minimal and low are low, xhigh is high.
- */
-export function reasoningFor(level: string | undefined): ReasoningEffort | undefined {
-  switch (level) {
-    case "minimal":
-    case "low":
-      return "low";
-    case "medium":
-      return "medium";
-    case "high":
-    case "xhigh":
-      return "high";
-    default:
-      return undefined;
-  }
+  return startInSession(ctx, rawKey, { origin: "ws", agentId, thinking }, req);
 }
 
 const Key = Type.String({ minLength: 1, maxLength: 512 });

@@ -1,6 +1,12 @@
 // One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
 import { unavailable } from "../protocol/errors.js";
-import type { ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "../models/messages.js";
+import type {
+  ContentPart,
+  ReasoningEffort,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from "../models/messages.js";
 import type { RunEvent, RunEventBody, RunListener } from "./events.js";
 
 export type RunMethod = "chat" | "agent";
@@ -69,6 +75,8 @@ export interface TurnOptions {
   topP?: number;
   stop?: readonly string[];
   maxTokens?: number;
+  seed?: number;
+  responseFormat?: ResponseFormat;
   reasoning?: ReasoningEffort;
 }
 

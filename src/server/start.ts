@@ -23,6 +23,7 @@ import { AuthRateLimiter } from "./auth.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
 import { HttpSurface, isWebSocketPath } from "./http.js";
+import { openaiFamily, type RouteFamily } from "./openai.js";
 import { type ProbeState, probeRoutes } from "./probes.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
@@ -222,10 +223,14 @@ function buildCore(options: StartOptions, logger: Logger) {
 function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
   const { config, stateDir } = options;
   const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
-  const server = httpServer(options, logger, {
-    phase: () => probePhase(state.draining, startup),
-    ready: () => subsystems.allSettled(),
-  });
+  // One limiter for WebSocket and /v1 auth: failures on either surface count toward one lockout.
+  const limiter = new AuthRateLimiter(config.gateway.auth.rateLimit);
+  const server = httpServer(
+    options,
+    logger,
+    { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() },
+    [openaiFamily({ config: core.source, runtime: core.runtime, secret: core.secret, limiter })],
+  );
   const guards = guardServer(server, config.gateway, core.shed);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
@@ -252,7 +257,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     registry,
     connections,
     secret,
-    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    limiter,
     addresses: guards.addresses,
     shed: guards.shed,
     logger,
@@ -295,10 +300,15 @@ function listenerInfo(server: Server, host: string, config: Config) {
  * WebSocket path; Node 24.9+ reads shouldUpgradeCallback and sends other Upgrade requests to the
  * request listener, body and all; Node 20 ignores it and the `upgrade` listener answers them.
  */
-function httpServer(options: StartOptions, logger: Logger, probes: ProbeState): Server {
+function httpServer(
+  options: StartOptions,
+  logger: Logger,
+  probes: ProbeState,
+  families: readonly RouteFamily[],
+): Server {
   const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
   router.add(probeRoutes(probes));
-  for (const family of options.routes ?? []) router.add(family.routes, family.mount);
+  for (const family of [...families, ...(options.routes ?? [])]) router.add(family.routes, family.mount);
   const http = new HttpSurface(router, logger);
   const server = createServer(
     {
