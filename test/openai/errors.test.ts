@@ -27,7 +27,10 @@ describe("/v1 errors", () => {
     const res = await fetch(`${gw.base}/models`);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe("Bearer");
-    expect(((await res.json()) as any).error).toMatchObject({ code: "missing_api_key", type: "authentication_error" });
+    expect(((await res.json()) as any).error).toMatchObject({
+      code: "missing_api_key",
+      type: "authentication_error",
+    });
     expect(gw.fake.requests).toHaveLength(0);
   });
 
@@ -86,7 +89,10 @@ describe("/v1 errors", () => {
       messages: [{ role: "user", content: "x".repeat(4096) }],
     });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as any).error).toMatchObject({ type: "invalid_request_error", code: "body_too_large" });
+    expect(((await res.json()) as any).error).toMatchObject({
+      type: "invalid_request_error",
+      code: "body_too_large",
+    });
   });
 
   it("every endpoint is a 404 while its switch is off (the default)", async () => {

@@ -45,8 +45,10 @@ export function post(
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
+  signal?: AbortSignal,
 ): Promise<Response> {
   return fetch(`${base}${path}`, {
+    ...(signal ? { signal } : {}),
     method: "POST",
     headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
