@@ -4,6 +4,7 @@ import { type Endpoint, guarded } from "./access.js";
 import { chatCompletions } from "./chat.js";
 import { openaiErrorBody } from "./errors.js";
 import { getModel, listModels } from "./models.js";
+import { createResponse } from "./responses.js";
 import type { OpenAIDeps } from "./turn.js";
 
 export type { OpenAIDeps };
@@ -32,5 +33,6 @@ export function openaiRoutes(deps: OpenAIDeps, maxBodyBytes: number): Route[] {
     route("GET", "/models", "models", () => listModels(deps.config, deps.models)),
     route("GET", "/models/*", "models", (ctx) => getModel(deps.config, deps.models, ctx.params["*"] ?? "")),
     route("POST", "/chat/completions", "chatCompletions", (ctx) => chatCompletions(deps, ctx)),
+    route("POST", "/responses", "responses", (ctx) => createResponse(deps, ctx)),
   ];
 }

@@ -13,6 +13,16 @@ const SESSION_HEADERS = ["x-keel-session-key", "x-openclaw-session-key"] as cons
 const MAX_KEY_CHARS = 512;
 
 /**
+ * Where a request runs. `resent`: the caller sends its whole conversation each time (a session
+ * it names, or its `user`), so only messages the session lacks are appended; otherwise every
+ * earlier message is new (a fresh session, or a Responses continuation, which sends new items only).
+ */
+export interface SessionChoice {
+  key: string;
+  resent: boolean;
+}
+
+/**
  * The session key of a request: a session header, else the `user` field (a stable derived
  * session per user), else a fresh one-off session. Reserved prefixes are refused later, when the
  * session is opened (HTTP callers may not create them).
@@ -20,19 +30,20 @@ const MAX_KEY_CHARS = 512;
 export function sessionKeyOf(
   headers: IncomingHttpHeaders,
   user: unknown,
-): { key: string; stateful: boolean } {
+  freshKey: () => string = () => `openai:${randomUUID()}`,
+): SessionChoice {
   for (const name of SESSION_HEADERS) {
     const v = headers[name];
     if (typeof v === "string" && v.trim()) {
       if (v.length > MAX_KEY_CHARS) throw badField(name, `must be at most ${MAX_KEY_CHARS} characters`);
-      return { key: v.trim(), stateful: true };
+      return { key: v.trim(), resent: true };
     }
   }
   if (typeof user === "string" && user.length > 0) {
     if (user.length > MAX_KEY_CHARS) throw badField("user", `must be at most ${MAX_KEY_CHARS} characters`);
-    return { key: `openai-user:${user}`, stateful: true };
+    return { key: `openai-user:${user}`, resent: true };
   }
-  return { key: `openai:${randomUUID()}`, stateful: false };
+  return { key: freshKey(), resent: false };
 }
 
 /** What makes two messages the same for "already in the session": role, text and tool ids. */

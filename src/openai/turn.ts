@@ -13,7 +13,7 @@ import type { Authorizer } from "./access.js";
 import { requestTimedOut, runAborted, runFailure } from "./errors.js";
 import { RunFollower } from "./follow.js";
 import type { Conversation } from "./messages.js";
-import { appendEarlier } from "./session.js";
+import { appendEarlier, type SessionChoice } from "./session.js";
 
 /** What the /v1 handlers need; the gateway's services object satisfies it (getters read live state). */
 export interface OpenAIDeps {
@@ -30,7 +30,7 @@ export interface TurnSpec {
   ref?: string | undefined;
   conversation: Conversation;
   options: TurnOptions;
-  session: { key: string; stateful: boolean };
+  session: SessionChoice;
 }
 
 /** A run this request owns, and how to follow it. */
@@ -64,7 +64,7 @@ export async function startOwnedRun(
     {
       origin: "http",
       agentId: spec.agentId,
-      prepare: (entry) => appendEarlier(deps.store, entry, conversation.earlier, !session.stateful),
+      prepare: (entry) => appendEarlier(deps.store, entry, conversation.earlier, !session.resent),
     },
     {
       method: "agent",
