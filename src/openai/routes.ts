@@ -2,6 +2,7 @@
 import type { Route } from "../http/types.js";
 import { type Endpoint, guarded } from "./access.js";
 import { chatCompletions } from "./chat.js";
+import { createEmbeddings } from "./embeddings.js";
 import { openaiErrorBody } from "./errors.js";
 import { getModel, listModels } from "./models.js";
 import { createResponse } from "./responses.js";
@@ -34,5 +35,6 @@ export function openaiRoutes(deps: OpenAIDeps, maxBodyBytes: number): Route[] {
     route("GET", "/models/*", "models", (ctx) => getModel(deps.config, deps.models, ctx.params["*"] ?? "")),
     route("POST", "/chat/completions", "chatCompletions", (ctx) => chatCompletions(deps, ctx)),
     route("POST", "/responses", "responses", (ctx) => createResponse(deps, ctx)),
+    route("POST", "/embeddings", "embeddings", (ctx) => createEmbeddings(deps, ctx)),
   ];
 }
