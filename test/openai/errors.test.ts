@@ -160,3 +160,43 @@ describe("/v1 errors", () => {
     expect(gw.fake.requests).toHaveLength(1);
   });
 });
+
+describe("/v1 CORS", () => {
+  it("answers preflight and adds CORS headers only for gateway.http.cors.allowedOrigins", async () => {
+    await using gw = await openaiGateway([step.reply("ok")], {
+      config: { gateway: { http: { cors: { allowedOrigins: ["http://app.example"] } } } },
+    });
+    const pre = await fetch(`${gw.base}/chat/completions`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    expect(pre.headers.get("access-control-allow-headers")).toBe("authorization, content-type");
+    const res = await post(
+      gw.base,
+      "/chat/completions",
+      { model: "keel", messages: hi },
+      { origin: "http://app.example" },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    const denied = await post(
+      gw.base,
+      "/chat/completions",
+      { model: "keel", messages: hi },
+      { origin: "http://other.example" },
+    );
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+    const foreign = await fetch(`${gw.base}/models`, {
+      method: "OPTIONS",
+      headers: { origin: "http://other.example" },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
