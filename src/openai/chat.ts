@@ -41,7 +41,14 @@ export async function chatCompletions(deps: OpenAIDeps, ctx: RequestContext): Pr
   const options = chatTurnOptions(body);
   const session = sessionKeyOf(ctx.headers, body.user);
   const runId = randomUUID();
-  const owned = await startOwnedRun(deps, ctx, { runId, ...choice, conversation, options, session });
+  const owned = await startOwnedRun(deps, ctx, {
+    runId,
+    ...choice,
+    conversation,
+    options,
+    session,
+    oneOff: !session.resent,
+  });
   const id = `chatcmpl-${runId}`;
   const created = Math.floor(Date.now() / 1000);
   if (body.stream !== true) {

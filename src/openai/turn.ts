@@ -31,6 +31,11 @@ export interface TurnSpec {
   conversation: Conversation;
   options: TurnOptions;
   session: SessionChoice;
+  /**
+   * A one-off session (no key, no `user`): removed once its run ended, so API traffic neither
+   * fills the disk nor pushes people's sessions out of session.maintenance.maxEntries.
+   */
+  oneOff?: boolean;
 }
 
 /** A run this request owns, and how to follow it. */
@@ -82,6 +87,17 @@ export async function startOwnedRun(
     throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
   }
   const run = admission.run;
+  if (spec.oneOff) {
+    // After the run's reply and usage were written (waitEnd resolves after them). A failure
+    // leaves the session to the usual pruning: nothing is lost that anyone could still ask for.
+    void run
+      .waitEnd()
+      .then(async () => {
+        await deps.store.archive(run.sessionKey);
+        await deps.store.purge(run.sessionId);
+      })
+      .catch(() => {});
+  }
   return { run, follower: new RunFollower(run), deadline, maxRequestMs };
 }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { FakeStep } from "../fixtures/fake-openai.js";
 import { step } from "../fixtures/fake-openai.js";
+import { eventually } from "../helpers/eventually.js";
 import { openaiGateway, post } from "./harness.js";
 
 const weatherTool = {
@@ -198,8 +199,16 @@ describe("sessions", () => {
       { role: "assistant", content: "A1" },
       { role: "user", content: "q2" },
     ]);
-    await gw.client.chat.completions.create({ model: "keel", messages: [{ role: "user", content: "q3" }] });
+    const three = await gw.client.chat.completions
+      .create({ model: "keel", messages: [{ role: "user", content: "q3" }] })
+      .withResponse();
     expect(gw.fake.requests[2]!.body.messages).toEqual([{ role: "user", content: "q3" }]);
+    // A one-off session is removed once its run ended; a named one stays.
+    const store = gw.handle.context.store;
+    const oneOff = three.response.headers.get("x-keel-session-key")!;
+    expect(oneOff).toMatch(/^agent:main:openai:/);
+    await eventually(async () => expect(await store.get(oneOff)).toBeUndefined());
+    expect(await store.get("agent:main:my-chat")).toBeDefined();
   });
 
   it("a reserved session key prefix is a 400", async () => {
