@@ -80,7 +80,11 @@ function origin(headers: IncomingHttpHeaders): string | undefined {
 function corsHeaders(config: Config, headers: IncomingHttpHeaders): Record<string, string> | undefined {
   const o = origin(headers);
   if (o === undefined || !config.gateway.http.cors.allowedOrigins.includes(o)) return undefined;
-  return { "access-control-allow-origin": o, vary: "origin", "access-control-expose-headers": "retry-after" };
+  return {
+    "access-control-allow-origin": o,
+    vary: "origin",
+    "access-control-expose-headers": "retry-after, x-keel-session-key",
+  };
 }
 
 function preflight(headers: IncomingHttpHeaders, cors: Record<string, string> | undefined): Reply {

@@ -8,7 +8,7 @@ import { errorChunk } from "./errors.js";
 import { readConversation } from "./messages.js";
 import { chooseModel } from "./models.js";
 import { chatBody, chatTurnOptions, checkBody } from "./params.js";
-import { sessionKeyOf } from "./session.js";
+import { sessionHeader, sessionKeyOf } from "./session.js";
 import {
   collect,
   type OpenAIDeps,
@@ -54,7 +54,7 @@ export async function chatCompletions(deps: OpenAIDeps, ctx: RequestContext): Pr
   if (body.stream !== true) {
     const result = await collect(owned);
     return jsonReply(200, completion(id, created, body.model, result), {
-      "x-keel-session-key": owned.run.sessionKey,
+      "x-keel-session-key": sessionHeader(owned.run.sessionKey),
     });
   }
   const includeUsage = body.stream_options?.include_usage === true;
@@ -63,7 +63,10 @@ export async function chatCompletions(deps: OpenAIDeps, ctx: RequestContext): Pr
     new ChatChunks(id, created, body.model, includeUsage),
     config.gateway.http.sseKeepAliveMs,
   );
-  return { ...reply, headers: { ...reply.headers, "x-keel-session-key": owned.run.sessionKey } };
+  return {
+    ...reply,
+    headers: { ...reply.headers, "x-keel-session-key": sessionHeader(owned.run.sessionKey) },
+  };
 }
 
 function completion(id: string, created: number, model: string, r: TurnResult) {

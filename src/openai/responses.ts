@@ -11,7 +11,7 @@ import { readConversation } from "./messages.js";
 import { chooseModel } from "./models.js";
 import { checkBody } from "./params.js";
 import { inputMessages, responsesBody, responsesTurnOptions } from "./responses-input.js";
-import { type SessionChoice, sessionKeyOf } from "./session.js";
+import { type SessionChoice, sessionHeader, sessionKeyOf } from "./session.js";
 import {
   collect,
   type OpenAIDeps,
@@ -88,7 +88,7 @@ export async function createResponse(deps: OpenAIDeps, ctx: RequestContext): Pro
     body.previous_response_id ?? null,
     body.instructions ?? null,
   );
-  const headers = { "x-keel-session-key": owned.run.sessionKey };
+  const headers = { "x-keel-session-key": sessionHeader(owned.run.sessionKey) };
   if (body.stream !== true) {
     const result = await collect(owned);
     return jsonReply(200, shell.completed(result), headers);

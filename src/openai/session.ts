@@ -104,3 +104,11 @@ export async function appendEarlier(
     });
   }
 }
+
+/**
+ * A session key as the `x-keel-session-key` reply header: as it is when it is printable ASCII,
+ * else percent-encoded (a `user` may hold any character, and a header may not).
+ */
+export function sessionHeader(key: string): string {
+  return /^[\x20-\x7e]*$/.test(key) ? key : encodeURIComponent(key);
+}

@@ -211,6 +211,17 @@ describe("sessions", () => {
     expect(await store.get("agent:main:my-chat")).toBeDefined();
   });
 
+  it("a user with characters a header cannot carry still gets its reply (the header is percent-encoded)", async () => {
+    await using gw = await openaiGateway([step.reply("hej")]);
+    const { data, response } = await gw.client.chat.completions
+      .create({ model: "keel", user: "zoë ✓", messages: [{ role: "user", content: "x" }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe("hej");
+    expect(decodeURIComponent(response.headers.get("x-keel-session-key")!)).toBe(
+      "agent:main:openai-user:zoë ✓",
+    );
+  });
+
   it("a reserved session key prefix is a 400", async () => {
     await using gw = await openaiGateway();
     const res = await post(
