@@ -200,14 +200,7 @@ export async function finishTurn(
   if (run.startedAt !== undefined) flushDelta(run);
   const text = finished.text;
   try {
-    if (text || run.thinking || run.toolCalls.length > 0) {
-      await deps.store.appendMessage(assistantEntry(run, text, outcome));
-    }
-    if (run.usage) {
-      await deps.store.addUsage(run.sessionKey, { ...run.usage, total: run.usage.input + run.usage.output });
-    }
-    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
-    await deps.store.runMarkers.close(run.runId, outcome.status);
+    await persistEnd(run, text, outcome, deps.store);
   } catch (err) {
     // The terminal event still goes out below: clients waiting on this run must hear that it
     // ended even when the store could not take its reply (disk full, database locked).
@@ -226,6 +219,31 @@ export async function finishTurn(
     run.publish({ type: "error", kind: outcome.kind, message: outcome.message, details, ...times });
   }
   logEnd(deps.logger, finished, outcome, run);
+}
+
+/**
+ * The reply, the usage, then the mark closed: one commit where the store can, else in that order.
+ * Returns the store's own promise (not an async wrapper), so the run's lane is released as soon
+ * after the commit as before.
+ */
+function persistEnd(run: Run, text: string, outcome: RunOutcome, store: SessionStore): Promise<void> {
+  const message =
+    text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
+  const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
+  if (store.endRun) {
+    return store.endRun({
+      runId: run.runId,
+      status: outcome.status,
+      ...(message ? { message } : {}),
+      ...(usage ? { usage } : {}),
+    });
+  }
+  return (async () => {
+    if (message) await store.appendMessage(message);
+    if (usage) await store.addUsage(usage.key, usage);
+    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
+    await store.runMarkers.close(run.runId, outcome.status);
+  })();
 }
 
 function assistantEntry(run: Run, text: string, outcome: RunOutcome) {

@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { openSqlite, type SqlDb, type SqlStatement, sqliteDriverName } from "./driver.js";
 import { assertNotNewer, migrate } from "./migrations.js";
-import { SqliteRunMarkers } from "./run-markers.js";
+import { type RunMarker, SqliteRunMarkers } from "./run-markers.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
   listWhere,
@@ -26,6 +26,7 @@ import type {
   ListQuery,
   PruneOptions,
   PruneResult,
+  RunEnd,
   SessionPatch,
   SessionStore,
   SessionView,
@@ -185,6 +186,30 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>> {
+    return this.appendNow(input);
+  }
+
+  async beginRun(marker: RunMarker, message: AppendInput): Promise<Readonly<TranscriptMessage>> {
+    return this.db
+      .transaction(() => {
+        this.runMarkers.openNow(marker);
+        return this.appendNow(message);
+      })
+      .immediate();
+  }
+
+  async endRun(end: RunEnd): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (end.message) this.appendNow(end.message);
+        if (end.usage) this.usageNow(end.usage.key, end.usage);
+        this.runMarkers.closeNow(end.runId, end.status);
+      })
+      .immediate();
+  }
+
+  /** appendMessage, synchronously: its own transaction, or a savepoint inside a caller's. */
+  private appendNow(input: AppendInput): Readonly<TranscriptMessage> {
     return this.db
       .transaction(() => {
         const session = this.s.bySessionId.get(input.sessionId) as SessionRow | undefined;
@@ -248,6 +273,13 @@ export class SqliteSessionStore implements SessionStore {
     key: string,
     usage: { input: number; output: number; total?: number; context?: number },
   ): Promise<void> {
+    this.usageNow(key, usage);
+  }
+
+  private usageNow(
+    key: string,
+    usage: { input: number; output: number; total?: number; context?: number },
+  ): void {
     this.s.usage.run({
       key,
       input: usage.input,
