@@ -10,7 +10,9 @@ import { openaiErrorBody } from "./errors.js";
 
 /** One /v1 auth attempt: the caller's address, its Origin (browsers), and the bearer it sent. */
 export interface HttpAuthAttempt {
+  /** The socket's peer address (the server resolves X-Forwarded-For from trusted proxies). */
   ip: string;
+  headers: IncomingHttpHeaders;
   origin: string | undefined;
   bearer: string | undefined;
 }
@@ -59,7 +61,12 @@ export function guarded(
         );
       }
       if (ctx.method === "OPTIONS") return preflight(ctx.headers, cors);
-      authorize({ ip: ctx.ip, origin: origin(ctx.headers), bearer: bearerToken(ctx.headers) });
+      authorize({
+        ip: ctx.ip,
+        headers: ctx.headers,
+        origin: origin(ctx.headers),
+        bearer: bearerToken(ctx.headers),
+      });
       const reply = await handler(ctx);
       return cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply;
     } catch (err) {

@@ -93,6 +93,8 @@ export async function startOwnedRun(
     void run
       .waitEnd()
       .then(async () => {
+        // A turn later: the reply goes out before these writes, not behind them.
+        await new Promise((resolve) => setImmediate(resolve));
         await deps.store.archive(run.sessionKey);
         await deps.store.purge(run.sessionId);
       })

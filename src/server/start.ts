@@ -229,7 +229,16 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     options,
     logger,
     { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() },
-    [openaiFamily({ config: core.source, runtime: core.runtime, secret: core.secret, limiter })],
+    [
+      openaiFamily({
+        config: core.source,
+        runtime: core.runtime,
+        secret: core.secret,
+        limiter,
+        // Read at request time: the guards wrap the server built here.
+        addresses: { of: (req) => guards.addresses.of(req) },
+      }),
+    ],
   );
   const guards = guardServer(server, config.gateway, core.shed);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";

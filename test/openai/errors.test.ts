@@ -49,6 +49,17 @@ describe("/v1 errors", () => {
     });
   });
 
+  it("behind a trusted proxy the lockout is per forwarded client, as for WebSocket auth", async () => {
+    await using gw = await openaiGateway([], {
+      config: { gateway: { trustedProxies: ["127.0.0.1"], auth: { rateLimit: { maxAttempts: 2 } } } },
+    });
+    const from = (client: string) => ({ authorization: "Bearer wrong", "x-forwarded-for": client });
+    for (let i = 0; i < 2; i++)
+      expect((await fetch(`${gw.base}/models`, { headers: from("203.0.113.5") })).status).toBe(401);
+    expect((await fetch(`${gw.base}/models`, { headers: from("203.0.113.5") })).status).toBe(429);
+    expect((await fetch(`${gw.base}/models`, { headers: from("203.0.113.6") })).status).toBe(401);
+  });
+
   it("400 naming the field", async () => {
     await using gw = await openaiGateway();
     const cases: [unknown, string][] = [
