@@ -36,7 +36,8 @@ export const openaiErrorBody: ErrorBody = (err, status) => {
       message: err.message,
       type: typeOf(status),
       param: typeof d["param"] === "string" ? d["param"] : null,
-      code: code ?? (status === 404 ? "not_found" : null),
+      // An UNAVAILABLE says why in details.reason (overloaded, startup-sidecars, gateway-closing).
+      code: code ?? (typeof d["reason"] === "string" ? d["reason"] : status === 404 ? "not_found" : null),
     },
   };
 };

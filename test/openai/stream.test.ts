@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { step } from "../fixtures/fake-openai.js";
 import { eventually } from "../helpers/eventually.js";
+import { openClient } from "../helpers/ws.js";
 import { openaiGateway, post } from "./harness.js";
 
 const hi = [{ role: "user" as const, content: "hi" }];
@@ -100,5 +101,35 @@ describe("streamed /v1/chat/completions", () => {
     expect(body).toContain('"content":"so far"');
     expect(body).toContain('"code":"timeout"');
     expect(body).not.toContain("[DONE]");
+  });
+});
+
+describe("/v1 runs are ordinary runs", () => {
+  it("WebSocket operators see an HTTP request's run like any other", async () => {
+    await using gw = await openaiGateway([step.reply("seen by all")]);
+    await using ws = await openClient(gw.url);
+    const final = ws.next(
+      (f) => f.type === "event" && f.event === "chat" && f.payload.state === "final",
+      10_000,
+    );
+    const res = await gw.client.chat.completions.create({ model: "keel", user: "bob", messages: hi });
+    expect(res.choices[0]?.message.content).toBe("seen by all");
+    const ev = await final;
+    expect(ev.payload).toMatchObject({ sessionKey: "agent:main:openai-user:bob", state: "final" });
+  });
+
+  it("past runs.maxConcurrent a request is a 503 with Retry-After", async () => {
+    await using gw = await openaiGateway([{ type: "hang-before-headers" }], {
+      config: { runs: { maxConcurrent: 1 } },
+    });
+    const controller = new AbortController();
+    const first = post(gw.base, "/chat/completions", { model: "keel", messages: hi }, {}, controller.signal);
+    await eventually(() => expect(gw.fake.requests).toHaveLength(1));
+    const second = await post(gw.base, "/chat/completions", { model: "keel", messages: hi });
+    expect(second.status).toBe(503);
+    expect(Number(second.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await second.json()) as any).error).toMatchObject({ type: "server_error", code: "overloaded" });
+    controller.abort();
+    await first.catch(() => undefined);
   });
 });
