@@ -2,6 +2,7 @@
 // gateway.http.maxRequestMs aborts it), answered whole or projected onto SSE by a Projector.
 import type { Config } from "../config/schema.js";
 import type { Reply, RequestContext } from "../http/types.js";
+import type { ChatMessage } from "../models/messages.js";
 import type { ModelRegistry } from "../models/registry.js";
 import { GatewayError, httpStatusOf } from "../protocol/errors.js";
 import type { RunEvent } from "../runs/events.js";
@@ -12,7 +13,7 @@ import type { SessionStore } from "../sessions/store.js";
 import type { Authorizer } from "./access.js";
 import { requestTimedOut, runAborted, runFailure } from "./errors.js";
 import { RunFollower } from "./follow.js";
-import type { Conversation } from "./messages.js";
+import type { Conversation, ConversationMessage } from "./messages.js";
 import { appendEarlier, type SessionChoice } from "./session.js";
 
 /** What the /v1 handlers need; the gateway's services object satisfies it (getters read live state). */
@@ -69,7 +70,10 @@ export async function startOwnedRun(
     {
       origin: "http",
       agentId: spec.agentId,
-      prepare: (entry) => appendEarlier(deps.store, entry, conversation.earlier, !session.resent),
+      // A one-off run's history travels with it (its session is discarded): nothing to write.
+      ...(spec.oneOff
+        ? {}
+        : { prepare: (entry) => appendEarlier(deps.store, entry, conversation.earlier, !session.resent) }),
     },
     {
       method: "agent",
@@ -79,6 +83,7 @@ export async function startOwnedRun(
       ...(spec.ref ? { model: spec.ref } : {}),
       ...(conversation.system ? { extraSystemPrompt: conversation.system } : {}),
       options: spec.options,
+      ...(spec.oneOff ? { history: conversation.earlier.map(promptMessage) } : {}),
       ownerSignal: owner,
     },
   );
@@ -101,6 +106,13 @@ export async function startOwnedRun(
       .catch(() => {});
   }
   return { run, follower: new RunFollower(run), deadline, maxRequestMs };
+}
+
+/** A conversation message as the model reads it: tool results as a `tool` message. */
+function promptMessage(m: ConversationMessage): ChatMessage {
+  if (!m.parts) return { role: m.role, content: m.content };
+  const tool = m.parts.length > 0 && m.parts.every((p) => p.type === "tool_result");
+  return { role: tool ? "tool" : m.role, content: m.parts };
 }
 
 /** The error a terminal event that is not `final` stands for. */

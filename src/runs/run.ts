@@ -1,6 +1,7 @@
 // One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
 import { unavailable } from "../protocol/errors.js";
 import type {
+  ChatMessage,
   ContentPart,
   ReasoningEffort,
   ResponseFormat,
@@ -65,6 +66,11 @@ export interface RunInit {
   parts?: readonly ContentPart[];
   /** What the caller asks of the model for this turn (tools, sampling, reasoning). */
   options?: TurnOptions;
+  /**
+   * The prompt's history when the caller holds it whole (a one-off HTTP run sent its conversation
+   * with the request): the turn reads it instead of the transcript, and it is never stored.
+   */
+  history?: readonly ChatMessage[];
 }
 
 /** Per-turn model options a surface may set (the OpenAI API's tools and sampling fields). */
@@ -105,6 +111,7 @@ export class Run {
   readonly model: string | undefined;
   readonly parts: readonly ContentPart[] | undefined;
   readonly options: TurnOptions | undefined;
+  readonly history: readonly ChatMessage[] | undefined;
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
@@ -159,6 +166,7 @@ export class Run {
     this.model = init.model;
     this.parts = init.parts;
     this.options = init.options;
+    this.history = init.history;
     const owner = init.ownerSignal;
     if (owner && onOwnerGone) {
       owner.addEventListener("abort", onOwnerGone, { once: true });

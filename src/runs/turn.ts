@@ -49,7 +49,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   } catch (err) {
     return { status: "error", kind: "config", message: err instanceof Error ? err.message : String(err) };
   }
-  const history = await readHistory(run, userSeq, deps);
+  const history = run.history ? [...run.history] : await readHistory(run, userSeq, deps);
   if (run.signal.aborted) return abortedOutcome(run);
   run.publish({ type: "status", phase: "starting_model" });
   run.publish({ type: "started", startedAt: run.startedAt ?? Date.now() });

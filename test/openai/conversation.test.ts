@@ -222,6 +222,25 @@ describe("sessions", () => {
     );
   });
 
+  it("a one-off request's earlier messages go to the model without being written to the store", async () => {
+    await using gw = await openaiGateway([{ type: "hang-before-headers" }]);
+    const controller = new AbortController();
+    const messages = [
+      { role: "user", content: "q1" },
+      { role: "assistant", content: "a1" },
+      { role: "user", content: "q2" },
+    ];
+    const pending = post(gw.base, "/chat/completions", { model: "keel", messages }, {}, controller.signal);
+    await eventually(() => expect(gw.fake.requests).toHaveLength(1));
+    expect(gw.fake.requests[0]!.body.messages).toEqual(messages);
+    const store = gw.handle.context.store;
+    const { rows } = await store.list({ limit: 10, search: "openai:" });
+    expect(rows).toHaveLength(1);
+    expect(await store.countMessages(rows[0]!.sessionId)).toBe(1);
+    controller.abort();
+    await pending.catch(() => undefined);
+  });
+
   it("a reserved session key prefix is a 400", async () => {
     await using gw = await openaiGateway();
     const res = await post(
