@@ -120,8 +120,11 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
 /** Broadcasts every run's events to operators: the WebSocket surface's tap on the run service. */
 export function broadcastRuns(events: {
   broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): unknown;
+  /** Connections open now; with none, nothing is projected (a gateway serving only HTTP). */
+  count?(): number;
 }): (ev: RunEvent) => void {
   return (ev) => {
+    if (events.count?.() === 0) return;
     for (const p of projectRunEvent(ev)) {
       events.broadcast(p.event, p.payload, p.droppable ? { droppable: true } : undefined);
     }
