@@ -225,21 +225,11 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
   // One limiter for WebSocket and /v1 auth: failures on either surface count toward one lockout.
   const limiter = new AuthRateLimiter(config.gateway.auth.rateLimit);
-  const server = httpServer(
-    options,
-    logger,
-    { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() },
-    [
-      openaiFamily({
-        config: core.source,
-        runtime: core.runtime,
-        secret: core.secret,
-        limiter,
-        // Read at request time: the guards wrap the server built here.
-        addresses: { of: (req) => guards.addresses.of(req) },
-      }),
-    ],
-  );
+  // The guards wrap the server built here; the /v1 auth reads their addresses at request time.
+  const addresses = { of: (req: Parameters<typeof guards.addresses.of>[0]) => guards.addresses.of(req) };
+  const openai = openaiFamily({ config: source, runtime, secret, limiter, addresses });
+  const probes = { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() };
+  const server = httpServer(options, logger, probes, [openai]);
   const guards = guardServer(server, config.gateway, core.shed);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
   const context = gatewayServices({
