@@ -50,7 +50,10 @@ export async function createEmbeddings(deps: OpenAIDeps, ctx: RequestContext): P
     );
   }
   const maxRequestMs = deps.config.gateway.http.maxRequestMs;
-  const deadline = AbortSignal.timeout(maxRequestMs);
+  const expiry = new AbortController();
+  // Cleared below: a finished request leaves no pending maxRequestMs timer behind.
+  const timer = setTimeout(() => expiry.abort(new Error("gateway.http.maxRequestMs")), maxRequestMs);
+  const deadline = expiry.signal;
   let result;
   try {
     result = await provider.embed({
@@ -64,6 +67,8 @@ export async function createEmbeddings(deps: OpenAIDeps, ctx: RequestContext): P
     if (err instanceof ModelError)
       throw runFailure({ kind: err.kind, message: err.message, details: err.toDetails() });
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
   const b64 = body.encoding_format === "base64";
   const tokens = result.usage?.inputTokens ?? 0;

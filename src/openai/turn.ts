@@ -60,7 +60,12 @@ export async function startOwnedRun(
 ): Promise<OwnedRun> {
   const config = deps.config;
   const maxRequestMs = config.gateway.http.maxRequestMs;
-  const deadline = AbortSignal.timeout(maxRequestMs);
+  // A timer of our own rather than AbortSignal.timeout: it is cleared when the run ends, so
+  // finished requests do not leave a pending maxRequestMs timer each.
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error("gateway.http.maxRequestMs")), maxRequestMs);
+  timer.unref();
+  const deadline = expiry.signal;
   const owner = AbortSignal.any([ctx.signal, deadline]);
   const { conversation, session } = spec;
   const last = conversation.last;
@@ -86,12 +91,17 @@ export async function startOwnedRun(
       ...(spec.oneOff ? { history: conversation.earlier.map(promptMessage) } : {}),
       ownerSignal: owner,
     },
-  );
+  ).catch((err: unknown) => {
+    clearTimeout(timer);
+    throw err;
+  });
   if (admission.kind !== "new" || !admission.run) {
+    clearTimeout(timer);
     // Run ids are fresh per request: a duplicate is a bug, not a client's retry.
     throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
   }
   const run = admission.run;
+  void run.waitEnd().then(() => clearTimeout(timer));
   if (spec.oneOff) {
     // After the run's reply and usage were written (waitEnd resolves after them). A failure
     // leaves the session to the usual pruning: nothing is lost that anyone could still ask for.
