@@ -28,7 +28,9 @@ describe("streamed /v1/chat/completions", () => {
     } catch {
       // The SDK may surface the abort as an error or just stop; either way the socket is gone.
     }
-    expect(text).toBe("one ");
+    // The first words only (a loaded machine may deliver a second chunk before the abort lands).
+    expect(text.startsWith("one ")).toBe(true);
+    expect(text.length).toBeLessThan("one two three four five six seven eight".length);
     expect(await gw.fake.requests[0]!.outcome).toBe("client-closed");
     await eventually(() => expect(gw.handle.context.runs.stats().active).toBe(0));
   });
