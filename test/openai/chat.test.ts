@@ -68,6 +68,15 @@ describe("POST /v1/chat/completions", () => {
     expect(body).not.toContain('"usage"');
   });
 
+  it("reuses one keep-alive socket to the vendor across requests", async () => {
+    await using gw = await openaiGateway([step.reply("a"), step.reply("b"), step.reply("c")]);
+    for (let i = 0; i < 3; i++) {
+      await gw.client.chat.completions.create({ model: "keel", messages: [{ role: "user", content: "x" }] });
+    }
+    const ports = gw.fake.requests.map((r) => r.remotePort);
+    expect(new Set(ports).size).toBe(1);
+  });
+
   it("runs a configured provider/model strictly", async () => {
     await using gw = await openaiGateway([step.reply("from m2")], { models: ["mock-model", "other-model"] });
     const res = await gw.client.chat.completions.create({
