@@ -123,6 +123,9 @@ class ChatChunks implements Projector {
     switch (ev.type) {
       case "delta":
         return this.#choice(`{"content":${JSON.stringify(ev.delta)}}`, "null");
+      case "thinking":
+        // Where OpenAI-compatible servers stream reasoning; clients that do not know it skip it.
+        return this.#choice(`{"reasoning_content":${JSON.stringify(ev.delta)}}`, "null");
       case "tool_call": {
         // Keel gets each call whole from its provider: one delta carries id, name and arguments.
         const call = {

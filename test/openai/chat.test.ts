@@ -1,7 +1,7 @@
 // /v1/chat/completions through the official OpenAI client: plain, streamed, usage, models, sessions.
 import { describe, expect, it } from "vitest";
 import { step } from "../fixtures/fake-openai.js";
-import { openaiGateway } from "./harness.js";
+import { openaiGateway, post } from "./harness.js";
 
 describe("POST /v1/chat/completions", () => {
   it("answers a plain completion with the vendor's text and usage", async () => {
@@ -66,6 +66,23 @@ describe("POST /v1/chat/completions", () => {
     const body = await res.text();
     expect(body.trimEnd().endsWith("data: [DONE]")).toBe(true);
     expect(body).not.toContain('"usage"');
+  });
+
+  it("streams reasoning apart from the reply, as reasoning_content deltas", async () => {
+    await using gw = await openaiGateway([
+      { type: "thinking", thinking: ["let me ", "think"], text: "the answer" },
+    ]);
+    const res = await post(gw.base, "/chat/completions", {
+      model: "keel",
+      stream: true,
+      messages: [{ role: "user", content: "q" }],
+    });
+    const deltas = (await res.text())
+      .split("\n\n")
+      .filter((f) => f.startsWith("data: {"))
+      .map((f) => JSON.parse(f.slice(6)).choices[0]?.delta ?? {});
+    expect(deltas.map((d) => d.reasoning_content ?? "").join("")).toBe("let me think");
+    expect(deltas.map((d) => d.content ?? "").join("")).toBe("the answer");
   });
 
   it("reuses one keep-alive socket to the vendor across requests", async () => {
