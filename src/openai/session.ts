@@ -60,19 +60,22 @@ function identity(role: string, content: string, parts: readonly { type: string 
 
 /**
  * How many of `earlier` the session already holds: the longest run of the session's newest
- * messages that equals the start of `earlier` (a client re-sends its whole conversation each
- * time, possibly with its oldest messages dropped). Everything after that is new.
+ * messages that equals the start of the conversation (a client re-sends its whole conversation
+ * each time, possibly with its oldest messages dropped). The conversation's last message counts
+ * too: a client retrying a request whose run failed sends a conversation the session already
+ * ends with. Everything after the held part is new.
  */
 export function alreadyHeld(
   stored: readonly Readonly<TranscriptMessage>[],
   earlier: readonly ConversationMessage[],
+  last?: ConversationMessage,
 ): number {
   const have = stored.filter((m) => m.role !== "system").map((m) => identity(m.role, m.content, m.parts));
-  const want = earlier.map((m) => identity(m.role, m.content, m.parts));
+  const want = [...earlier, ...(last ? [last] : [])].map((m) => identity(m.role, m.content, m.parts));
   for (let n = Math.min(have.length, want.length); n > 0; n--) {
     let same = true;
     for (let i = 0; i < n && same; i++) same = have[have.length - n + i] === want[i];
-    if (same) return n;
+    if (same) return Math.min(n, earlier.length);
   }
   return 0;
 }
@@ -84,14 +87,15 @@ export function alreadyHeld(
 export async function appendEarlier(
   store: SessionStore,
   entry: SessionView,
-  earlier: readonly ConversationMessage[],
+  conversation: { earlier: readonly ConversationMessage[]; last: ConversationMessage },
   fresh: boolean,
 ): Promise<void> {
+  const { earlier, last } = conversation;
   if (earlier.length === 0) return;
   let skip = 0;
   if (!fresh) {
-    const page = await store.readHistory(entry.sessionId, { limit: earlier.length });
-    skip = alreadyHeld(page.messages, earlier);
+    const page = await store.readHistory(entry.sessionId, { limit: earlier.length + 1 });
+    skip = alreadyHeld(page.messages, earlier, last);
   }
   for (const m of earlier.slice(skip)) {
     await store.appendMessage({

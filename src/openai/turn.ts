@@ -78,7 +78,7 @@ export async function startOwnedRun(
       // A one-off run's history travels with it (its session is discarded): nothing to write.
       ...(spec.oneOff
         ? {}
-        : { prepare: (entry) => appendEarlier(deps.store, entry, conversation.earlier, !session.resent) }),
+        : { prepare: (entry) => appendEarlier(deps.store, entry, conversation, !session.resent) }),
     },
     {
       method: "agent",

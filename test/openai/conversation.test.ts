@@ -183,6 +183,32 @@ describe("sessions", () => {
     expect(await store.countMessages(entry!.sessionId)).toBe(4);
   });
 
+  it("a retry of a failed request does not append the conversation a second time", async () => {
+    await using gw = await openaiGateway([
+      step.reply("A1"),
+      step.status(400, { error: { message: "bad", type: "invalid_request_error" } }),
+      step.reply("A2"),
+    ]);
+    const user = "carol";
+    await gw.client.chat.completions.create({
+      model: "keel",
+      user,
+      messages: [{ role: "user", content: "q1" }],
+    });
+    const convo = [
+      { role: "user" as const, content: "q1" },
+      { role: "assistant" as const, content: "A1" },
+      { role: "user" as const, content: "q2" },
+    ];
+    await expect(
+      gw.client.chat.completions.create({ model: "keel", user, messages: convo }),
+    ).rejects.toThrow();
+    await gw.client.chat.completions.create({ model: "keel", user, messages: convo });
+    const contents = gw.fake.requests[2]!.body.messages.map((m: { content: string }) => m.content);
+    // q1 and A1 once each; the retried question is in the transcript from the failed attempt too.
+    expect(contents).toEqual(["q1", "A1", "q2", "q2"]);
+  });
+
   it("a session header carries history the client does not resend; without one each request stands alone", async () => {
     await using gw = await openaiGateway([step.reply("A1"), step.reply("A2"), step.reply("A3")]);
     const headers = { "x-keel-session-key": "my-chat" };
