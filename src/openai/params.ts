@@ -4,7 +4,11 @@ import { type TSchema, Type } from "@sinclair/typebox";
 import type { ResponseFormat, ToolChoice, ToolDefinition } from "../models/messages.js";
 import { compileValidator, type Validator } from "../protocol/validate.js";
 import type { TurnOptions } from "../runs/run.js";
+import { reasoningFor } from "../runs/session-run.js";
 import { badField, paramOf } from "./errors.js";
+
+/** Reasoning efforts a request may name (`minimal` is read as low, as for chat.send's thinking). */
+export const EFFORTS = ["minimal", "low", "medium", "high"] as const;
 
 const Num = (min: number, max: number) => Type.Optional(Type.Number({ minimum: min, maximum: max }));
 const PosInt = Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 }));
@@ -67,6 +71,7 @@ export const ChatBody = Type.Object({
   tools: Type.Optional(Type.Array(FunctionTool, { maxItems: 128 })),
   tool_choice: Type.Optional(ToolChoiceSchema),
   response_format: Type.Optional(ResponseFormatSchema),
+  reasoning_effort: Type.Optional(Type.Union([Type.Null(), ...EFFORTS.map((e) => Type.Literal(e))])),
 });
 
 /** Checks a parsed body against a compiled schema: the first problem is a 400 naming its field. */
@@ -114,6 +119,7 @@ export function chatTurnOptions(body: ChatBodyValue): TurnOptions {
     maxTokens,
     seed: body.seed,
     responseFormat: responseFormat(body.response_format),
+    reasoning: reasoningFor(body.reasoning_effort ?? undefined),
   });
 }
 

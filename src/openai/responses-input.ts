@@ -4,8 +4,9 @@ import { Type } from "@sinclair/typebox";
 import type { ResponseFormat, ToolChoice, ToolDefinition } from "../models/messages.js";
 import { compileValidator } from "../protocol/validate.js";
 import type { TurnOptions } from "../runs/run.js";
+import { reasoningFor } from "../runs/session-run.js";
 import { badField } from "./errors.js";
-import { compact, SamplingFields } from "./params.js";
+import { compact, EFFORTS, SamplingFields } from "./params.js";
 
 const FunctionTool = Type.Object({
   type: Type.Literal("function"),
@@ -47,6 +48,14 @@ export const ResponsesBody = Type.Object({
     ]),
   ),
   text: Type.Optional(Type.Object({ format: Type.Optional(Format) })),
+  reasoning: Type.Optional(
+    Type.Union([
+      Type.Null(),
+      Type.Object({
+        effort: Type.Optional(Type.Union([Type.Null(), ...EFFORTS.map((e) => Type.Literal(e))])),
+      }),
+    ]),
+  ),
 });
 
 export const responsesBody = compileValidator(ResponsesBody);
@@ -155,5 +164,6 @@ export function responsesTurnOptions(body: Body): TurnOptions {
     maxTokens: body.max_output_tokens ?? undefined,
     seed: body.seed,
     responseFormat,
+    reasoning: reasoningFor(body.reasoning?.effort ?? undefined),
   });
 }

@@ -48,7 +48,8 @@ export async function startInSession(
   });
   await options.prepare?.(entry);
   const model = req.model ?? modelOverrideRef(entry);
-  const reasoning = reasoningFor(options.thinking ?? entry.thinkingLevel);
+  // An effort the request itself names wins over the session's thinking level.
+  const reasoning = req.options?.reasoning ?? reasoningFor(options.thinking ?? entry.thinkingLevel);
   return deps.runs.start({
     ...req,
     ...(model === undefined ? {} : { model }),

@@ -98,8 +98,10 @@ describe("tools", () => {
       max_completion_tokens: 64,
       seed: 42,
       response_format: { type: "json_object" },
+      reasoning_effort: "high",
     });
     expect(gw.fake.requests[0]!.body).toMatchObject({
+      reasoning_effort: "high",
       temperature: 0.5,
       top_p: 0.9,
       stop: ["END"],
