@@ -145,14 +145,18 @@ export interface TurnResult {
 export async function collect(owned: OwnedRun): Promise<TurnResult> {
   const toolCalls: TurnResult["toolCalls"] = [];
   let usage: TurnResult["usage"];
-  for (;;) {
-    const ev = await owned.follower.next();
-    if (ev === "end" || ev === "idle") throw runAborted("ended without a result");
-    if (ev.type === "tool_call") toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
-    else if (ev.type === "usage") usage = { input: ev.input, output: ev.output };
-    else if (ev.type === "final") return { text: ev.text, toolCalls, usage, stopReason: ev.stopReason };
-    const err = terminalError(ev, owned);
-    if (err) throw err;
+  try {
+    for (;;) {
+      const ev = await owned.follower.next();
+      if (ev === "end" || ev === "idle") throw runAborted("ended without a result");
+      if (ev.type === "tool_call") toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
+      else if (ev.type === "usage") usage = { input: ev.input, output: ev.output };
+      else if (ev.type === "final") return { text: ev.text, toolCalls, usage, stopReason: ev.stopReason };
+      const err = terminalError(ev, owned);
+      if (err) throw err;
+    }
+  } finally {
+    owned.follower.close();
   }
 }
 
@@ -191,7 +195,10 @@ export async function streamReply(
     }
     if (ev === "end") break;
     const err = terminalError(ev, owned);
-    if (err) throw err;
+    if (err) {
+      owned.follower.close();
+      throw err;
+    }
     held.push(ev);
     if (OUTPUT.has(ev.type) || ev.type === "final") break;
   }
