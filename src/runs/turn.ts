@@ -52,7 +52,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   } catch (err) {
     return { status: "error", kind: "config", message: err instanceof Error ? err.message : String(err) };
   }
-  const history = await readHistory(run, userSeq, config, deps);
+  const history = run.history ? [...run.history] : await readHistory(run, userSeq, config, deps);
   if (run.signal.aborted) return abortedOutcome(run);
   run.publish({ type: "status", phase: "starting_model" });
   run.publish({
@@ -219,16 +219,8 @@ export async function finishTurn(
   const text = finished.text;
   let replyMessage: WrittenMessage | undefined;
   try {
-    if (text || run.thinking || run.toolCalls.length > 0) {
-      replyMessage = await deps.store.appendMessage(assistantEntry(run, text, outcome));
-    }
-    if (run.usage) {
-      const { input, output } = run.usage;
-      await deps.store.addUsage(run.sessionKey, { input, output, total: input + output });
-      recordUsage(deps.store, run, finished.endedAt);
-    }
-    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
-    await deps.store.runMarkers.close(run.runId, outcome.status);
+    replyMessage = await persistEnd(run, text, outcome, deps.store);
+    recordUsage(deps.store, run, finished.endedAt);
   } catch (err) {
     // The terminal event still goes out below: clients waiting on this run must hear that it
     // ended even when the store could not take its reply (disk full, database locked).
@@ -270,6 +262,37 @@ function recordUsage(store: TurnDeps["store"], run: Run, endedAt: number): void 
     cacheRead: run.usage.cacheRead ?? 0,
     cacheWrite: run.usage.cacheWrite ?? 0,
   });
+}
+
+/**
+ * The reply, the usage, then the mark closed: one commit where the store can, else in that order.
+ * Returns the store's own promise (not an async wrapper), so the run's lane is released as soon
+ * after the commit as before.
+ */
+function persistEnd(
+  run: Run,
+  text: string,
+  outcome: RunOutcome,
+  store: SessionStore,
+): Promise<WrittenMessage | undefined> {
+  const message =
+    text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
+  const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
+  if (store.endRun) {
+    return store.endRun({
+      runId: run.runId,
+      status: outcome.status,
+      ...(message ? { message } : {}),
+      ...(usage ? { usage } : {}),
+    });
+  }
+  return (async () => {
+    const reply = message ? await store.appendMessage(message) : undefined;
+    if (usage) await store.addUsage(usage.key, usage);
+    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
+    await store.runMarkers.close(run.runId, outcome.status);
+    return reply;
+  })();
 }
 
 function assistantEntry(run: Run, text: string, outcome: RunOutcome) {

@@ -204,6 +204,8 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
 
   broadcast(event: string, payload: unknown, options: BroadcastOptions = {}): BroadcastResult {
     const result: BroadcastResult = { sent: 0, dropped: 0, closed: 0 };
+    // Nobody connected (a gateway serving only HTTP): no payload to serialise for anyone.
+    if (this.map.size === 0) return result;
     // Unknown families fail closed: only the public core events skip the scope check.
     const scope: Scope | undefined =
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
