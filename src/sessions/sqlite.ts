@@ -226,6 +226,7 @@ export class SqliteSessionStore implements SessionStore {
       .transaction(() => {
         const reply = end.message ? this.appendNow(end.message) : undefined;
         if (end.usage) this.usageNow(end.usage.key, end.usage);
+        if (end.record) this.usage.record(end.record);
         this.runMarkers.closeNow(end.runId, end.status);
         return reply;
       })

@@ -2,7 +2,7 @@
 import type { CooldownPort } from "../models/cooldowns.js";
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
 import type { RunMarker, RunMarkers } from "./run-markers.js";
-import type { UsageLedger } from "./usage-store.js";
+import type { UsageLedger, UsageRecord } from "./usage-store.js";
 
 /**
  * One session index row. Live rows have a unique `key`; retired rows (left by reset and delete,
@@ -103,6 +103,8 @@ export interface RunEnd {
   status: string;
   message?: AppendInput;
   usage?: { key: string; input: number; output: number; total?: number };
+  /** The run's durable usage record (see UsageLedger.record). */
+  record?: UsageRecord;
 }
 
 /** Fields `patch` may change; `null` clears a field. */
