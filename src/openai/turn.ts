@@ -33,8 +33,8 @@ export interface TurnSpec {
   options: TurnOptions;
   session: SessionChoice;
   /**
-   * A one-off session (no key, no `user`): removed once its run ended, so API traffic neither
-   * fills the disk nor pushes people's sessions out of session.maintenance.maxEntries.
+   * A one-off request (no key, no `user`): a stateless run, so API traffic neither fills the disk
+   * nor pushes people's sessions out of session.maintenance.maxEntries. Only its usage is kept.
    */
   oneOff?: boolean;
 }
@@ -75,9 +75,9 @@ export async function startOwnedRun(
     {
       origin: "http",
       agentId: spec.agentId,
-      // A one-off run's history travels with it (its session is discarded): nothing to write.
+      // A one-off run is stateless: its history travels with it and nothing is written.
       ...(spec.oneOff
-        ? {}
+        ? { stateless: true }
         : { prepare: (entry) => appendEarlier(deps.store, entry, conversation, !session.resent) }),
     },
     {
@@ -102,19 +102,6 @@ export async function startOwnedRun(
   }
   const run = admission.run;
   void run.waitEnd().then(() => clearTimeout(timer));
-  if (spec.oneOff) {
-    // After the run's reply and usage were written (waitEnd resolves after them). A failure
-    // leaves the session to the usual pruning: nothing is lost that anyone could still ask for.
-    void run
-      .waitEnd()
-      .then(async () => {
-        // A turn later: the reply goes out before these writes, not behind them.
-        await new Promise((resolve) => setImmediate(resolve));
-        await deps.store.retire(run.sessionKey);
-        await deps.store.purge(run.sessionId);
-      })
-      .catch(() => {});
-  }
   return { run, follower: new RunFollower(run), deadline, maxRequestMs };
 }
 

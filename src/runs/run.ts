@@ -88,6 +88,12 @@ export interface RunInit {
    * with the request): the turn reads it instead of the transcript, and it is never stored.
    */
   history?: readonly ChatMessage[];
+  /**
+   * A stateless run (a one-off HTTP request): nothing of it goes to the transcript (no user
+   * message, reply or run mark) and its session need not exist; only its durable usage record
+   * is written. With it, `history` carries the conversation.
+   */
+  stateless?: boolean;
 }
 
 /** Per-turn model options a surface may set (the OpenAI API's tools and sampling fields). */
@@ -131,6 +137,7 @@ export class Run {
   readonly options: TurnOptions | undefined;
   readonly untrusted: string | undefined;
   readonly history: readonly ChatMessage[] | undefined;
+  readonly stateless: boolean;
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
@@ -189,6 +196,7 @@ export class Run {
     this.options = init.options;
     this.untrusted = init.untrusted;
     this.history = init.history;
+    this.stateless = init.stateless === true;
     const owner = init.ownerSignal;
     if (owner && onOwnerGone) {
       owner.addEventListener("abort", onOwnerGone, { once: true });

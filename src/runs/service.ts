@@ -99,7 +99,7 @@ export class RunService {
       { ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 },
       req.queueMode,
     );
-    if (admission.kind === "new") {
+    if (admission.kind === "new" && !admission.run.stateless) {
       const run = admission.run;
       const store = this.#deps.store;
       const message = {

@@ -1,8 +1,9 @@
 // Starting a run in a caller's session: open or create the session by key, apply its model and
 // thinking overrides, then admit the run. Every surface (WebSocket methods, /v1) starts runs here.
+import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { ReasoningEffort } from "../models/messages.js";
-import type { KeyOrigin } from "../sessions/keys.js";
+import { type KeyOrigin, resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import { modelOverrideRef, type SessionStore, type SessionView } from "../sessions/store.js";
 import type { Admission } from "./registry.js";
@@ -26,6 +27,11 @@ export interface SessionRunOptions {
    * the earlier messages of a conversation it was sent whole).
    */
   prepare?: (entry: SessionView) => Promise<void>;
+  /**
+   * A stateless run (see RunInit.stateless): no session is opened or created; the run gets the
+   * canonical key, the agent, and a fresh session id of its own.
+   */
+  stateless?: boolean;
 }
 
 /**
@@ -42,6 +48,10 @@ export async function startInSession(
 ): Promise<Admission> {
   const dup = deps.runs.duplicate(req.runId, req.method);
   if (dup) return dup;
+  if (options.stateless) {
+    const { key, agentId } = resolveSessionKey(deps.config, rawKey, options.agentId);
+    return deps.runs.start({ ...req, stateless: true, sessionKey: key, agentId, sessionId: randomUUID() });
+  }
   const { entry } = await openSession(deps.store, deps.config, rawKey, {
     origin: options.origin,
     ...(options.agentId ? { agentId: options.agentId } : {}),

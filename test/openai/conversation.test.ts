@@ -231,12 +231,17 @@ describe("sessions", () => {
       .create({ model: "keel", messages: [{ role: "user", content: "q3" }] })
       .withResponse();
     expect(gw.fake.requests[2]!.body.messages).toEqual([{ role: "user", content: "q3" }]);
-    // A one-off session is removed once its run ended; a named one stays.
+    // A one-off request is stateless: its session is never stored; a named one stays.
     const store = gw.handle.context.store;
     const oneOff = three.response.headers.get("x-keel-session-key")!;
     expect(oneOff).toMatch(/^agent:main:openai:/);
-    await eventually(async () => expect(await store.get(oneOff)).toBeUndefined());
+    expect(await store.get(oneOff)).toBeUndefined();
     expect(await store.get("agent:main:my-chat")).toBeDefined();
+    // Its usage is kept all the same (usage.cost counts API traffic).
+    const today = new Date().toISOString().slice(0, 10);
+    await eventually(() =>
+      expect(store.usage!.summarize({ from: today, to: today, sessionKey: oneOff })).toHaveLength(1),
+    );
   });
 
   it("a user with characters a header cannot carry still gets its reply (the header is percent-encoded)", async () => {
@@ -250,7 +255,7 @@ describe("sessions", () => {
     );
   });
 
-  it("a one-off request's earlier messages go to the model without being written to the store", async () => {
+  it("a one-off request is stateless: its conversation goes to the model and nothing to the store but usage", async () => {
     await using gw = await openaiGateway([{ type: "hang-before-headers" }]);
     const controller = new AbortController();
     const messages = [
@@ -262,11 +267,11 @@ describe("sessions", () => {
     await eventually(() => expect(gw.fake.requests).toHaveLength(1));
     expect(gw.fake.requests[0]!.body.messages).toEqual(messages);
     const store = gw.handle.context.store;
-    const { rows } = await store.list({ limit: 10, search: "openai:" });
-    expect(rows).toHaveLength(1);
-    expect(await store.countMessages(rows[0]!.sessionId)).toBe(1);
+    expect((await store.list({ limit: 10, search: "openai:" })).rows).toEqual([]);
     controller.abort();
     await pending.catch(() => undefined);
+    expect((await store.list({ limit: 10, search: "openai:" })).rows).toEqual([]);
+    expect(await store.runMarkers.unfinished()).toEqual([]);
   });
 
   it("a reserved session key prefix is a 400", async () => {
