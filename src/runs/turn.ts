@@ -281,9 +281,10 @@ function persistEnd(
     text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
   const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
   const record = store.usage ? usageRecord(run, endedAt) : undefined;
-  // A stateless run leaves only its usage record: no transcript, and no mark was opened.
+  // A stateless run leaves only its usage record, written off the reply's path: no transcript,
+  // and no mark was opened.
   if (run.stateless) {
-    if (record) store.usage?.record(record);
+    if (record) store.usage?.recordSoon(record);
     return Promise.resolve(undefined);
   }
   if (store.endRun) {

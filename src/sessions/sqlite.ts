@@ -329,6 +329,7 @@ export class SqliteSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.listeners.clear();
+    this.usage.flush();
     this.db.pragma("optimize");
     this.db.close();
   }
