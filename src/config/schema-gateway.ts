@@ -196,6 +196,13 @@ export const GatewaySchema = obj(
       "Diagnostic events (memory samples, heartbeats, restarts, shedding) diagnostics.stability keeps; the oldest go first",
       RESTART,
     ),
+    presenceEventMaxEntries: int(
+      100,
+      1,
+      100_000,
+      "Entries a presence event lists at most (the gateway, then the newest clients); system-presence lists all",
+      HOT,
+    ),
     maxSessionSubscriptions: int(
       1_000,
       1,

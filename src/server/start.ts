@@ -214,6 +214,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     preAuth: config.gateway.preAuth,
     maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
     maxSubscriptions: () => source.current().gateway.maxSessionSubscriptions,
+    presenceEventMax: () => source.current().gateway.presenceEventMaxEntries,
     onSlowShed: (n) => {
       for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
     },
