@@ -304,10 +304,20 @@ export class Cooldowns {
   }
 }
 
+/** Fingerprints of the keys seen, so an attempt does not hash its key again (bounded). */
+const FINGERPRINTS = new Map<string, string>();
+const MAX_FINGERPRINTS = 1_024;
+
 /** A short, one-way fingerprint of a secret (never the secret itself). */
 export function fingerprint(apiKey: string | undefined): string {
   if (apiKey === undefined) return "none";
-  return createHash("sha256").update(apiKey).digest("hex").slice(0, 12);
+  let print = FINGERPRINTS.get(apiKey);
+  if (print === undefined) {
+    print = createHash("sha256").update(apiKey).digest("hex").slice(0, 12);
+    if (FINGERPRINTS.size >= MAX_FINGERPRINTS) FINGERPRINTS.clear();
+    FINGERPRINTS.set(apiKey, print);
+  }
+  return print;
 }
 
 type KeyOf = Pick<CooldownEntry, "key" | "scope" | "provider" | "model" | "credentialId" | "endpoint">;
