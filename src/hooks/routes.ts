@@ -41,18 +41,19 @@ async function agent(deps: HooksDeps, ctx: RequestContext, now: number): Promise
       : callerKey(config.hooks, body.sessionKey, "sessionKey");
   // A caller that waits owns the run, for at most gateway.http.maxRequestMs.
   const wait = body.wait ? requestBound(ctx.signal, config.gateway.http.maxRequestMs) : undefined;
-  const admission = await startHookRun(deps.services, {
-    message: body.message,
-    agentId,
-    sessionKey,
-    runId: body.idempotencyKey ?? randomUUID(),
-    source: body.name ? `hook:${body.name}` : "hook",
-    model: body.model,
-    thinking: body.thinking,
-    timeoutSeconds: body.timeoutSeconds,
-    ...(wait ? { ownerSignal: wait.signal } : {}),
-  });
   try {
+    const admission = await startHookRun(deps.services, {
+      message: body.message,
+      agentId,
+      sessionKey,
+      // Namespaced: a hook caller's key must never name another surface's run (and read its reply).
+      runId: body.idempotencyKey ? `hook:agent:${body.idempotencyKey}` : randomUUID(),
+      source: body.name ? `hook:${body.name}` : "hook",
+      model: body.model,
+      thinking: body.thinking,
+      timeoutSeconds: body.timeoutSeconds,
+      ...(wait ? { ownerSignal: wait.signal } : {}),
+    });
     return await answerRun(admission, wait !== undefined, wait?.signal ?? ctx.signal, wait?.expired);
   } finally {
     wait?.clear();

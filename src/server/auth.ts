@@ -12,6 +12,11 @@ export interface AuthAttempt {
   /** The upgrade's Origin header (normalized), when a browser sent one. */
   origin?: string | undefined;
   credentials: { token?: string | undefined; password?: string | undefined } | undefined;
+  /**
+   * Count failures even from loopback (the HTTP API: behind a local proxy without
+   * gateway.trustedProxies every caller is 127.0.0.1, and guessing must stay bounded).
+   */
+  noLoopbackExemption?: boolean;
 }
 
 /**
@@ -39,7 +44,7 @@ function authError(code: string, message: string, nextStep: string): GatewayErro
 export function authenticate(secret: GatewaySecret, limiter: AuthRateLimiter, attempt: AuthAttempt): void {
   if (secret.mode === "none") return;
   const key = lockoutKey(attempt, secret.mode);
-  const limited = !limiter.exempt(attempt.ip, attempt.browserOrigin);
+  const limited = attempt.noLoopbackExemption === true || !limiter.exempt(attempt.ip, attempt.browserOrigin);
   if (limited) {
     const waitMs = limiter.lockedFor(key);
     if (waitMs > 0) {

@@ -3,7 +3,6 @@ import type { LiveConfig } from "../config/source.js";
 import type { Mount } from "../http/router.js";
 import type { Route } from "../http/types.js";
 import { OPENAI_PREFIX, type OpenAIDeps, openaiErrorBody, openaiRoutes } from "../openai/routes.js";
-import type { ClientAddresses } from "./address.js";
 import { type AuthRateLimiter, authenticate } from "./auth.js";
 import { normalizeOrigin } from "./origin.js";
 import type { Runtime } from "./runtime.js";
@@ -21,8 +20,6 @@ export interface OpenAIMountInput {
   secret: GatewaySecret;
   /** The WebSocket handshake's limiter: failures on either surface count toward one lockout. */
   limiter: AuthRateLimiter;
-  /** Resolves the client behind a trusted proxy, as the handshake does for its lockout key. */
-  addresses: Pick<ClientAddresses, "of">;
 }
 
 /**
@@ -31,7 +28,7 @@ export interface OpenAIMountInput {
  * check: the bearer is the token or the password, whichever mode is set.
  */
 export function openaiFamily(input: OpenAIMountInput): RouteFamily {
-  const { config, runtime, secret, limiter, addresses } = input;
+  const { config, runtime, secret, limiter } = input;
   const deps: OpenAIDeps = {
     get config() {
       return config.current();
@@ -45,10 +42,12 @@ export function openaiFamily(input: OpenAIMountInput): RouteFamily {
     get models() {
       return runtime.models;
     },
-    authorize: ({ ip, headers, origin, bearer }) =>
+    authorize: ({ ip, origin, bearer }) =>
       authenticate(secret, limiter, {
-        ip: addresses.of({ headers, socket: { remoteAddress: ip } }),
+        // Already the client behind any trusted proxy (the router resolved it).
+        ip,
         browserOrigin: origin !== undefined,
+        noLoopbackExemption: true,
         origin: origin === undefined ? undefined : (normalizeOrigin(origin) ?? "invalid"),
         credentials: { token: bearer, password: bearer },
       }),

@@ -282,10 +282,16 @@ export class ConfigReloader implements ConfigFileInfo {
   /** Debounced: a save is often several events (truncate, write, rename); read once it is quiet. */
   #schedule(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(
-      () => this.reloadFromDisk("watch"),
-      this.input.source.current().gateway.reload.debounceMs,
-    );
+    this.#timer = setTimeout(() => {
+      // From a timer: whatever an odd edit makes throw is logged, never a crash of the gateway.
+      try {
+        this.reloadFromDisk("watch");
+      } catch (err) {
+        const problems = [{ path: "(file)", message: err instanceof Error ? err.message : String(err) }];
+        this.#last = { at: Date.now(), ok: false, trigger: "watch", problems };
+        this.input.logger.error({ err }, "config reload failed; the running config stays active");
+      }
+    }, this.input.source.current().gateway.reload.debounceMs);
     this.#timer.unref();
   }
 

@@ -274,7 +274,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   // One limiter for WebSocket and /v1 auth: failures on either surface count toward one lockout.
   const limiter = new AuthRateLimiter(config.gateway.auth.rateLimit);
   const addresses = new ClientAddresses(config.gateway.trustedProxies);
-  const openai = openaiFamily({ config: source, runtime, secret, limiter, addresses });
+  const openai = openaiFamily({ config: source, runtime, secret, limiter });
   const probes = { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() };
   const router = httpRouter(options, logger, probes, [openai]);
   const server = createHttpServer(router, logger, (req) => addresses.of(req));

@@ -51,9 +51,9 @@ describe("webhook endpoints", () => {
       config: hooksOn(),
     });
     const res = await post(gw.port, "/hooks/agent", { message: "do it", idempotencyKey: "h-202" }, bearer);
-    expect(res).toMatchObject({ status: 202, body: { ok: true, runId: "h-202" } });
+    expect(res).toMatchObject({ status: 202, body: { ok: true, runId: "hook:agent:h-202" } });
     const ctx = gw.handle.context;
-    const waited = await ctx.runs.wait("h-202", { timeoutMs: 5_000 });
+    const waited = await ctx.runs.wait("hook:agent:h-202", { timeoutMs: 5_000 });
     expect(waited && "finished" in waited && waited.finished).toMatchObject({
       status: "ok",
       text: "done later",
@@ -61,7 +61,7 @@ describe("webhook endpoints", () => {
     expect(waited && "finished" in waited && waited.finished.sessionKey).toMatch(/^hook:[0-9a-f-]{36}$/);
     // The same idempotencyKey again names the same run and starts nothing.
     const again = await post(gw.port, "/hooks/agent", { message: "do it", idempotencyKey: "h-202" }, bearer);
-    expect(again.body.runId).toBe("h-202");
+    expect(again.body.runId).toBe("hook:agent:h-202");
     expect(gw.fake.requests).toHaveLength(1);
   });
 
@@ -85,7 +85,25 @@ describe("webhook endpoints", () => {
       bearer,
     );
     expect(limited.status).toBe(429);
-    expect(limited.body).toMatchObject({ ok: false, code: "RATE_LIMITED", runId: "w-429" });
+    expect(limited.body).toMatchObject({ ok: false, code: "RATE_LIMITED", runId: "hook:agent:w-429" });
+  });
+
+  it("an idempotencyKey names only hook runs: another surface's run with that id is not answered", async () => {
+    await using gw = await gatewayWithFakeVendor([step.reply("operator secret"), step.reply("hook reply")], {
+      config: hooksOn(),
+    });
+    await using s = await openClient(gw.url);
+    const op = await s.request("agent", { message: "private", sessionKey: "main", idempotencyKey: "op-1" });
+    expect(op.ok).toBe(true);
+    await s.next((f) => f.type === "res" && f.id === op.id && f.payload?.status === "ok", 10_000);
+    const res = await post(
+      gw.port,
+      "/hooks/agent",
+      { message: "q", wait: true, idempotencyKey: "op-1" },
+      bearer,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true, runId: "hook:agent:op-1", text: "hook reply" });
   });
 
   it("/agent with wait:true is bounded by gateway.http.maxRequestMs: 504, and its run is aborted", async () => {
@@ -99,7 +117,7 @@ describe("webhook endpoints", () => {
       bearer,
     );
     expect(res.status).toBe(504);
-    expect(res.body).toMatchObject({ ok: false, code: "REQUEST_TIMEOUT", runId: "w-slow" });
+    expect(res.body).toMatchObject({ ok: false, code: "REQUEST_TIMEOUT", runId: "hook:agent:w-slow" });
     // The run went with the request: the vendor's socket is closed.
     expect(await gw.fake.requests[0]!.outcome).toBe("client-closed");
   });
@@ -192,10 +210,12 @@ describe("webhook endpoints", () => {
       signal: controller.signal,
     }).catch(() => undefined);
     const runs = gw.handle.context.runs;
-    await eventually(() => runs.get("gone-1").active?.status === "running" && gw.fake.requests.length === 1);
+    await eventually(
+      () => runs.get("hook:agent:gone-1").active?.status === "running" && gw.fake.requests.length === 1,
+    );
     controller.abort();
     await pending;
-    const finished = await eventually(() => runs.get("gone-1").finished ?? false);
+    const finished = await eventually(() => runs.get("hook:agent:gone-1").finished ?? false);
     expect(finished.status).toBe("aborted");
   });
 });

@@ -1,6 +1,7 @@
 // /v1 errors in OpenAI's shape with the right status: auth, fields, models, body cap, gates, providers.
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { openClient } from "../helpers/ws.js";
 import { step } from "../fixtures/fake-openai.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { openaiGateway, post } from "./harness.js";
@@ -47,6 +48,18 @@ describe("/v1 errors", () => {
       type: "rate_limit_error",
       code: "rate_limit_exceeded",
     });
+  });
+
+  it("loopback is not exempt on /v1 (a local proxy makes every caller 127.0.0.1); the local CLI still connects", async () => {
+    await using gw = await openaiGateway([], {
+      config: { gateway: { auth: { rateLimit: { maxAttempts: 2 } } } },
+    });
+    const bad = { authorization: "Bearer wrong" };
+    for (let i = 0; i < 2; i++) expect((await fetch(`${gw.base}/models`, { headers: bad })).status).toBe(401);
+    expect((await fetch(`${gw.base}/models`, { headers: bad })).status).toBe(429);
+    // The same address and no Origin over WebSocket: loopback stays exempt there.
+    await using s = await openClient(gw.handle.wsUrl);
+    expect((await s.request("health")).ok).toBe(true);
   });
 
   it("behind a trusted proxy the lockout is per forwarded client, as for WebSocket auth", async () => {
