@@ -4,6 +4,7 @@ import type { GatewayClient } from "../client/client.js";
 import { runAgentTurn } from "./agent-turn.js";
 import { CliError, EXIT } from "./errors.js";
 import { Out } from "./output.js";
+import { SESSION_SCOPED_EVENTS } from "../protocol/caps.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
 import { StreamPrinter } from "./transcript.js";
@@ -37,8 +38,12 @@ export async function agent(flags: AgentFlags): Promise<number> {
   const stream = flags.json !== true && process.stdout.isTTY === true;
   const printer = new StreamPrinter((t) => process.stdout.write(t));
   const timeoutMs = flags.timeout === undefined ? DEFAULT_WAIT_MS : flags.timeout + ANSWER_GRACE_MS;
-  const final = await withGateway(flags, { scopes: ["operator.read", "operator.write"] }, async (client) => {
+  const options = { scopes: ["operator.read", "operator.write"] as const, caps: [SESSION_SCOPED_EVENTS] };
+  const final = await withGateway(flags, options, async (client) => {
     if (flags.model !== undefined) await assertConfiguredModel(client, flags.model);
+    // Its own run's events reach it anyway (it started the run); following the session also
+    // brings a run queued ahead of it in the same session.
+    await client.followSession(flags.sessionKey ?? "main", flags.agent);
     return runAgentTurn(client, { params, timeoutMs, printer: stream ? printer : undefined });
   });
   const text = replyText(final);

@@ -4,6 +4,7 @@ import { ChatInput } from "./chat-input.js";
 import { Turn } from "./chat-turn.js";
 import { CliError, EXIT } from "./errors.js";
 import { Out } from "./output.js";
+import { SESSION_SCOPED_EVENTS } from "../protocol/caps.js";
 import { withGateway } from "./session.js";
 import type { ClientFlags } from "./target.js";
 import { formatMessage, type HistoryResult } from "./transcript.js";
@@ -16,6 +17,8 @@ export interface ChatFlags extends ClientFlags {
 }
 
 const DEFAULT_HISTORY = 20;
+/** Admin for `/reset` (sessions.reset is admin, as in the reference). */
+const CHAT_SCOPES = ["operator.read", "operator.write", "operator.admin"] as const;
 /** A second Ctrl-C within this long quits even while a reply streams. */
 const DOUBLE_INTERRUPT_MS = 1_000;
 const HELP =
@@ -27,9 +30,10 @@ const HELP =
  */
 export async function chat(flags: ChatFlags): Promise<number> {
   // Admin too: `/reset` calls sessions.reset, an admin method.
-  return withGateway(flags, { scopes: ["operator.read", "operator.write", "operator.admin"] }, (client) =>
-    new ChatSession(client, flags).run(),
-  );
+  // Session-scoped: the gateway sends this terminal its own session's events only, however many
+  // other clients are chatting.
+  const options = { scopes: CHAT_SCOPES, caps: [SESSION_SCOPED_EVENTS] };
+  return withGateway(flags, options, (client) => new ChatSession(client, flags).run());
 }
 
 class ChatSession {
@@ -51,6 +55,8 @@ class ChatSession {
   }
 
   async run(): Promise<number> {
+    // Before the history read, so nothing written in between is missed.
+    await this.client.followSession(this.sessionKey, this.agentId);
     await this.showHistory(this.flags.history ?? DEFAULT_HISTORY, true);
     const input = new ChatInput(() => this.interrupt());
     this.input = input;

@@ -50,6 +50,20 @@ export function scopesFor(method: string): Scope[] {
     "logs.tail",
     "usage.cost",
     "config.get",
+    "sessions.subscribe",
+    "sessions.unsubscribe",
+    "sessions.messages.subscribe",
+    "sessions.messages.unsubscribe",
+    "sessions.describe",
+    "commands.list",
+    "question.list",
+    "taskSuggestions.list",
+    "channels.status",
+    "cron.status",
+    "cron.list",
+    "node.list",
+    "last-heartbeat",
+    "diagnostics.stability",
   ]);
   const WRITE = new Set(["chat.send", "chat.abort", "sessions.patch", "agent", "wake"]);
   if (READ.has(method)) return ["operator.read"];

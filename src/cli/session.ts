@@ -12,6 +12,8 @@ export interface SessionOptions {
   scopes: readonly Scope[];
   /** Reconnect after a lost connection (`logs --follow`). */
   reconnect?: boolean;
+  /** Client capabilities for `connect` (`session-scoped-events` for the session commands). */
+  caps?: readonly string[];
 }
 
 /** Resolves the target, connects, runs `fn`, and always closes the client. */
@@ -44,6 +46,7 @@ export async function connectTarget(target: Target, options: SessionOptions): Pr
       connectTimeoutMs: target.budgetMs,
       requestTimeoutMs: target.budgetMs,
       ...(options.reconnect ? { reconnect: true } : {}),
+      ...(options.caps ? { caps: options.caps } : {}),
     });
   } catch (err) {
     throw explain(err, target);

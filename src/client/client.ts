@@ -1,6 +1,7 @@
 // GatewayClient: connect (with startup retry), requests, events, tick watchdog, opt-in reconnect.
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
+import { SESSION_SCOPED_EVENTS } from "../protocol/caps.js";
 import type { HelloOk, ResponseFrame } from "../protocol/frames.js";
 import { RECONNECT, reconnectDelay } from "./backoff.js";
 import { CLIENT_CLOSE, describeClose } from "./close-codes.js";
@@ -15,6 +16,7 @@ import {
   type RequestOptions,
 } from "./options.js";
 
+export { SESSION_SCOPED_EVENTS };
 export {
   CLIENT_PROTOCOL,
   type ClientStatus,
@@ -56,6 +58,8 @@ export class GatewayClient {
   private closing: Promise<void> | undefined;
   /** The final `closed` notice went out (it is sent once, whoever ended the connection). */
   private ended = false;
+  /** Sessions followed with followSession(), by the key asked for: subscribed again after a reconnect. */
+  private readonly followed = new Map<string, { key: string; agentId?: string }>();
 
   private constructor(
     private readonly options: GatewayClientOptions,
@@ -85,6 +89,28 @@ export class GatewayClient {
 
   get connected(): boolean {
     return this.ws?.readyState === WebSocket.OPEN && this.localClose === undefined;
+  }
+
+  /**
+   * Follows one session (`sessions.messages.subscribe`): its `session.message` events, and with
+   * the `session-scoped-events` cap its `chat` and `agent` events, reach this client. The gateway
+   * drops a socket's subscriptions when it closes, so a reconnecting client subscribes again.
+   * Resolves with the gateway's canonical key (`main` → `agent:main:main`).
+   */
+  async followSession(key: string, agentId?: string): Promise<string> {
+    const target = { key, ...(agentId === undefined ? {} : { agentId }) };
+    const res = await this.request<{ key: string }>("sessions.messages.subscribe", target);
+    this.followed.set(key, target);
+    return res.key;
+  }
+
+  /** Stops following a session. */
+  async unfollowSession(key: string, agentId?: string): Promise<void> {
+    this.followed.delete(key);
+    await this.request("sessions.messages.unsubscribe", {
+      key,
+      ...(agentId === undefined ? {} : { agentId }),
+    });
   }
 
   /** Sends a request; resolves with the payload, rejects with RequestError or ClientError. */
@@ -268,6 +294,7 @@ export class GatewayClient {
           return;
         }
         this.adopt(socket);
+        this.refollow();
         this.emit({ type: "connected", hello: socket.hello });
         return;
       } catch (err) {
@@ -278,6 +305,13 @@ export class GatewayClient {
           return;
         }
       }
+    }
+  }
+
+  /** Subscribes the new socket to every followed session (a failure is the caller's to notice on status). */
+  private refollow(): void {
+    for (const target of this.followed.values()) {
+      this.request("sessions.messages.subscribe", target).catch(() => {});
     }
   }
 

@@ -8,6 +8,7 @@ export {
   GatewayClient,
   type GatewayClientOptions,
   type RequestOptions,
+  SESSION_SCOPED_EVENTS,
 } from "./client.js";
 export { CLIENT_CLOSE, describeClose } from "./close-codes.js";
 export { isStartupRefusal } from "./connect.js";

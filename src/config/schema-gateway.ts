@@ -131,6 +131,20 @@ export const GatewaySchema = obj(
       100_000,
       "Requests one connection may have unanswered; more get a retryable UNAVAILABLE",
     ),
+    stabilityEvents: int(
+      1_000,
+      16,
+      100_000,
+      "Diagnostic events (memory samples, heartbeats, restarts, shedding) diagnostics.stability keeps; the oldest go first",
+      RESTART,
+    ),
+    maxSessionSubscriptions: int(
+      1_000,
+      1,
+      100_000,
+      "Session keys one connection may follow with sessions.messages.subscribe; more are refused until it unsubscribes",
+      HOT,
+    ),
     pingIntervalMs: int(
       20_000,
       1_000,

@@ -58,7 +58,7 @@ export const agent = defineMethod({
   name: "agent",
   scope: "operator.write",
   params: AgentParams,
-  handler: async (ctx: RunMethodsDeps, p) => {
+  handler: async (ctx: RunMethodsDeps, p, caller) => {
     if (p.deliver && !p.bestEffortDeliver) {
       // Keel has no delivery channels: a delivery request can never be honoured.
       throw invalidRequest(
@@ -73,6 +73,8 @@ export const agent = defineMethod({
         method: "agent",
         runId: p.idempotencyKey,
         message: p.message,
+        // The caller gets its own run's events even with session-scoped-events and no subscription.
+        startedBy: caller.connId,
         ...(p.model ? { model: p.model } : {}),
         ...(p.extraSystemPrompt ? { extraSystemPrompt: p.extraSystemPrompt } : {}),
         ...(p.timeout ? { timeoutMs: p.timeout * 1000 } : {}),

@@ -8,7 +8,7 @@ import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { EventBus } from "./context.js";
-import { assistantMessage } from "./run-events.js";
+import { assistantMessage, sessionMessage } from "./run-events.js";
 import { defineMethod } from "./registry.js";
 
 /** What the run methods need from the gateway (its services object satisfies this). */
@@ -61,7 +61,7 @@ export const chatSend = defineMethod({
   name: "chat.send",
   scope: "operator.write",
   params: ChatSendParams,
-  handler: async (ctx: RunMethodsDeps, p) => {
+  handler: async (ctx: RunMethodsDeps, p, caller) => {
     const admission = await startRun(
       ctx,
       p.sessionKey,
@@ -70,6 +70,8 @@ export const chatSend = defineMethod({
         method: "chat",
         runId: p.idempotencyKey,
         message: p.message,
+        // The caller gets its own run's events even with session-scoped-events and no subscription.
+        startedBy: caller.connId,
         queueMode: (p.queueMode ?? "followup") as "followup",
         ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
       },
@@ -111,7 +113,7 @@ export const chatInject = defineMethod({
   handler: async (ctx: RunMethodsDeps, p) => {
     const { entry } = await openSession(ctx.store, ctx.config, p.sessionKey, { origin: "ws" });
     const runId = `inject-${randomUUID()}`;
-    const { seq, id } = await ctx.store.appendMessage({
+    const row = await ctx.store.appendMessage({
       sessionKey: entry.key,
       sessionId: entry.sessionId,
       role: "assistant",
@@ -119,16 +121,23 @@ export const chatInject = defineMethod({
       runId,
       meta: { injected: true, ...(p.label ? { label: p.label } : {}) },
     });
-    ctx.events.broadcast("chat", {
-      runId,
-      sessionKey: entry.key,
-      agentId: entry.agentId,
-      seq: 1,
-      state: "final",
-      stopReason: "injected",
-      message: assistantMessage(p.message),
-    });
-    return { ok: true, messageId: id, runId, seq };
+    const seq = row.seq;
+    const note = sessionMessage(entry.key, entry.agentId, row);
+    ctx.events.broadcast(note.event, note.payload, { session: { key: entry.key, audience: "messages" } });
+    ctx.events.broadcast(
+      "chat",
+      {
+        runId,
+        sessionKey: entry.key,
+        agentId: entry.agentId,
+        seq: 1,
+        state: "final",
+        stopReason: "injected",
+        message: assistantMessage(p.message),
+      },
+      { session: { key: entry.key, audience: "run" } },
+    );
+    return { ok: true, messageId: row.id, runId, seq };
   },
 });
 

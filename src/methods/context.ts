@@ -18,6 +18,43 @@ export interface BroadcastOptions {
   scope?: Scope;
   /** Attach `stateVersion {presence, health}` (presence and health events). */
   withStateVersion?: boolean;
+  /**
+   * A full-state event (presence, health, tick): once this broadcast has filled the total send
+   * budget (`gateway.maxBufferedBytesTotal`) it is skipped for the remaining clients instead of
+   * closing anyone — the next one carries the whole state again. Without this, the presence list
+   * of 1,000 clients sent to 1,000 clients (~200 MB) shed a fifth of them mid-turn.
+   */
+  snapshot?: boolean;
+  /** A session's event: who receives it depends on subscriptions (see SessionAudience). */
+  session?: SessionAudience;
+}
+
+/**
+ * Who gets one session's event.
+ * - `run` (chat, agent): every operator without the `session-scoped-events` cap; a client with
+ *   it only when it subscribed to the session's messages or started the run (`startedBy`).
+ * - `changes` (sessions.changed): clients that called `sessions.subscribe`, and those subscribed
+ *   to that session's messages.
+ * - `messages` (session.message): clients subscribed to that session's messages.
+ */
+export interface SessionAudience {
+  key: string;
+  audience: "run" | "changes" | "messages";
+  /** The connection id that started the run, if a WebSocket client did. */
+  startedBy?: string | undefined;
+}
+
+/** Per-connection session subscriptions (`sessions.subscribe`, `sessions.messages.subscribe`). */
+export interface SubscriptionBook {
+  /** Sets or clears the socket's `sessions.subscribe` flag. False when the connection is gone. */
+  setSessions(connId: string, on: boolean): boolean;
+  /**
+   * Adds one canonical session key. False when the connection is gone; throws INVALID_REQUEST
+   * past `gateway.maxSessionSubscriptions` keys on that socket.
+   */
+  addMessages(connId: string, key: string): boolean;
+  /** Removes one key; false when the connection is gone. */
+  removeMessages(connId: string, key: string): boolean;
 }
 
 /** What one broadcast did: delivered, skipped as droppable, or closed the slow client. */

@@ -6,6 +6,8 @@ import { chatMethods, type RunMethodsDeps } from "./chat.js";
 import { compactionMethods } from "./compaction.js";
 import { type ConfigDeps, configMethods } from "./config.js";
 import type { EventBus } from "./context.js";
+import { type DiagnosticsDeps, diagnosticsMethods } from "./diagnostics.js";
+import { type EmptyStateDeps, emptyStateMethods } from "./empty-states.js";
 import { type HealthDeps, healthMethods } from "./health.js";
 import { type LogsDeps, logsMethods } from "./logs.js";
 import { type ModelsDeps, modelsMethods } from "./models.js";
@@ -14,6 +16,8 @@ import type { MethodDef } from "./registry.js";
 import { type SessionMethodsDeps, sessionMethods } from "./sessions.js";
 import { type StatusDeps, statusMethods } from "./status.js";
 import { type UsageDeps, usageMethods } from "./usage.js";
+import { type SubscriptionDeps, subscriptionMethods } from "./subscriptions.js";
+import { tuiMethods } from "./tui.js";
 
 /**
  * What handlers get as `ctx`: the union of what each family declares it needs. The wiring
@@ -29,7 +33,10 @@ export type GatewayContext = HealthDeps &
   ModelsDeps &
   SessionMethodsDeps &
   UsageDeps &
-  RunMethodsDeps & { events: EventBus };
+  RunMethodsDeps &
+  SubscriptionDeps &
+  EmptyStateDeps &
+  DiagnosticsDeps & { events: EventBus };
 
 /** The core families, in the order hello-ok lists their methods. */
 export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
@@ -45,4 +52,8 @@ export const CORE_METHODS: readonly MethodDef<TSchema, GatewayContext>[] = [
   ...agentRunMethods,
   ...modelsMethods,
   ...usageMethods,
+  ...subscriptionMethods,
+  ...tuiMethods,
+  ...emptyStateMethods,
+  ...diagnosticsMethods,
 ];

@@ -1,13 +1,17 @@
 // The WebSocket surface's view of runs: RunEvents projected into OpenClaw `chat` / `agent` /
-// `sessions.changed` events (shapes as in the recorded wire frames), broadcast to operators.
+// `sessions.changed` / `session.message` events (shapes as in the recorded wire frames).
 import { errorKindForChat } from "../models/types.js";
-import type { RunEvent } from "../runs/events.js";
+import type { RunEvent, WrittenMessage } from "../runs/events.js";
+import { toWireMessage } from "../sessions/wire.js";
+import type { BroadcastOptions, SessionAudience } from "./context.js";
 
 /** One event to broadcast; deltas may be dropped for a slow client (its seq shows the gap). */
 export interface Projected {
-  event: "chat" | "agent" | "sessions.changed";
+  event: "chat" | "agent" | "sessions.changed" | "session.message";
   payload: object;
   droppable?: boolean;
+  /** Who receives it (SessionAudience); run events by default. */
+  audience?: "changes" | "messages";
 }
 
 /** The cumulative assistant message carried by delta/final/aborted events. */
@@ -36,7 +40,26 @@ function chat(ev: RunEvent, fields: Record<string, unknown>): Projected {
 }
 
 function sessionsChanged(ev: RunEvent, reason: "run-started" | "run-ended"): Projected {
-  return { event: "sessions.changed", payload: { sessionKey: ev.sessionKey, reason, ts: ev.ts } };
+  return {
+    event: "sessions.changed",
+    payload: { sessionKey: ev.sessionKey, agentId: ev.agentId, reason, ts: ev.ts },
+    audience: "changes",
+  };
+}
+
+/** A transcript row as the `session.message` event carries it (for message subscribers). */
+export function sessionMessage(sessionKey: string, agentId: string, row: WrittenMessage): Projected {
+  return {
+    event: "session.message",
+    payload: { sessionKey, agentId, message: toWireMessage(row), messageId: row.id, messageSeq: row.seq },
+    audience: "messages",
+  };
+}
+
+function withReply(ev: RunEvent & { replyMessage?: WrittenMessage }, out: Projected[]): Projected[] {
+  // The reply row goes out before the terminal chat event, as the reference orders them.
+  if (ev.replyMessage) out.splice(1, 0, sessionMessage(ev.sessionKey, ev.agentId, ev.replyMessage));
+  return out;
 }
 
 /** The OpenClaw events one RunEvent becomes, in the order they go out. */
@@ -46,8 +69,10 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
       return [sessionsChanged(ev, "run-started")];
     case "status":
       return [agent(ev, "run_status", { phase: ev.phase }), chat(ev, { state: "status", phase: ev.phase })];
-    case "started":
-      return [agent(ev, "lifecycle", { phase: "start", startedAt: ev.startedAt }, true)];
+    case "started": {
+      const start = agent(ev, "lifecycle", { phase: "start", startedAt: ev.startedAt }, true);
+      return ev.userMessage ? [sessionMessage(ev.sessionKey, ev.agentId, ev.userMessage), start] : [start];
+    }
     case "model":
       return [agent(ev, "lifecycle", { phase: "model", provider: ev.provider, model: ev.model }, true)];
     case "delta":
@@ -74,11 +99,11 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
         aborted: false,
         stopReason: ev.stopReason,
       };
-      return [
+      return withReply(ev, [
         agent(ev, "lifecycle", end, true),
         chat(ev, { state: "final", stopReason: ev.stopReason, message: assistantMessage(ev.text, ev.ts) }),
         sessionsChanged(ev, "run-ended"),
-      ];
+      ]);
     }
     case "aborted": {
       const end = {
@@ -88,7 +113,7 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
         aborted: true,
         stopReason: "aborted",
       };
-      return [
+      return withReply(ev, [
         agent(ev, "lifecycle", end, true),
         chat(ev, {
           state: "aborted",
@@ -96,10 +121,10 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
           errorMessage: ev.message,
         }),
         sessionsChanged(ev, "run-ended"),
-      ];
+      ]);
     }
     case "error":
-      return [
+      return withReply(ev, [
         agent(
           ev,
           "lifecycle",
@@ -113,17 +138,27 @@ export function projectRunEvent(ev: RunEvent): Projected[] {
           details: ev.details,
         }),
         sessionsChanged(ev, "run-ended"),
-      ];
+      ]);
   }
 }
 
-/** Broadcasts every run's events to operators: the WebSocket surface's tap on the run service. */
+/** Where one projected event of a run goes (its session, and who started the run). */
+export function audienceOf(ev: Pick<RunEvent, "sessionKey" | "startedBy">, p: Projected): SessionAudience {
+  return { key: ev.sessionKey, audience: p.audience ?? "run", startedBy: ev.startedBy };
+}
+
+/**
+ * Sends every run's events to the sockets that should see them: the WebSocket surface's tap on
+ * the run service. Run events reach every operator without `session-scoped-events`, and a client
+ * with it only for the sessions it subscribed to and the runs it started.
+ */
 export function broadcastRuns(events: {
-  broadcast(event: string, payload: unknown, opts?: { droppable?: boolean }): unknown;
+  broadcast(event: string, payload: unknown, opts?: BroadcastOptions): unknown;
 }): (ev: RunEvent) => void {
   return (ev) => {
     for (const p of projectRunEvent(ev)) {
-      events.broadcast(p.event, p.payload, p.droppable ? { droppable: true } : undefined);
+      const session = audienceOf(ev, p);
+      events.broadcast(p.event, p.payload, p.droppable ? { droppable: true, session } : { session });
     }
   };
 }

@@ -192,7 +192,7 @@ export interface HelloOk {
   type: "hello-ok";
   protocol: number;
   server: { version: string; connId: string; bootId?: string };
-  features: { methods: string[]; events: string[] };
+  features: { methods: string[]; events: string[]; capabilities: string[] };
   snapshot: {
     presence: PresenceEntry[];
     health: Record<string, unknown>;
@@ -204,6 +204,22 @@ export interface HelloOk {
   auth: { role: string; scopes: string[]; method?: "none" | "token" | "password" };
   policy: { maxPayload: number; maxBufferedBytes: number; tickIntervalMs: number };
 }
+
+/**
+ * Server capabilities hello-ok advertises (`features.capabilities`), each one Keel really honours.
+ * `published-model-catalog`: `models.list` answers from the gateway's configured catalog (the
+ * reference's CLI refuses `models list` without it). The reference also sends many capabilities
+ * for features Keel lacks (canvas docs, node workers, session settings CAS, wizards); those are
+ * left out rather than promised.
+ */
+export const SERVER_CAPABILITIES: readonly string[] = ["published-model-catalog"];
+
+/**
+ * Capabilities `connect.challenge` announces before the handshake. The reference sends
+ * `model-catalog-snapshot` (a model catalog in hello-ok for a connect's `modelCatalog`); Keel
+ * accepts `modelCatalog` but returns no such snapshot, so it announces none.
+ */
+export const CHALLENGE_CAPABILITIES: readonly string[] = [];
 
 /** Events any connection receives whatever its scopes; every other family needs a scope (fail closed). */
 export const PUBLIC_EVENTS: ReadonlySet<string> = new Set([

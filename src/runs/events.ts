@@ -1,5 +1,6 @@
 // RunEvent: what a run emits, in Keel's own vocabulary. Each surface projects it to its wire format.
 import type { AttemptRecord } from "../models/types.js";
+import type { TranscriptMessage } from "../sessions/store.js";
 
 /** Where a run is before its first token. */
 export type RunPhase = "preparing_context" | "starting_model";
@@ -16,7 +17,12 @@ export interface RunEventBase {
    */
   seq: number;
   ts: number;
+  /** Who started the run, when a surface said (a WebSocket connection id): its events go back to it. */
+  startedBy?: string;
 }
+
+/** A transcript row a run wrote (the user's message, the reply), as the store returned it. */
+export type WrittenMessage = Readonly<TranscriptMessage>;
 
 /** The event types, without the common fields. */
 export type RunEventBody =
@@ -24,7 +30,7 @@ export type RunEventBody =
   | { type: "accepted"; queued: boolean }
   | { type: "status"; phase: RunPhase }
   /** The turn began (after its history was read). */
-  | { type: "started"; startedAt: number }
+  | { type: "started"; startedAt: number; userMessage?: WrittenMessage }
   /** A candidate is being called (one per failover attempt). */
   | { type: "model"; ref: string; provider: string; model: string; credential: string }
   /** New text: `delta` since the previous one, `text` the whole reply so far (throttled). */
@@ -34,7 +40,14 @@ export type RunEventBody =
   /** The model asked for a tool call (Keel has no tool loop yet: the turn ends with tool_calls). */
   | { type: "tool_call"; id: string; name: string; arguments: string }
   | { type: "usage"; input: number; output: number; cacheRead?: number; cacheWrite?: number }
-  | { type: "final"; text: string; stopReason: string; startedAt: number | undefined; endedAt: number }
+  | {
+      type: "final";
+      text: string;
+      stopReason: string;
+      startedAt: number | undefined;
+      endedAt: number;
+      replyMessage?: WrittenMessage;
+    }
   | {
       type: "aborted";
       text: string;
@@ -42,6 +55,7 @@ export type RunEventBody =
       message: string;
       startedAt: number | undefined;
       endedAt: number;
+      replyMessage?: WrittenMessage;
     }
   | {
       type: "error";
@@ -53,6 +67,7 @@ export type RunEventBody =
       attempts?: readonly AttemptRecord[];
       startedAt: number | undefined;
       endedAt: number;
+      replyMessage?: WrittenMessage;
     };
 
 export type RunEvent = RunEventBase & RunEventBody;

@@ -1,7 +1,7 @@
 // One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
 import { unavailable } from "../protocol/errors.js";
 import type { ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "../models/messages.js";
-import type { RunEvent, RunEventBody, RunListener } from "./events.js";
+import type { RunEvent, RunEventBody, RunListener, WrittenMessage } from "./events.js";
 
 export type RunMethod = "chat" | "agent";
 export type RunStatus = "queued" | "running" | "ended";
@@ -63,6 +63,8 @@ export interface RunInit {
   /** Set for runs owned by a waiting HTTP request: the request's disconnect aborts the run. */
   ownerSignal?: AbortSignal;
   extraSystemPrompt?: string;
+  /** Opaque id of who started the run (a WebSocket connection id), copied onto every event. */
+  startedBy?: string;
   /** A strict model ref for this run (`provider/model`), no failover. */
   model?: string;
   /** The user message's rich parts (images, tool results), when it is more than `message`. */
@@ -109,6 +111,7 @@ export class Run {
   readonly message: string;
   readonly timeoutMs: number;
   readonly extraSystemPrompt: string | undefined;
+  readonly startedBy: string | undefined;
   readonly model: string | undefined;
   readonly parts: readonly ContentPart[] | undefined;
   readonly options: TurnOptions | undefined;
@@ -140,7 +143,7 @@ export class Run {
   usage: RunUsage | undefined;
   readonly controller = new AbortController();
   /** The user message's write, started at admission; the turn reads history after it. */
-  userWrite: Promise<{ seq: number }> | undefined;
+  userWrite: Promise<WrittenMessage> | undefined;
   /** Why the run was aborted, when it was. */
   abortReason: AbortReason | undefined;
   private readonly waiters = new Set<(finished: FinishedRun) => void>();
@@ -165,6 +168,7 @@ export class Run {
     this.message = init.message;
     this.timeoutMs = init.timeoutMs;
     this.extraSystemPrompt = init.extraSystemPrompt;
+    this.startedBy = init.startedBy;
     this.model = init.model;
     this.parts = init.parts;
     this.options = init.options;
@@ -282,6 +286,7 @@ export class Run {
       sessionId: this.sessionId,
       seq,
       ts: Date.now(),
+      ...(this.startedBy === undefined ? {} : { startedBy: this.startedBy }),
       ...body,
     } as RunEvent;
     try {

@@ -6,6 +6,7 @@ import { FailoverProvider } from "../models/failover.js";
 import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
 import { type ContentPart, UNTRUSTED_META, untrustedBoundary } from "../models/messages.js";
 import type { SessionStore, TranscriptMessage } from "../sessions/store.js";
+import type { WrittenMessage } from "./events.js";
 import type { RunModels } from "./ports.js";
 import type { FinishedRun, Run, RunOutcome } from "./run.js";
 
@@ -22,7 +23,8 @@ export interface TurnDeps {
 /** Runs the turn; resolves with how it ended. Provider failures are outcomes, never throws. */
 export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome> {
   const config = deps.config();
-  const userSeq = (await run.userWrite)?.seq;
+  const userMessage = await run.userWrite;
+  const userSeq = userMessage?.seq;
   run.publish({ type: "status", phase: "preparing_context" });
   let chain: FailoverProvider;
   try {
@@ -53,7 +55,11 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   const history = await readHistory(run, userSeq, config, deps);
   if (run.signal.aborted) return abortedOutcome(run);
   run.publish({ type: "status", phase: "starting_model" });
-  run.publish({ type: "started", startedAt: run.startedAt ?? Date.now() });
+  run.publish({
+    type: "started",
+    startedAt: run.startedAt ?? Date.now(),
+    ...(userMessage ? { userMessage } : {}),
+  });
   const agent = agentSettings(config, run.agentId);
   const systemPrompt = [agent.systemPrompt, run.extraSystemPrompt].filter(Boolean).join("\n\n");
   const messages: ChatMessage[] = [
@@ -211,9 +217,10 @@ export async function finishTurn(
 ): Promise<void> {
   if (run.startedAt !== undefined) flushDelta(run);
   const text = finished.text;
+  let replyMessage: WrittenMessage | undefined;
   try {
     if (text || run.thinking || run.toolCalls.length > 0) {
-      await deps.store.appendMessage(assistantEntry(run, text, outcome));
+      replyMessage = await deps.store.appendMessage(assistantEntry(run, text, outcome));
     }
     if (run.usage) {
       const { input, output } = run.usage;
@@ -230,7 +237,12 @@ export async function finishTurn(
       "could not save the run's reply",
     );
   }
-  const times = { text, startedAt: run.startedAt, endedAt: finished.endedAt };
+  const times = {
+    text,
+    startedAt: run.startedAt,
+    endedAt: finished.endedAt,
+    ...(replyMessage ? { replyMessage } : {}),
+  };
   if (outcome.status === "ok") {
     run.publish({ type: "final", stopReason: outcome.stopReason, ...times });
   } else if (outcome.status === "aborted") {

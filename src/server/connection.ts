@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import WebSocket from "ws";
 import type { ErrorShape } from "../protocol/errors.js";
 import { CLOSE, type ClientInfo, MAX_CLOSE_REASON_BYTES, type StateVersion } from "../protocol/frames.js";
+import { SESSION_SCOPED_EVENTS } from "../protocol/caps.js";
 
 /** Who the client is, once `connect` succeeded. */
 export interface Identity {
@@ -31,6 +32,17 @@ export interface Peer {
 
 export type ConnectionState = "handshake" | "open" | "closing" | "closed";
 
+/**
+ * The socket's session subscriptions: `sessions.subscribe` (changes of every session) and
+ * `sessions.messages.subscribe` (one key each). They live on the connection so closing the socket
+ * drops them with everything else it owns; Connections keeps the reverse index.
+ */
+export interface Subscriptions {
+  sessions: boolean;
+  /** Canonical session keys (bounded by `gateway.maxSessionSubscriptions`). */
+  readonly messages: Set<string>;
+}
+
 /** What a broadcast did to one connection. */
 export type Delivery = "sent" | "dropped" | "closed";
 
@@ -57,6 +69,7 @@ export class Connection {
   identity: Identity | undefined;
   /** Requests whose handler has not answered yet (bounded by dispatch). */
   inFlight = 0;
+  readonly subscriptions: Subscriptions = { sessions: false, messages: new Set() };
   /** Cleared by each keepalive round, set again by a pong or any frame. */
   alive = true;
   private seq = 0;
@@ -101,6 +114,11 @@ export class Connection {
     this.handshakeTimer.unref();
   }
 
+  /** The client asked for session-scoped events: run events reach it only for its sessions and runs. */
+  get sessionScoped(): boolean {
+    return this.identity?.caps.includes(SESSION_SCOPED_EVENTS) === true;
+  }
+
   /** Marks the handshake done: the timer stops and broadcasts start reaching this client. */
   authenticated(identity: Identity): void {
     clearTimeout(this.handshakeTimer);
@@ -141,6 +159,12 @@ export class Connection {
     const sv = stateVersion ? `,"stateVersion":${JSON.stringify(stateVersion)}` : "";
     const text = `{"type":"event","event":${JSON.stringify(event)},"payload":${payloadJson},"seq":${seq}${sv}}`;
     return this.sendText(text) ? "sent" : "closed";
+  }
+
+  /** Skips one broadcast for this client (the send budget is spent): its seq advances, so it sees the gap. */
+  skip(): "dropped" {
+    this.seq += 1;
+    return "dropped";
   }
 
   /** Sends a close frame (reason capped at 120 bytes), then destroys the socket if the peer stalls. */

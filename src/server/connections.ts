@@ -1,5 +1,13 @@
 // The live connections: a capped map, presence, and event fan-out with per-connection seq.
-import type { BroadcastOptions, BroadcastResult, ConnectionsView, EventBus } from "../methods/context.js";
+import type {
+  BroadcastOptions,
+  BroadcastResult,
+  ConnectionsView,
+  EventBus,
+  SessionAudience,
+  SubscriptionBook,
+} from "../methods/context.js";
+import { invalidRequest } from "../protocol/errors.js";
 import { type PresenceEntry, PUBLIC_EVENTS } from "../protocol/frames.js";
 import { hasScope, type Scope } from "../protocol/scopes.js";
 import type { Connection } from "./connection.js";
@@ -21,6 +29,8 @@ export interface ConnectionsOptions {
   onSlowClosed?: () => void;
   /** Presence changes within this window go out as one `presence` event (default 500 ms). */
   presenceCoalesceMs?: number;
+  /** Session keys one socket may subscribe to (`gateway.maxSessionSubscriptions`, read per call). */
+  maxSubscriptions?: () => number;
 }
 
 /**
@@ -29,12 +39,18 @@ export interface ConnectionsOptions {
  * budget (`gateway.preAuth`), in total and per client address, so a thousand idle upgrades
  * cannot keep a legitimate client out: past that budget the oldest pre-auth socket goes.
  */
-export class Connections implements ConnectionsView, EventBus {
+export class Connections implements ConnectionsView, EventBus, SubscriptionBook {
   private readonly map = new Map<string, Connection>();
   /** Pre-auth sockets, oldest first (Set order is insertion order). */
   private readonly preAuth = new Set<Connection>();
   private readonly preAuthByAddress = new Map<string, number>();
   private readonly authenticated = new Set<Connection>();
+  /** Authenticated sockets without `session-scoped-events`: every run event reaches them. */
+  private readonly unscoped = new Set<Connection>();
+  /** Reverse index of `sessions.messages.subscribe`: key → sockets (each socket owns its keys). */
+  private readonly messageSubs = new Map<string, Set<Connection>>();
+  /** Sockets that called `sessions.subscribe`. */
+  private readonly sessionSubs = new Set<Connection>();
   /** Bumped whenever the authenticated set changes: `stateVersion.presence`. */
   presenceVersion = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
@@ -88,6 +104,7 @@ export class Connections implements ConnectionsView, EventBus {
   promote(conn: Connection): void {
     this.leavePreAuth(conn);
     this.authenticated.add(conn);
+    if (!conn.sessionScoped) this.unscoped.add(conn);
   }
 
   /** Removes a closed connection; a client that had authenticated changes presence. */
@@ -95,6 +112,10 @@ export class Connections implements ConnectionsView, EventBus {
     if (!this.map.delete(conn.id)) return;
     this.leavePreAuth(conn);
     this.authenticated.delete(conn);
+    this.unscoped.delete(conn);
+    this.sessionSubs.delete(conn);
+    for (const key of conn.subscriptions.messages) this.unindex(key, conn);
+    conn.subscriptions.messages.clear();
     if (conn.identity) this.presenceChanged();
     // Its send buffer is garbage now that the socket is gone: time to hand the memory back.
     if (conn.slowConsumer) this.options.onSlowClosed?.();
@@ -168,7 +189,8 @@ export class Connections implements ConnectionsView, EventBus {
     if (this.presenceTimer || this.closed) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = undefined;
-      this.broadcast("presence", { presence: this.presence() }, { droppable: true, withStateVersion: true });
+      const opts = { droppable: true, withStateVersion: true, snapshot: true };
+      this.broadcast("presence", { presence: this.presence() }, opts);
     }, this.options.presenceCoalesceMs ?? 500);
     this.presenceTimer.unref();
   }
@@ -185,16 +207,25 @@ export class Connections implements ConnectionsView, EventBus {
     // Unknown families fail closed: only the public core events skip the scope check.
     const scope: Scope | undefined =
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");
+    const targets: Iterable<Connection> = options.session
+      ? this.audience(options.session)
+      : this.map.values();
+    // Nobody follows that session: not even the payload is serialized (a transcript row can be large).
+    if (options.session && isEmpty(targets)) return result;
     const json = JSON.stringify(payload ?? {});
     const sv = options.withStateVersion ? this.stateVersion() : undefined;
+    const budget = this.options.maxBufferedTotal?.();
     let buffered = 0;
-    for (const c of this.map.values()) {
+    for (const c of targets) {
       if (c.state !== "open" || !c.identity) continue;
       if (scope && !hasScope(c.identity.scopes, scope)) continue;
+      if (options.snapshot && budget !== undefined && buffered + json.length > budget) {
+        result[c.skip()] += 1;
+        continue;
+      }
       result[c.broadcast(event, json, options.droppable === true, sv)] += 1;
       buffered += c.ws.bufferedAmount;
     }
-    const budget = this.options.maxBufferedTotal?.();
     if (budget !== undefined && buffered > budget) result.closed += this.shedSlowest(buffered, budget);
     return result;
   }
@@ -220,9 +251,86 @@ export class Connections implements ConnectionsView, EventBus {
     return closed;
   }
 
+  /**
+   * The sockets one session event goes to, each once. Scoped sockets are found through the
+   * subscription index, so a run's events cost O(its audience), not O(every connection): with a
+   * thousand scoped clients each in its own session, a run's event reaches one socket.
+   */
+  private audience(target: SessionAudience): Iterable<Connection> {
+    const subs = this.messageSubs.get(target.key);
+    if (target.audience === "messages") return subs ?? [];
+    const base = target.audience === "run" ? this.unscoped : this.sessionSubs;
+    const extra = new Set<Connection>();
+    for (const c of subs ?? []) if (!base.has(c)) extra.add(c);
+    if (target.audience === "run" && target.startedBy !== undefined) {
+      const starter = this.map.get(target.startedBy);
+      if (starter && !base.has(starter)) extra.add(starter);
+    }
+    // The common cases allocate nothing per event: no extra sockets, or no base ones.
+    if (extra.size === 0) return base;
+    return base.size === 0 ? extra : [...base, ...extra];
+  }
+
+  setSessions(connId: string, on: boolean): boolean {
+    const c = this.live(connId);
+    if (!c) return false;
+    c.subscriptions.sessions = on;
+    if (on) this.sessionSubs.add(c);
+    else this.sessionSubs.delete(c);
+    return true;
+  }
+
+  addMessages(connId: string, key: string): boolean {
+    const c = this.live(connId);
+    if (!c) return false;
+    const keys = c.subscriptions.messages;
+    if (keys.has(key)) return true;
+    const max = this.options.maxSubscriptions?.() ?? Infinity;
+    if (keys.size >= max) {
+      throw invalidRequest(
+        `too many session subscriptions on this connection (gateway.maxSessionSubscriptions: ${max}); unsubscribe one first`,
+        { code: "SUBSCRIPTION_LIMIT", limit: max },
+      );
+    }
+    keys.add(key);
+    let set = this.messageSubs.get(key);
+    if (!set) this.messageSubs.set(key, (set = new Set()));
+    set.add(c);
+    return true;
+  }
+
+  removeMessages(connId: string, key: string): boolean {
+    const c = this.live(connId);
+    if (!c) return false;
+    if (c.subscriptions.messages.delete(key)) this.unindex(key, c);
+    return true;
+  }
+
+  /** Session keys with at least one message subscriber (status and tests). */
+  subscribedKeys(): number {
+    return this.messageSubs.size;
+  }
+
+  private unindex(key: string, conn: Connection): void {
+    const set = this.messageSubs.get(key);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) this.messageSubs.delete(key);
+  }
+
+  private live(connId: string): Connection | undefined {
+    const c = this.map.get(connId);
+    return c?.state === "open" && this.authenticated.has(c) ? c : undefined;
+  }
+
   sendTo(connId: string, event: string, payload: unknown): boolean {
     const c = this.map.get(connId);
     if (c?.state !== "open") return false;
     return c.sendEvent(event, payload);
   }
+}
+
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
 }

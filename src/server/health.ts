@@ -70,31 +70,14 @@ export class HealthMonitor implements HealthSource {
 
   wireSnapshot(): Record<string, unknown> {
     const s = this.snapshot();
-    const {
-      degraded,
-      degradedSinceMs,
-      reasons,
-      intervalMs,
-      delayP99Ms,
-      delayMaxMs,
-      utilization,
-      cpuCoreRatio,
-    } = s.eventLoop;
+    // Every event-loop figure the reference's health event lists; the p50 is Keel's own.
+    const { delayP50Ms: _ownFigure, ...eventLoop } = s.eventLoop;
     // The reference types `ok` as literal true: leave it out rather than send `false`.
     return {
       ...(s.ok ? { ok: true } : {}),
       ts: s.ts,
       durationMs: s.durationMs,
-      eventLoop: {
-        degraded,
-        degradedSinceMs,
-        reasons,
-        intervalMs,
-        delayP99Ms,
-        delayMaxMs,
-        utilization,
-        cpuCoreRatio,
-      },
+      eventLoop,
       defaultAgentId: s.defaultAgentId,
     };
   }

@@ -1,6 +1,6 @@
 // Builds the hello-ok payload (spec §1.5) with only the reference's closed field names.
 import type { GatewayContext } from "../methods/index.js";
-import { type HelloOk, PROTOCOL_VERSION } from "../protocol/frames.js";
+import { type HelloOk, PROTOCOL_VERSION, SERVER_CAPABILITIES } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
 import type { Connections } from "./connections.js";
 
@@ -21,7 +21,7 @@ export function buildHello(conn: Connection, src: HelloSources): HelloOk {
     type: "hello-ok",
     protocol: PROTOCOL_VERSION,
     server: { version: ctx.gateway.version, connId: conn.id },
-    features: { methods: src.methods(), events: src.events() },
+    features: { methods: src.methods(), events: src.events(), capabilities: [...SERVER_CAPABILITIES] },
     snapshot: {
       presence: src.connections.presence(),
       health: ctx.health.wireSnapshot(),

@@ -7,6 +7,7 @@ import { currentFileHash, type RejectedFile } from "../config/fallback.js";
 import { writeFileAtomic, writeLastGood } from "../config/file.js";
 import {
   adoptHooksState,
+  hooksStateOf,
   type ConfigProblem,
   ConfigError,
   DEGRADABLE_SECTIONS,
@@ -214,7 +215,10 @@ export class ConfigReloader implements ConfigFileInfo {
     this.#issues = degradedProblems(loaded.sections);
     this.#last = { at: Date.now(), ok: true, trigger, problems: this.#issues };
     this.#effectiveHash = hashOf(next);
-    if (changed.length > 0) {
+    // A hooks section that broke (or was fixed) may leave the effective values as they were (a
+    // broken one loads as the defaults): its verdict changed all the same, and subscribers must see it.
+    const hooksChanged = JSON.stringify(hooksStateOf(next)) !== JSON.stringify(hooksStateOf(running));
+    if (changed.length > 0 || hooksChanged) {
       try {
         source.swap(next);
       } catch (err) {

@@ -54,6 +54,11 @@ export class Runtime {
     return this.#store ?? notReady("session store");
   }
 
+  /** The run service once built, else undefined (samplers that must not throw before startup). */
+  get runsIfReady(): RunService | undefined {
+    return this.#runs;
+  }
+
   get runs(): RunService {
     return this.#runs ?? notReady("run service");
   }

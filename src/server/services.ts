@@ -11,6 +11,7 @@ import type { ConfigFileInfo, GatewayInfo, HealthSource } from "../methods/conte
 import { CORE_METHODS, type GatewayContext } from "../methods/index.js";
 import { type MethodDef, MethodRegistry } from "../methods/registry.js";
 import { CORE_EVENTS } from "../protocol/frames.js";
+import type { StabilityLog } from "../lifecycle/stability.js";
 import type { Connections } from "./connections.js";
 import type { Runtime } from "./runtime.js";
 
@@ -28,6 +29,7 @@ export interface ServicesInput {
   health: HealthSource;
   connections: Connections;
   runtime: Runtime;
+  stability: StabilityLog;
 }
 
 /**
@@ -48,6 +50,11 @@ export function gatewayServices(input: ServicesInput): GatewayContext {
     health: input.health,
     connections: input.connections,
     events: input.connections,
+    subscriptions: input.connections,
+    stability: input.stability,
+    get liveRuns() {
+      return runtime.runsIfReady;
+    },
     get store() {
       return runtime.store;
     },
@@ -71,5 +78,5 @@ export function methodRegistry(
   return new MethodRegistry<GatewayContext>()
     .register(CORE_METHODS)
     .register(extra)
-    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", ...extraEvents]);
+    .declareEvents([...CORE_EVENTS, "chat", "agent", "sessions.changed", "session.message", ...extraEvents]);
 }

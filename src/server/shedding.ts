@@ -18,6 +18,8 @@ export class ShedLog {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly intervalMs: number = SHED_LOG_INTERVAL_MS,
+    /** Told each summary's counts (diagnostics.stability records them). */
+    private readonly onSummary?: (shed: Record<string, number>) => void,
   ) {}
 
   /** Records one shed socket under `cap` (a config key name) and logs if the interval allows. */
@@ -32,6 +34,7 @@ export class ShedLog {
       .map(([k, n]) => `${n} by ${k}`)
       .join(", ");
     this.logger.warn({ shed }, `shedding sockets: ${what} (next summary in a minute at most)`);
+    this.onSummary?.(shed);
   }
 }
 

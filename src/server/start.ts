@@ -12,6 +12,7 @@ import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock, type StateLock } from "../lifecycle/lock.js";
 import { type Logger, silentLogger } from "../lifecycle/logger.js";
 import { abortableSleep, type StartupStep, StartupSteps } from "../lifecycle/startup.js";
+import { StabilityLog } from "../lifecycle/stability.js";
 import { Subsystems } from "../lifecycle/subsystems.js";
 import type { GatewayContext } from "../methods/index.js";
 import type { MethodDef, MethodRegistry } from "../methods/registry.js";
@@ -32,8 +33,8 @@ import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
 import { gatewayServices, type LoadedInfo, methodRegistry } from "./services.js";
 import { closeServer, runHooks, type ShutdownHook } from "./shutdown.js";
-import { hooksStep, restartBackoffStep, selfPresence } from "./steps.js";
-import { releaseAfterShed, ShedLog } from "./shedding.js";
+import { hooksStep, restartBackoffStep, selfPresence, workSample } from "./steps.js";
+import { releaseAfterShed, SHED_LOG_INTERVAL_MS, ShedLog } from "./shedding.js";
 import { releaseMemory } from "../lifecycle/memory.js";
 import { SocketServer } from "./ws.js";
 
@@ -201,7 +202,8 @@ function buildCore(options: StartOptions, logger: Logger) {
     defaultAgentId: () => source.current().agents.defaultId,
     refreshMs: config.gateway.healthRefreshMs,
   });
-  const shed = new ShedLog(logger);
+  const stability = new StabilityLog(config.gateway.stabilityEvents);
+  const shed = new ShedLog(logger, Date.now, SHED_LOG_INTERVAL_MS, (counts) => stability.recordShed(counts));
   const release = releaseAfterShed(1_000, () => {
     releaseMemory();
     logger.debug("memory released after slow consumers were closed");
@@ -210,6 +212,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     max: config.gateway.maxConnections,
     preAuth: config.gateway.preAuth,
     maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
+    maxSubscriptions: () => source.current().gateway.maxSessionSubscriptions,
     onSlowShed: (n) => {
       for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
     },
@@ -226,7 +229,11 @@ function buildCore(options: StartOptions, logger: Logger) {
     secrets: options.credentials ?? profileSecrets(config.auth, stateDir, logger),
     resolveSecrets: (auth) => profileSecrets(auth, stateDir, logger),
   });
-  startup.add(restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep));
+  startup.add(
+    restartBackoffStep(sentinel, startup, logger, options.sleep ?? abortableSleep, (d) =>
+      stability.recordRestart(d),
+    ),
+  );
   const hooks = hooksStep(source, subsystems, logger);
   startup.add(hooks.step);
   const reloader = new ConfigReloader({
@@ -253,13 +260,15 @@ function buildCore(options: StartOptions, logger: Logger) {
     shed,
     hooksReport: hooks.stop,
     reloader,
+    stability,
   };
 }
 
 /** The HTTP server, the handlers' services, the method registry, the WebSocket layer, the shutdown order. */
 function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions, logger: Logger) {
   const { config, stateDir } = options;
-  const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime } = core;
+  const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime, stability } =
+    core;
   const router = httpRouter(options, logger, {
     phase: () => probePhase(state.draining, startup),
     ready: () => subsystems.allSettled(),
@@ -284,6 +293,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     health,
     connections,
     runtime,
+    stability,
   });
   const unmountHooks = mountHooks(router, source, context);
   const registry = methodRegistry(options.methods ?? [], options.events ?? []);
@@ -302,6 +312,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     maxInFlight: config.gateway.maxInFlightPerConnection,
   });
   health.onRefresh(() => sockets.healthChanged());
+  health.onRefresh(() => stability.sample(workSample(health, connections, runtime)));
   // Run in this order at close, all under one deadline: end every run (persisting partial text)
   // while clients can still see its events; then `shutdown` and 1012 to every client; the health
   // timer; the store, once no socket can write to it any more; last the listener.

@@ -1,4 +1,4 @@
-// The gateway's own startup steps (crash-loop wait, hooks state) and its own presence entry.
+// The gateway's own startup steps (crash-loop wait, hooks state), its presence entry and its work sample.
 import { randomUUID } from "node:crypto";
 import { hostname, networkInterfaces, release } from "node:os";
 import type { ConfigSource } from "../config/source.js";
@@ -9,6 +9,9 @@ import type { StartupStep, StartupSteps } from "../lifecycle/startup.js";
 import type { Subsystems } from "../lifecycle/subsystems.js";
 import type { PresenceEntry } from "../protocol/frames.js";
 import { VERSION } from "../version.js";
+import type { Connections } from "./connections.js";
+import type { HealthMonitor } from "./health.js";
+import type { Runtime } from "./runtime.js";
 
 /** The crash-loop wait: past the rapid-start threshold, sleep before any heavy startup work. */
 export function restartBackoffStep(
@@ -16,11 +19,13 @@ export function restartBackoffStep(
   startup: StartupSteps,
   logger: Logger,
   sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+  onDecision?: (decision: ReturnType<RestartSentinel["recordStart"]>) => void,
 ): StartupStep {
   return {
     name: "restart-backoff",
     run: async (signal) => {
       const decision = sentinel.recordStart();
+      onDecision?.(decision);
       if (decision.note) logger.warn(decision.note);
       if (decision.delayMs > 0) {
         const msg = `waiting ${decision.delayMs} ms before startup work after ${decision.rapidCount} rapid restarts`;
@@ -79,4 +84,14 @@ function primaryAddress(): string {
     for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   }
   return "127.0.0.1";
+}
+
+/** What a periodic stability sample records about the work in flight (no throw before startup). */
+export function workSample(health: HealthMonitor, connections: Connections, runtime: Runtime) {
+  const { delayP99Ms, delayMaxMs, utilization } = health.snapshot().eventLoop;
+  return {
+    active: runtime.runsIfReady?.stats().active ?? 0,
+    connections: connections.count(),
+    eventLoop: { delayP99Ms, delayMaxMs, utilization },
+  };
 }

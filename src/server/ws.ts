@@ -8,7 +8,7 @@ import type { Logger } from "../lifecycle/logger.js";
 import type { GatewayContext } from "../methods/index.js";
 import type { MethodRegistry } from "../methods/registry.js";
 import { toGatewayError, unavailable } from "../protocol/errors.js";
-import { CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";
+import { CHALLENGE_CAPABILITIES, CLOSE, MAX_PREAUTH_PAYLOAD_BYTES } from "../protocol/frames.js";
 import type { ClientAddresses } from "./address.js";
 import type { AuthRateLimiter } from "./auth.js";
 import { Connection } from "./connection.js";
@@ -77,7 +77,7 @@ export class SocketServer {
     o.server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
     const { gateway } = o.ctx.config;
     this.every(gateway.tickIntervalMs, () => {
-      o.connections.broadcast("tick", { ts: Date.now() }, { droppable: true });
+      o.connections.broadcast("tick", { ts: Date.now() }, { droppable: true, snapshot: true });
       o.limiter.sweep();
     });
     this.every(o.pingIntervalMs, () => {
@@ -89,7 +89,11 @@ export class SocketServer {
   healthChanged(): void {
     if (this.draining || this.o.connections.count() === 0) return;
     const payload = this.o.ctx.health.wireSnapshot();
-    this.o.connections.broadcast("health", payload, { droppable: true, withStateVersion: true });
+    this.o.connections.broadcast("health", payload, {
+      droppable: true,
+      withStateVersion: true,
+      snapshot: true,
+    });
   }
 
   /**
@@ -164,7 +168,11 @@ export class SocketServer {
     ws.once("close", () => this.o.connections.remove(conn));
     conn.armHandshakeTimeout(gateway.handshakeTimeoutMs);
     // Sent unprompted on open; doubles as the "listener up" signal, during startup too.
-    conn.sendEvent("connect.challenge", { nonce: randomUUID(), ts: Date.now() });
+    conn.sendEvent("connect.challenge", {
+      nonce: randomUUID(),
+      ts: Date.now(),
+      capabilities: [...CHALLENGE_CAPABILITIES],
+    });
   }
 
   private onMessage(conn: Connection, data: RawData): void {

@@ -5,7 +5,19 @@ import { describe, expect, it } from "vitest";
 import { step } from "../fixtures/fake-openai.js";
 import { eventually } from "../helpers/eventually.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
-import { openClient } from "../helpers/ws.js";
+import { openClient, type TestSocket } from "../helpers/ws.js";
+
+/** Sends one chat turn and returns its terminal chat event's payload. */
+async function end(s: TestSocket, session: string, key: string) {
+  const ack = await s.request("chat.send", { sessionKey: session, message: key, idempotencyKey: key });
+  expect(ack.payload.status).toBe("started");
+  return (
+    await s.next(
+      (f) => f.event === "chat" && f.payload.runId === key && ["final", "error"].includes(f.payload.state),
+      10_000,
+    )
+  ).payload;
+}
 
 describe("all candidates cooling", () => {
   it("the next turn fails at once with the cooling details and the vendor gets no request", async () => {
@@ -13,19 +25,8 @@ describe("all candidates cooling", () => {
       step.status(429, { error: { message: "slow down" } }, { "retry-after": "60" }),
     ]);
     await using s = await openClient(gw.url);
-    const end = async (key: string) => {
-      const ack = await s.request("chat.send", { sessionKey: "main", message: key, idempotencyKey: key });
-      expect(ack.payload.status).toBe("started");
-      return (
-        await s.next(
-          (f) =>
-            f.event === "chat" && f.payload.runId === key && ["final", "error"].includes(f.payload.state),
-          10_000,
-        )
-      ).payload;
-    };
-    expect(await end("one")).toMatchObject({ state: "error", errorKind: "rate_limit" });
-    const two = await end("two");
+    expect(await end(s, "main", "one")).toMatchObject({ state: "error", errorKind: "rate_limit" });
+    const two = await end(s, "main", "two");
     expect(two).toMatchObject({
       state: "error",
       errorKind: "rate_limit",
@@ -50,30 +51,20 @@ describe("half-open probe through the gateway", () => {
       config: { models: { cooldowns: { rateLimitStepsMs: [300] } }, runs: { maxConcurrent: 32 } },
     });
     await using s = await openClient(gw.url);
-    const end = async (session: string, key: string) => {
-      await s.request("chat.send", { sessionKey: session, message: key, idempotencyKey: key });
-      return (
-        await s.next(
-          (f) =>
-            f.event === "chat" && f.payload.runId === key && ["final", "error"].includes(f.payload.state),
-          10_000,
-        )
-      ).payload;
-    };
-    expect(await end("main", "first")).toMatchObject({ state: "error", errorKind: "rate_limit" });
+    expect(await end(s, "main", "first")).toMatchObject({ state: "error", errorKind: "rate_limit" });
     await eventually(async () => (await s.request("status", {})).payload.cooldowns[0]?.state === "expired", {
       message: "the cooldown to expire",
     });
     // The probe answers slowly, so the other 19 turns arrive while it is out.
     gw.fake.setScript(() => step.reply("probe ok", { headersDelayMs: 300 }));
-    const ends = await Promise.all(Array.from({ length: 20 }, (_, i) => end(`s${i}`, `t${i}`)));
+    const ends = await Promise.all(Array.from({ length: 20 }, (_, i) => end(s, `s${i}`, `t${i}`)));
     expect(gw.fake.requests).toHaveLength(2);
     expect(ends.filter((e) => e.state === "final")).toHaveLength(1);
     const held = ends.filter((e) => e.state === "error");
     expect(held).toHaveLength(19);
     expect(held.every((e) => e.details.reason === "all_candidates_cooling")).toBe(true);
     // The probe's success closed the key: the next turn goes straight to the vendor.
-    expect(await end("main", "after")).toMatchObject({ state: "final" });
+    expect(await end(s, "main", "after")).toMatchObject({ state: "final" });
     expect(gw.fake.requests).toHaveLength(3);
     expect((await s.request("status", {})).payload.cooldowns).toEqual([]);
   });

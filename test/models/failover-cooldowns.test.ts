@@ -1,45 +1,18 @@
 // Failover with cooldowns against fake vendors: what each failure cools, that a cooled key gets no
 // requests, credential rotation, the all-cooling fast failure and one half-open probe under load.
 import { createServer } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Cooldowns, type CooldownSettings, DEFAULT_COOLDOWN_SETTINGS } from "../../src/models/cooldowns.js";
 import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
-import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
-import { ProviderTransport } from "../../src/models/transport.js";
 import type { ModelError, StreamEvent } from "../../src/models/types.js";
-import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { type FakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { candidate, twoVendors } from "./chain.js";
 import { eventually } from "../helpers/eventually.js";
 
+const vendors = twoVendors();
 let first: FakeOpenAI;
 let second: FakeOpenAI;
-beforeAll(async () => {
-  [first, second] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
-});
-afterAll(() => Promise.all([first.close(), second.close()]));
-beforeEach(() => {
-  for (const f of [first, second]) {
-    f.requests.length = 0;
-    f.setScript([]);
-  }
-});
-
-function candidate(id: string, baseUrl: string, keys: string[] = [`sk-${id}`]): Candidate {
-  const credentials = keys.map((apiKey, i) => ({ id: `${id}:${i}`, apiKey }));
-  const provider = new OpenAICompletionsProvider(
-    id,
-    { baseUrl },
-    credentials,
-    new ProviderTransport(id, { timeoutSeconds: 30, connectTimeoutMs: 5_000, maxConnections: 32 }),
-  );
-  return {
-    ref: `${id}/m`,
-    providerId: id,
-    modelId: "m",
-    provider,
-    contextWindow: 128_000,
-    endpoint: baseUrl,
-  };
-}
+beforeEach(() => ({ first, second } = vendors));
 
 function cooldowns(settings: Partial<CooldownSettings> = {}) {
   return new Cooldowns({ settings: () => ({ ...DEFAULT_COOLDOWN_SETTINGS, ...settings }) });
@@ -87,7 +60,7 @@ describe("FailoverProvider with cooldowns", () => {
 
   it("a 401 cools the credential: the second credential answers now and on later turns", async () => {
     const cd = cooldowns();
-    const a = candidate("a", first.url, ["sk-bad", "sk-good"]);
+    const a = candidate("a", first.url, { keys: ["sk-bad", "sk-good"] });
     first.setScript((req) =>
       req.headers.authorization === "Bearer sk-bad"
         ? step.status(401, { error: { message: "bad key", type: "invalid_api_key" } })
@@ -141,7 +114,7 @@ describe("FailoverProvider with cooldowns", () => {
   it("a refused connection (network) cools the endpoint for every credential of it", async () => {
     const dead = await closedPortUrl();
     const cd = cooldowns();
-    const a = candidate("a", dead, ["k1", "k2"]);
+    const a = candidate("a", dead, { keys: ["k1", "k2"] });
     const r = await run(chainOf(cd, a, candidate("b", second.url)));
     // network does not rotate: every credential shares the dead endpoint.
     expect(r.used).toEqual(["a/m a:0", "b/m b:0"]);

@@ -1,42 +1,22 @@
 // Every scripted vendor fault through the failover chain with cooldowns: which candidate answered,
 // the attempt's recorded time, what cooled, whether the next turn asks the failed one again.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Cooldowns } from "../../src/models/cooldowns.js";
-import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
-import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
-import { ProviderTransport } from "../../src/models/transport.js";
+import { FailoverProvider } from "../../src/models/failover.js";
 import type { ModelError, ModelErrorKind, StreamEvent } from "../../src/models/types.js";
-import { type FakeOpenAI, type FakeStep, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { type FakeOpenAI, type FakeStep, step } from "../fixtures/fake-openai.js";
+import { candidate, twoVendors } from "./chain.js";
 
+const vendors = twoVendors();
 let first: FakeOpenAI;
 let second: FakeOpenAI;
-beforeAll(async () => {
-  [first, second] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
-});
-afterAll(() => Promise.all([first.close(), second.close()]));
 beforeEach(() => {
-  first.requests.length = 0;
-  second.requests.length = 0;
+  ({ first, second } = vendors);
   second.setScript(() => step.reply("from b"));
 });
 
-function candidate(id: string, baseUrl: string): Candidate {
-  const provider = new OpenAICompletionsProvider(
-    id,
-    { baseUrl },
-    [{ id: `${id}:0`, apiKey: `sk-${id}` }],
-    // Short watchdogs so the hang and stall rows fail in a fraction of a second.
-    new ProviderTransport(id, { timeoutSeconds: 0.3, connectTimeoutMs: 300, maxConnections: 8 }),
-  );
-  return {
-    ref: `${id}/m`,
-    providerId: id,
-    modelId: "m",
-    provider,
-    contextWindow: 128_000,
-    endpoint: baseUrl,
-  };
-}
+/** Short watchdogs so the hang and stall rows fail in a fraction of a second. */
+const WATCHDOGS = { idleSeconds: 0.3, connectTimeoutMs: 300 };
 
 async function turn(chain: FailoverProvider) {
   const events: StreamEvent[] = [];
@@ -90,8 +70,8 @@ describe("the failover fault matrix", () => {
     it(`${name}: ${kind}, the next candidate answers, ${cooled ?? "nothing"} cools`, async () => {
       const cd = new Cooldowns();
       first.setScript(() => fault);
-      const a = candidate("a", first.url + path);
-      const b = candidate("b", second.url);
+      const a = candidate("a", first.url + path, WATCHDOGS);
+      const b = candidate("b", second.url, WATCHDOGS);
       const chain = () => new FailoverProvider([a, b], { deadlineMs: 10_000, cooldowns: cd });
 
       const r1 = await turn(chain());
@@ -114,10 +94,13 @@ describe("the failover fault matrix", () => {
   it("cut mid-stream after text: the turn ends with the error and the partial text, no other model", async () => {
     const cd = new Cooldowns();
     first.setScript(() => ({ type: "cut", chunks: ["partial ", "text"] }));
-    const chain = new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], {
-      deadlineMs: 10_000,
-      cooldowns: cd,
-    });
+    const chain = new FailoverProvider(
+      [candidate("a", first.url, WATCHDOGS), candidate("b", second.url, WATCHDOGS)],
+      {
+        deadlineMs: 10_000,
+        cooldowns: cd,
+      },
+    );
     const r = await turn(chain);
     expect(text(r.events)).toBe("partial text");
     expect(r.error?.kind).toBe("network");

@@ -1,46 +1,16 @@
 // The failover decorator over real adapters and two fake vendors: what each kind does, read from
 // the policy table; no failover once text streamed; the deadline; the caller's abort.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
-import { OpenAICompletionsProvider } from "../../src/models/openai-completions.js";
-import { ProviderTransport } from "../../src/models/transport.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { FailoverProvider } from "../../src/models/failover.js";
 import { KIND_POLICY, type ModelError, type StreamEvent } from "../../src/models/types.js";
-import { type FakeOpenAI, startFakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { type FakeOpenAI, step } from "../fixtures/fake-openai.js";
+import { candidate, twoVendors } from "./chain.js";
 import { eventually } from "../helpers/eventually.js";
 
+const vendors = twoVendors();
 let first: FakeOpenAI;
 let second: FakeOpenAI;
-beforeAll(async () => {
-  [first, second] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
-});
-afterAll(() => Promise.all([first.close(), second.close()]));
-beforeEach(() => {
-  for (const f of [first, second]) {
-    f.requests.length = 0;
-    f.setScript([]);
-  }
-});
-
-function candidate(
-  id: string,
-  fake: FakeOpenAI,
-  limits: { contextWindow?: number; idleSeconds?: number } = {},
-): Candidate {
-  const timeoutSeconds = limits.idleSeconds ?? 30;
-  const provider = new OpenAICompletionsProvider(
-    id,
-    { baseUrl: fake.url },
-    [{ id: `${id}:default`, apiKey: `sk-${id}` }],
-    new ProviderTransport(id, { timeoutSeconds, connectTimeoutMs: 5_000, maxConnections: 8 }),
-  );
-  return {
-    ref: `${id}/m`,
-    providerId: id,
-    modelId: "m",
-    provider,
-    contextWindow: limits.contextWindow ?? 128_000,
-  };
-}
+beforeEach(() => ({ first, second } = vendors));
 
 async function run(chain: FailoverProvider, signal = new AbortController().signal) {
   const events: StreamEvent[] = [];
@@ -65,11 +35,11 @@ describe("FailoverProvider", () => {
     first.setScript([{ type: "model-not-found" }]);
     second.setScript([step.reply("from the second")]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.error).toBeUndefined();
     expect(r.text).toBe("from the second");
-    expect(attempts(r.events)).toEqual(["a/m a:default", "b/m b:default"]);
+    expect(attempts(r.events)).toEqual(["a/m a:0", "b/m b:0"]);
     expect(second.requests[0]?.headers["authorization"]).toBe("Bearer sk-b");
   });
 
@@ -77,7 +47,7 @@ describe("FailoverProvider", () => {
     first.setScript([step.status(429, { error: { message: "slow down" } })]);
     second.setScript([step.status(500, { error: { message: "boom" } })]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.error?.kind).toBe("server_error");
     expect(r.error?.attempts?.map((a) => [a.ref, a.kind, a.status])).toEqual([
@@ -90,7 +60,7 @@ describe("FailoverProvider", () => {
   it("a request-shaped error (400) stops the turn: the next candidate is never called", async () => {
     first.setScript([step.status(400, { error: { message: "bad field", type: "invalid_request_error" } })]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.error?.kind).toBe("bad_request");
     expect(second.requests).toHaveLength(0);
@@ -98,7 +68,7 @@ describe("FailoverProvider", () => {
 
   it("a prompt too big for the candidate's window stops with context_length before any request", async () => {
     const chain = new FailoverProvider(
-      [candidate("a", first, { contextWindow: 256 }), candidate("b", second)],
+      [candidate("a", first.url, { contextWindow: 256 }), candidate("b", second.url)],
       {
         deadlineMs: 10_000,
       },
@@ -121,7 +91,7 @@ describe("FailoverProvider", () => {
   it("once text streamed, a failure is final: the partial text stays and no other model is asked", async () => {
     first.setScript([{ type: "cut", chunks: ["partial ", "answer"] }]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.text).toBe("partial answer");
     expect(r.error).toBeDefined();
@@ -131,7 +101,7 @@ describe("FailoverProvider", () => {
   it("the deadline bounds the time before the first token: a hanging candidate ends as timeout", async () => {
     first.setScript([{ type: "hang-before-headers" }]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 300 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 300 }),
     );
     expect(r.error?.kind).toBe("timeout");
     expect(r.error?.message).toContain("failover deadline");
@@ -144,7 +114,7 @@ describe("FailoverProvider", () => {
     first.setScript([{ type: "hang-before-headers" }]);
     const controller = new AbortController();
     const reason = new Error("user stop");
-    const chain = new FailoverProvider([candidate("a", first), candidate("b", second)], {
+    const chain = new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], {
       deadlineMs: 10_000,
     });
     const pending = run(chain, controller.signal);
@@ -158,7 +128,10 @@ describe("FailoverProvider", () => {
     first.setScript([step.status(429, { error: { message: "slow down" } })]);
     const policy = { ...KIND_POLICY, rate_limit: { ...KIND_POLICY.rate_limit, failover: "stop" as const } };
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000, policy }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], {
+        deadlineMs: 10_000,
+        policy,
+      }),
     );
     expect(r.error?.kind).toBe("rate_limit");
     expect(second.requests).toHaveLength(0);
@@ -172,7 +145,7 @@ describe("FailoverProvider", () => {
       { type: "raw", body: chunk({ role: "assistant" }) + chunk({ reasoning_content: "thinking..." }) },
     ]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.events.some((e) => e.type === "thinking")).toBe(true);
     expect(r.error?.kind).toBe("network");
@@ -183,7 +156,7 @@ describe("FailoverProvider", () => {
     first.setScript([{ type: "hang-after-headers" }]);
     second.setScript([step.reply("from the second")]);
     const r = await run(
-      new FailoverProvider([candidate("a", first, { idleSeconds: 0.3 }), candidate("b", second)], {
+      new FailoverProvider([candidate("a", first.url, { idleSeconds: 0.3 }), candidate("b", second.url)], {
         deadlineMs: 10_000,
       }),
     );
@@ -200,7 +173,7 @@ describe("FailoverProvider", () => {
     first.setScript([{ type: "malformed" }]);
     second.setScript([step.reply("from the second")]);
     const r = await run(
-      new FailoverProvider([candidate("a", first), candidate("b", second)], { deadlineMs: 10_000 }),
+      new FailoverProvider([candidate("a", first.url), candidate("b", second.url)], { deadlineMs: 10_000 }),
     );
     expect(r.error).toBeUndefined();
     expect(r.text).toBe("from the second");
@@ -229,10 +202,13 @@ describe("FailoverProvider", () => {
     it("a prompt too long for the chain goes to the larger model, skipping the rest of the chain", async () => {
       second.setScript([step.reply("the big model read it all")]);
       const small = { contextWindow: 256 };
-      const chain = new FailoverProvider([candidate("a", first, small), candidate("b", first, small)], {
-        deadlineMs: 10_000,
-        contextFallbacks: [candidate("big", second)],
-      });
+      const chain = new FailoverProvider(
+        [candidate("a", first.url, small), candidate("b", first.url, small)],
+        {
+          deadlineMs: 10_000,
+          contextFallbacks: [candidate("big", second.url)],
+        },
+      );
       const r = await runLong(chain);
       expect(r.error).toBeUndefined();
       expect(r.text).toBe("the big model read it all");
@@ -251,9 +227,9 @@ describe("FailoverProvider", () => {
         }),
       ]);
       second.setScript([step.reply("fits here")]);
-      const chain = new FailoverProvider([candidate("a", first)], {
+      const chain = new FailoverProvider([candidate("a", first.url)], {
         deadlineMs: 10_000,
-        contextFallbacks: [candidate("big", second)],
+        contextFallbacks: [candidate("big", second.url)],
       });
       const r = await run(chain);
       expect(r.error).toBeUndefined();
@@ -262,9 +238,9 @@ describe("FailoverProvider", () => {
 
     it("only context_length uses them: a 400 bad_request still stops the turn", async () => {
       first.setScript([step.status(400, { error: { message: "bad field", type: "invalid_request_error" } })]);
-      const chain = new FailoverProvider([candidate("a", first)], {
+      const chain = new FailoverProvider([candidate("a", first.url)], {
         deadlineMs: 10_000,
-        contextFallbacks: [candidate("big", second)],
+        contextFallbacks: [candidate("big", second.url)],
       });
       const r = await run(chain);
       expect(r.error?.kind).toBe("bad_request");
@@ -272,7 +248,7 @@ describe("FailoverProvider", () => {
     });
 
     it("without them a prompt too long stops the turn with context_length", async () => {
-      const chain = new FailoverProvider([candidate("a", first, { contextWindow: 256 })], {
+      const chain = new FailoverProvider([candidate("a", first.url, { contextWindow: 256 })], {
         deadlineMs: 10_000,
       });
       const r = await runLong(chain);

@@ -42,7 +42,9 @@ describe("connect handshake", () => {
       const res = await s.next((f) => f.type === "res");
       const challenge = s.frames[0];
       expect(challenge.event, c.case).toBe("connect.challenge");
-      expect(Object.keys(challenge.payload).sort()).toEqual(["nonce", "ts"]);
+      expect(Object.keys(challenge.payload).sort()).toEqual(["capabilities", "nonce", "ts"]);
+      // Keel returns no model-catalog snapshot, so it announces no capability before connect.
+      expect(challenge.payload.capabilities).toEqual([]);
       expect(res.ok, c.case).toBe(expectedRes.ok);
       if (expectedRes.ok) {
         expect(res.payload.type).toBe("hello-ok");
@@ -100,7 +102,11 @@ describe("connect handshake", () => {
     );
     // Only what Keel serves: none of the reference's other families.
     expect(hello.features.methods).not.toContain("tts.status");
-    expect(hello.features.events).toEqual(expect.arrayContaining(["chat", "agent", "sessions.changed"]));
+    expect(hello.features.events).toEqual(
+      expect.arrayContaining(["chat", "agent", "sessions.changed", "session.message"]),
+    );
+    // What Keel honours, and nothing it does not (the reference lists canvas, node workers, …).
+    expect(hello.features.capabilities).toEqual(["published-model-catalog"]);
     expect(hello.features.events).toEqual(
       expect.arrayContaining(["connect.challenge", "tick", "presence", "health", "shutdown"]),
     );

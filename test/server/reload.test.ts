@@ -180,6 +180,34 @@ describe("config reload", () => {
     expect(await hooksState()).toEqual({ state: "off" });
     expect((await lastReload(s)).problems).toEqual([]);
   });
+  it("webhooks follow file edits: invalid → 503 with the reason, valid → served, invalid again → 503", async () => {
+    await using gw = await watchedGateway([]);
+    await using s = await openClient(gw.url, ADMIN);
+    const wake = () =>
+      fetch(`http://127.0.0.1:${gw.port}/hooks/wake`, {
+        method: "POST",
+        headers: { authorization: "Bearer hook-secret-0123456789", "content-type": "application/json" },
+        body: JSON.stringify({ text: "ping" }),
+      });
+    const hooksState = async () => (await s.request("status", {})).payload.subsystems.hooks;
+
+    gw.edit({ hooks: { enabled: true } });
+    await eventually(async () => expect((await hooksState()).state).toBe("disabled"));
+    const refused = await wake();
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toContain("hooks.token");
+
+    gw.edit({ hooks: { enabled: true, token: "hook-secret-0123456789" } });
+    await eventually(async () => expect((await hooksState()).state).not.toBe("disabled"), {
+      message: "the fixed hooks section to be live",
+    });
+    expect((await wake()).status).toBe(200);
+
+    gw.edit({ hooks: { enabled: true, token: "hook-secret-0123456789", path: "/" } });
+    await eventually(async () => expect((await hooksState()).state).toBe("disabled"));
+    expect((await wake()).status).toBe(503);
+  });
+
   it("an added auth profile's key (from credentials.json) is used by the next turn", async () => {
     await using gw = await watchedGateway([]);
     await using s = await openClient(gw.url, ADMIN);

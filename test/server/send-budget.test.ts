@@ -10,6 +10,21 @@ import { TEST_TOKEN } from "../helpers/gateway.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { connectFrame, openClient } from "../helpers/ws.js";
 
+/** A logger at `level` whose lines are kept in memory, and what it wrote so far. */
+function captureLogs(level: string) {
+  let text = "";
+  const logger = pino(
+    { level },
+    new Writable({
+      write(chunk, _enc, cb) {
+        text += chunk;
+        cb();
+      },
+    }),
+  );
+  return { logger, logged: () => text };
+}
+
 /** One masked client text frame (RFC 6455 §5.2), for a client that writes by hand and then stops reading. */
 function textFrame(text: string): Buffer {
   const payload = Buffer.from(text);
@@ -53,16 +68,7 @@ async function nonReader(port: number, keepReading = false): Promise<Socket> {
 
 describe("memory after slow consumers", () => {
   it("a client closed for not reading (its own budget) hands its memory back once it is gone", async () => {
-    let logged = "";
-    const logger = pino(
-      { level: "debug" },
-      new Writable({
-        write(chunk, _enc, cb) {
-          logged += chunk;
-          cb();
-        },
-      }),
-    );
+    const { logger, logged } = captureLogs("debug");
     await using gw = await gatewayWithFakeVendor([], {
       config: { gateway: { maxBufferedBytes: 64 * 1024 } },
       start: { logger },
@@ -79,7 +85,7 @@ describe("memory after slow consumers", () => {
         },
         { timeoutMs: 20_000, message: "the slow consumer to be closed" },
       );
-      await eventually(() => logged.includes("memory released after slow consumers were closed"), {
+      await eventually(() => logged().includes("memory released after slow consumers were closed"), {
         message: "the memory release after the close",
       });
     } finally {
@@ -160,16 +166,7 @@ describe("global send budget", () => {
   }, 60_000);
 
   it("three clients that stop reading during a long stream are closed slowest first; a reading client is not", async () => {
-    let logged = "";
-    const logger = pino(
-      { level: "warn" },
-      new Writable({
-        write(chunk, _enc, cb) {
-          logged += chunk;
-          cb();
-        },
-      }),
-    );
+    const { logger, logged } = captureLogs("warn");
     const chunks = Array.from({ length: 400 }, (_, i) => `${i}:${"x".repeat(400)} `);
     await using gw = await gatewayWithFakeVendor([{ type: "reply", chunks, delayMs: 2 }], {
       // Per socket the budget is out of reach: only the total can close anyone here.
@@ -185,7 +182,7 @@ describe("global send budget", () => {
         idempotencyKey: "k1",
       });
       expect(sent.ok).toBe(true);
-      await eventually(() => logged.includes("gateway.maxBufferedBytesTotal"), {
+      await eventually(() => logged().includes("gateway.maxBufferedBytesTotal"), {
         timeoutMs: 20_000,
         message: "the total send budget to shed a slow consumer",
       });

@@ -1,0 +1,188 @@
+// Session-scoped event fan-out: N = 200, 500, 1,000 clients with `session-scoped-events`, each
+// following its own session and running one turn in it against the fake vendor, all at once.
+// Every turn must end final and every client must see only its own session's events.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
+import { cpuMsOf, freePort, nowMs, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
+
+export const name = "fanout";
+
+const TOKEN = "bench-token-0123456789";
+const REPLY = { type: "reply", chunks: ["Hello", " from", " the", " fake", " vendor."], usage: false };
+const SIZES = (process.env.BENCH_FANOUT_N ?? "200,500,1000").split(",").map(Number);
+
+/** One capped client following `sessionKey`: counts the run events it gets, own and foreign. */
+async function scopedClient(url, sessionKey) {
+  const ws = new WebSocket(url);
+  const pending = new Map();
+  const seen = { own: 0, foreign: 0, frames: 0, closed: false, ended: false };
+  let onFinal;
+  let id = 0;
+  ws.on("message", (data) => {
+    seen.frames += 1;
+    const f = JSON.parse(data.toString());
+    if (f.type === "res") {
+      pending.get(f.id)?.(f);
+      pending.delete(f.id);
+      return;
+    }
+    if (f.type !== "event" || (f.event !== "chat" && f.event !== "agent")) return;
+    if (f.payload.sessionKey === sessionKey) seen.own += 1;
+    else seen.foreign += 1;
+    if (f.event === "chat" && ["final", "error", "aborted"].includes(f.payload.state)) onFinal?.(f.payload);
+  });
+  ws.on("close", (code, reason) => (seen.closed = `${code} ${reason}`));
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  const request = (method, params) =>
+    new Promise((resolve) => {
+      const rid = `r${++id}`;
+      pending.set(rid, resolve);
+      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
+    });
+  const hello = await request("connect", {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
+    caps: ["session-scoped-events"],
+    scopes: ["operator.read", "operator.write"],
+    auth: { token: TOKEN },
+  });
+  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
+  const sub = await request("sessions.messages.subscribe", { key: sessionKey });
+  if (!sub.ok) throw new Error(`subscribe failed: ${sub.error.message}`);
+  /** Sends chat.send and resolves with { ms, state } at its terminal chat event. */
+  const turn = async (runId) => {
+    const done = new Promise((resolve) => (onFinal = resolve));
+    const t0 = nowMs();
+    const ack = await request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
+    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
+    const end = await done;
+    seen.ended = true;
+    return { ms: nowMs() - t0, state: end.state };
+  };
+  return { turn, seen, close: () => ws.close() };
+}
+
+/** Opens `n` clients, at most `batch` handshakes at a time (a connect storm is not what is measured). */
+async function openClients(url, n, batch = 50) {
+  const out = [];
+  for (let i = 0; i < n; i += batch) {
+    const size = Math.min(batch, n - i);
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: size }, (_, j) => scopedClient(url, `agent:main:fan-${i + j}`)),
+      )),
+    );
+  }
+  return out;
+}
+
+async function oneSize(ctx, n) {
+  const fake = await startFakeOpenAI({ script: () => REPLY, maxRecorded: 0 });
+  const t = tempDir();
+  const port = await freePort();
+  writeFileSync(
+    join(t.dir, "keel.json"),
+    JSON.stringify({
+      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
+      agents: { defaults: { model: "fake/m" } },
+      gateway: { maxConnections: 2_000, preAuth: { maxConnections: 2_000, maxPerAddress: 2_000 } },
+      runs: { maxConcurrent: 2_000 },
+    }),
+  );
+  const child = spawnGateway(ctx.root, { stateDir: t.dir, port, args: ["--token", TOKEN] });
+  const url = `ws://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; i < 200; i++) {
+      const up = await scopedClient(url, "agent:main:probe").catch(() => undefined);
+      if (up) {
+        up.close();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const rss0 = (await rssOf(child.pid)) / 2 ** 20;
+    ctx.log(`N = ${n}: connecting`);
+    const clients = await openClients(url, n);
+    // Each connect changes presence, and each presence event carries the whole list to every
+    // client (the protocol's O(N²) bytes; past the total send budget the gateway skips it for the
+    // rest). The turns are measured once no presence frame has arrived for a second.
+    const settle = nowMs();
+    for (let last = -1, quietSince = nowMs(); nowMs() - quietSince < 1_000 && nowMs() - settle < 30_000;) {
+      const frames = clients.reduce((sum, c) => sum + c.seen.frames, 0);
+      if (frames !== last) [last, quietSince] = [frames, nowMs()];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const settleMs = nowMs() - settle;
+    const rssConnected = (await rssOf(child.pid)) / 2 ** 20;
+    ctx.log(`N = ${n}: one turn each, all at once`);
+    const cpu0 = await cpuMsOf(child.pid);
+    const t0 = nowMs();
+    let rssPeak = rssConnected;
+    let ticks = 0;
+    const sampler = setInterval(async () => {
+      rssPeak = Math.max(rssPeak, (await rssOf(child.pid).catch(() => 0)) / 2 ** 20);
+      // A stalled batch says how far it got instead of hanging silently.
+      if (++ticks % 100 === 0) {
+        const ended = clients.filter((c) => c.seen.ended).length;
+        const closed = clients.filter((c) => c.seen.closed);
+        const why = [...new Set(closed.map((c) => c.seen.closed))].join("; ");
+        ctx.log(`N = ${n}: ${ended} ended, ${closed.length} sockets closed (${why}) after ${ticks / 10} s`);
+      }
+    }, 100);
+    const ends = await Promise.all(clients.map((c, i) => c.turn(`fan-${n}-${i}`)));
+    clearInterval(sampler);
+    const wall = nowMs() - t0;
+    const cpu = (await cpuMsOf(child.pid)) - cpu0;
+    const rssAfter = (await rssOf(child.pid)) / 2 ** 20;
+    rssPeak = Math.max(rssPeak, rssAfter);
+    const final = ends.filter((e) => e.state === "final").length;
+    const foreign = clients.reduce((sum, c) => sum + c.seen.foreign, 0);
+    const frames = clients.reduce((sum, c) => sum + c.seen.frames, 0);
+    const lat = stats(ends.map((e) => e.ms));
+    for (const c of clients) c.close();
+    return [
+      { metric: `N=${n} turns final`, value: `${final}/${n}`, unit: "", ok: final === n },
+      {
+        metric: `N=${n} foreign run events received`,
+        value: foreign,
+        unit: "",
+        target: "0",
+        ok: foreign === 0,
+      },
+      { metric: `N=${n} frames to all clients`, value: frames, unit: "" },
+      { metric: `N=${n} turn p50 / p99`, value: `${lat.p50.toFixed(0)} / ${lat.p99.toFixed(0)}`, unit: "ms" },
+      {
+        metric: `N=${n} wall time (presence settled in)`,
+        value: `${wall.toFixed(0)} (${settleMs.toFixed(0)})`,
+        unit: "ms",
+      },
+      {
+        metric: `N=${n} gateway CPU (per turn)`,
+        value: `${cpu.toFixed(0)} (${(cpu / n).toFixed(2)})`,
+        unit: "ms",
+      },
+      {
+        metric: `N=${n} gateway RSS idle / connected / peak`,
+        value: `${rss0.toFixed(0)} / ${rssConnected.toFixed(0)} / ${rssPeak.toFixed(0)}`,
+        unit: "MB",
+      },
+    ];
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await fake.close();
+    t.dispose();
+  }
+}
+
+export async function run(ctx) {
+  const rows = [];
+  for (const n of SIZES) rows.push(...(await oneSize(ctx, n)));
+  return rows;
+}
