@@ -1,5 +1,5 @@
 // Test helper: the real OpenClaw CLI (path from KEEL_OPENCLAW_BIN) as a child process in a fresh home.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,15 @@ export interface OpenClawHome {
   home: string;
   /** Runs `openclaw …args` against the configured gateway; never rejects on a non-zero exit. */
   run(args: string[], options?: { timeoutMs?: number }): Promise<OpenClawResult>;
+  /**
+   * Runs `openclaw …args` on a pseudo-terminal (util-linux `script`), for the TUI: once `until`
+   * holds for the output so far, sends Ctrl-C, and Ctrl-C again when the TUI asks for it.
+   */
+  runInTerminal(
+    args: string[],
+    until: (output: string) => boolean,
+    timeoutMs?: number,
+  ): Promise<OpenClawResult>;
   [Symbol.dispose](): void;
 }
 
@@ -68,6 +77,14 @@ export function openclawHome(bin: string, port: number, token: string): OpenClaw
   return {
     home,
     run: (args, options = {}) => runOpenClaw(bin, args, env, options.timeoutMs ?? 45_000),
+    runInTerminal: (args, until, timeoutMs = 45_000) =>
+      runInTerminal(
+        bin,
+        args,
+        { ...env, TERM: "xterm-256color", COLUMNS: "100", LINES: "30" },
+        until,
+        timeoutMs,
+      ),
     [Symbol.dispose]: () => rmSync(home, { recursive: true, force: true }),
   };
 }
@@ -96,6 +113,53 @@ function runOpenClaw(
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, output });
+    });
+  });
+}
+
+/** Whether util-linux `script` is there to give a command a pseudo-terminal. */
+export const HAS_SCRIPT = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+
+const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/** Escape sequences out, so a test can match what the terminal showed. */
+export const plain = (text: string) =>
+  text.replace(/\x1b\[[0-9;?<>=]*[a-zA-Z~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[=>78]/g, "");
+
+function runInTerminal(
+  bin: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  until: (output: string) => boolean,
+  timeoutMs: number,
+): Promise<OpenClawResult> {
+  return new Promise((resolve, reject) => {
+    const line = [process.execPath, bin, ...args].map(quote).join(" ");
+    // stdin stays an open pipe: `script` forwards it to the terminal, and EOF would end the TUI.
+    const child = spawn("script", ["-qfec", line, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    let stage: "running" | "interrupted" | "confirmed" = "running";
+    const onData = (d: Buffer) => {
+      output += d;
+      const shown = plain(output);
+      if (stage === "running" && until(shown)) {
+        stage = "interrupted";
+        child.stdin.write("\x03");
+      } else if (stage === "interrupted" && /press ctrl\+c again to exit/i.test(shown)) {
+        stage = "confirmed";
+        child.stdin.write("\x03");
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: output, stderr: "", output });
     });
   });
 }
