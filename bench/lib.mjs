@@ -60,3 +60,55 @@ export async function cpuMsOf(pid) {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
+
+const TERMINAL = new Set(["final", "error", "aborted"]);
+
+/**
+ * A protocol client for bench suites: connects with the token (and `caps`), then `request()`
+ * and `ended(runId)` (the run's terminal chat payload; `{state: "client closed"}` if the socket
+ * goes first). `onFrame` sees every frame first (counting, filtering).
+ */
+export async function protocolClient(url, { token, caps = [], onFrame } = {}) {
+  const { default: WebSocket } = await import("ws");
+  const ws = new WebSocket(url);
+  const pending = new Map();
+  const ends = new Map();
+  let id = 0;
+  ws.on("error", () => {});
+  ws.on("message", (data) => {
+    const f = JSON.parse(data.toString());
+    onFrame?.(f);
+    if (f.type === "res") {
+      pending.get(f.id)?.(f);
+      pending.delete(f.id);
+    } else if (f.event === "chat" && TERMINAL.has(f.payload.state)) {
+      ends.get(f.payload.runId)?.(f.payload);
+      ends.delete(f.payload.runId);
+    }
+  });
+  ws.on("close", () => {
+    for (const end of ends.values()) end({ state: "client closed" });
+    ends.clear();
+  });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  const request = (method, params) =>
+    new Promise((resolve) => {
+      const rid = `r${++id}`;
+      pending.set(rid, resolve);
+      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
+    });
+  const hello = await request("connect", {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
+    caps,
+    scopes: ["operator.read", "operator.write"],
+    auth: { token },
+  });
+  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
+  const ended = (runId) => new Promise((resolve) => ends.set(runId, resolve));
+  return { ws, request, ended, close: () => ws.close() };
+}

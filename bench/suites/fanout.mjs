@@ -3,9 +3,8 @@
 // Every turn must end final and every client must see only its own session's events.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { cpuMsOf, freePort, nowMs, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
+import { cpuMsOf, freePort, nowMs, protocolClient, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
 
 export const name = "fanout";
 
@@ -15,57 +14,31 @@ const SIZES = (process.env.BENCH_FANOUT_N ?? "200,500,1000").split(",").map(Numb
 
 /** One capped client following `sessionKey`: counts the run events it gets, own and foreign. */
 async function scopedClient(url, sessionKey) {
-  const ws = new WebSocket(url);
-  const pending = new Map();
   const seen = { own: 0, foreign: 0, frames: 0, closed: false, ended: false };
-  let onFinal;
-  let id = 0;
-  ws.on("message", (data) => {
-    seen.frames += 1;
-    const f = JSON.parse(data.toString());
-    if (f.type === "res") {
-      pending.get(f.id)?.(f);
-      pending.delete(f.id);
-      return;
-    }
-    if (f.type !== "event" || (f.event !== "chat" && f.event !== "agent")) return;
-    if (f.payload.sessionKey === sessionKey) seen.own += 1;
-    else seen.foreign += 1;
-    if (f.event === "chat" && ["final", "error", "aborted"].includes(f.payload.state)) onFinal?.(f.payload);
-  });
-  ws.on("close", (code, reason) => (seen.closed = `${code} ${reason}`));
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  const request = (method, params) =>
-    new Promise((resolve) => {
-      const rid = `r${++id}`;
-      pending.set(rid, resolve);
-      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
-    });
-  const hello = await request("connect", {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
+  const c = await protocolClient(url, {
+    token: TOKEN,
     caps: ["session-scoped-events"],
-    scopes: ["operator.read", "operator.write"],
-    auth: { token: TOKEN },
+    onFrame: (f) => {
+      seen.frames += 1;
+      if (f.type !== "event" || (f.event !== "chat" && f.event !== "agent")) return;
+      if (f.payload.sessionKey === sessionKey) seen.own += 1;
+      else seen.foreign += 1;
+    },
   });
-  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
-  const sub = await request("sessions.messages.subscribe", { key: sessionKey });
+  c.ws.on("close", (code, reason) => (seen.closed = `${code} ${reason}`));
+  const sub = await c.request("sessions.messages.subscribe", { key: sessionKey });
   if (!sub.ok) throw new Error(`subscribe failed: ${sub.error.message}`);
   /** Sends chat.send and resolves with { ms, state } at its terminal chat event. */
   const turn = async (runId) => {
-    const done = new Promise((resolve) => (onFinal = resolve));
+    const done = c.ended(runId);
     const t0 = nowMs();
-    const ack = await request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
+    const ack = await c.request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
     if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
     const end = await done;
     seen.ended = true;
     return { ms: nowMs() - t0, state: end.state };
   };
-  return { turn, seen, close: () => ws.close() };
+  return { turn, seen, close: c.close };
 }
 
 /** Opens `n` clients, at most `batch` handshakes at a time (a connect storm is not what is measured). */

@@ -2,64 +2,27 @@
 // Keel's own time per warm chat turn, RSS after 100 turns, a 10,000-run soak, 200 concurrent clients.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { cpuMsOf, freePort, nowMs, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
+import { cpuMsOf, freePort, nowMs, protocolClient, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
 
 export const name = "runs";
 
 const TOKEN = "bench-token-0123456789";
 const REPLY = { type: "reply", chunks: ["Hello", " from", " the", " fake", " vendor."], usage: false };
 
-/** A connected protocol client: request/response plus a per-run wait for the terminal chat event. */
+/** A connected protocol client whose `turn` sends chat.send and resolves with the ms until its end. */
 async function client(url) {
-  const ws = new WebSocket(url);
-  const pending = new Map();
-  const runs = new Map();
-  let id = 0;
-  ws.on("message", (data) => {
-    const f = JSON.parse(data.toString());
-    if (f.type === "res") {
-      pending.get(f.id)?.(f);
-      pending.delete(f.id);
-    } else if (
-      f.type === "event" &&
-      f.event === "chat" &&
-      ["final", "error", "aborted"].includes(f.payload.state)
-    ) {
-      runs.get(f.payload.runId)?.(f.payload);
-      runs.delete(f.payload.runId);
-    }
-  });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  const request = (method, params) =>
-    new Promise((resolve) => {
-      const rid = `r${++id}`;
-      pending.set(rid, resolve);
-      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
-    });
-  const hello = await request("connect", {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
-    scopes: ["operator.read", "operator.write"],
-    auth: { token: TOKEN },
-  });
-  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
-  /** Sends chat.send and resolves with the ms until its terminal chat event. */
+  const c = await protocolClient(url, { token: TOKEN });
   const turn = async (sessionKey, runId) => {
-    const done = new Promise((resolve) => runs.set(runId, resolve));
+    const done = c.ended(runId);
     const t0 = nowMs();
-    const ack = await request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
+    const ack = await c.request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
     if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
     const end = await done;
     if (end.state !== "final") throw new Error(`run ${runId} ended ${end.state}: ${end.errorMessage}`);
     return nowMs() - t0;
   };
-  return { turn, request, close: () => ws.close() };
+  return { turn, request: c.request, close: c.close };
 }
 
 /** The vendor's own time for the same reply, measured with a direct streaming request. */

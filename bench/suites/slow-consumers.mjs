@@ -2,9 +2,8 @@
 // total send budget dropped them (does the memory come back?), on a spawned gateway with defaults.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { freePort, rssOf, spawnGateway, tempDir } from "../lib.mjs";
+import { freePort, protocolClient, rssOf, spawnGateway, tempDir } from "../lib.mjs";
 
 export const name = "slow-consumers";
 
@@ -20,48 +19,11 @@ const MiB = 2 ** 20;
 
 /** A connected client; `reading: false` stops reading the socket right after hello-ok. */
 async function client(url, reading) {
-  const ws = new WebSocket(url);
-  const pending = new Map();
-  const ends = new Map();
-  let id = 0;
-  ws.on("error", () => {});
-  // A reader the gateway closed (it fell behind on a busy machine) ends its waits instead of hanging.
-  ws.on("close", () => {
-    for (const end of ends.values()) end({ state: "reader closed" });
-    ends.clear();
-  });
-  ws.on("message", (data) => {
-    const f = JSON.parse(data.toString());
-    if (f.type === "res") {
-      pending.get(f.id)?.(f);
-      pending.delete(f.id);
-    } else if (f.event === "chat" && ["final", "error", "aborted"].includes(f.payload.state)) {
-      ends.get(f.payload.runId)?.(f.payload);
-      ends.delete(f.payload.runId);
-    }
-  });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  const request = (method, params) =>
-    new Promise((resolve) => {
-      const rid = `r${++id}`;
-      pending.set(rid, resolve);
-      ws.send(JSON.stringify({ type: "req", id: rid, method, params }));
-    });
-  const hello = await request("connect", {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "test", version: "bench", platform: process.platform, mode: "test" },
-    scopes: ["operator.read", "operator.write"],
-    auth: { token: TOKEN },
-  });
-  if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
-  if (!reading) ws._socket.pause();
+  const c = await protocolClient(url, { token: TOKEN });
+  if (!reading) c.ws._socket.pause();
   const turn = async (runId) => {
-    const end = new Promise((resolve) => ends.set(runId, resolve));
-    const ack = await request("chat.send", {
+    const end = c.ended(runId);
+    const ack = await c.request("chat.send", {
       sessionKey: `agent:main:${runId}`,
       message: "go",
       idempotencyKey: runId,
@@ -69,7 +31,7 @@ async function client(url, reading) {
     if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
     return end;
   };
-  return { ws, request, turn };
+  return { ws: c.ws, request: c.request, turn };
 }
 
 export async function run(ctx) {
@@ -105,7 +67,7 @@ export async function run(ctx) {
     }, 50);
     const ends = await Promise.all(Array.from({ length: TURNS }, (_, i) => reader.turn(`t${i}`)));
     clearInterval(sampler);
-    if (reader.ws.readyState !== WebSocket.OPEN) throw new Error("the reading client was closed");
+    if (reader.ws.readyState !== reader.ws.OPEN) throw new Error("the reading client was closed");
     const status = (await reader.request("status", {})).payload;
     peakQueued = status.connections.bufferedBytes / MiB;
     const open = status.connections.count;

@@ -13,6 +13,10 @@ const rateLimit = obj(
   "Auth failure rate limiting",
 );
 
+/** One /v1 endpoint's switch: read per request, so a reload turns it on or off. */
+const endpoint = (what: string) =>
+  obj({ enabled: Type.Boolean({ default: false, reload: "hot", description: `Serve ${what}` }) }, what);
+
 export const GatewaySchema = obj(
   {
     port: int(18789, 0, 65535, "Port for WebSocket and HTTP health probes (0 = any free port)", {
@@ -113,8 +117,62 @@ export const GatewaySchema = obj(
           100_000,
           "Descriptors kept free of client sockets (store, logs, vendor calls, /healthz, one more client)",
         ),
+        endpoints: obj(
+          {
+            chatCompletions: endpoint("POST /v1/chat/completions (and GET /v1/models)"),
+            responses: endpoint("POST /v1/responses (and GET /v1/models)"),
+            embeddings: endpoint("POST /v1/embeddings (and GET /v1/models)"),
+          },
+          "The OpenAI-compatible endpoints under /v1 (each off by default)",
+        ),
+        maxBodyBytes: int(
+          20 * MiB,
+          1 * KiB,
+          256 * MiB,
+          "Largest request body the /v1 endpoints read (bytes); past it a 413",
+        ),
+        maxRequestMs: int(
+          600_000,
+          1_000,
+          86_400_000,
+          "Longest a /v1 request may take in all, queueing and failover included (ms); past it a 504 or an error chunk",
+          HOT,
+        ),
+        sseKeepAliveMs: int(
+          15_000,
+          100,
+          600_000,
+          "Interval of SSE keep-alive comments while a streamed /v1 request waits for output (ms)",
+          HOT,
+        ),
+        images: obj(
+          {
+            allowRemoteUrls: Type.Boolean({
+              default: false,
+              reload: "hot",
+              description: "Accept http(s) image URLs in /v1 requests (data: URLs are always accepted)",
+            }),
+            maxPerRequest: int(8, 0, 1_000, "Image parts one /v1 request may carry", HOT),
+          },
+          "Image parts in /v1 requests",
+        ),
+        cors: obj(
+          {
+            allowedOrigins: Type.Array(
+              Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }),
+              {
+                default: [],
+                maxItems: 1_000,
+                reload: "hot",
+                description:
+                  "Browser origins (scheme://host[:port]) allowed to call /v1 with CORS; none by default",
+              },
+            ),
+          },
+          "CORS for the /v1 endpoints",
+        ),
       },
-      "HTTP request timeouts and the caps on sockets nobody has answered yet",
+      "HTTP request timeouts, the caps on sockets nobody has answered yet, and the OpenAI-compatible API",
     ),
     trustedProxies: Type.Array(
       Type.String({ pattern: "^[0-9a-fA-F.:]+(/[0-9]{1,3})?$", description: "IP or CIDR" }),
@@ -137,6 +195,13 @@ export const GatewaySchema = obj(
       100_000,
       "Diagnostic events (memory samples, heartbeats, restarts, shedding) diagnostics.stability keeps; the oldest go first",
       RESTART,
+    ),
+    presenceEventMaxEntries: int(
+      100,
+      1,
+      100_000,
+      "Entries a presence event lists at most (the gateway, then the newest clients); system-presence lists all",
+      HOT,
     ),
     maxSessionSubscriptions: int(
       1_000,

@@ -3,7 +3,7 @@
 import { UNTRUSTED_META } from "../models/messages.js";
 import type { Admission } from "../runs/registry.js";
 import type { FinishedRun } from "../runs/run.js";
-import { type SessionRunDeps, startSessionRun } from "../runs/session-run.js";
+import { type SessionRunDeps, startInSession } from "../runs/session-run.js";
 import { mainSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import { assertHookKey } from "./session.js";
@@ -55,9 +55,10 @@ export interface HookRunInput {
 /** Starts (or finds, for a repeated runId) a hook run; resolves once it is admitted. */
 export async function startHookRun(deps: SessionRunDeps, input: HookRunInput): Promise<Admission> {
   assertHookKey(deps.config, input.sessionKey, input.agentId);
-  return startSessionRun(
+  return startInSession(
     deps,
     input.sessionKey,
+    { origin: "hook", agentId: input.agentId, thinking: input.thinking },
     {
       method: "agent",
       runId: input.runId,
@@ -67,7 +68,6 @@ export async function startHookRun(deps: SessionRunDeps, input: HookRunInput): P
       ...(input.timeoutSeconds ? { timeoutMs: input.timeoutSeconds * 1000 } : {}),
       ...(input.ownerSignal ? { ownerSignal: input.ownerSignal } : {}),
     },
-    { origin: "hook", agentId: input.agentId, thinking: input.thinking },
   );
 }
 

@@ -39,6 +39,8 @@ async function agent(deps: HooksDeps, ctx: RequestContext, now: number): Promise
     body.sessionKey === undefined
       ? defaultKey(config.hooks)
       : callerKey(config.hooks, body.sessionKey, "sessionKey");
+  // A caller that waits owns the run, for at most gateway.http.maxRequestMs.
+  const wait = body.wait ? requestBound(ctx.signal, config.gateway.http.maxRequestMs) : undefined;
   const admission = await startHookRun(deps.services, {
     message: body.message,
     agentId,
@@ -48,7 +50,23 @@ async function agent(deps: HooksDeps, ctx: RequestContext, now: number): Promise
     model: body.model,
     thinking: body.thinking,
     timeoutSeconds: body.timeoutSeconds,
-    ...(body.wait ? { ownerSignal: ctx.signal } : {}),
+    ...(wait ? { ownerSignal: wait.signal } : {}),
   });
-  return answerRun(admission, body.wait === true, ctx.signal);
+  try {
+    return await answerRun(admission, wait !== undefined, wait?.signal ?? ctx.signal, wait?.expired);
+  } finally {
+    wait?.clear();
+  }
+}
+
+/** The request's signal, also aborted once it has lasted `maxMs`; `clear` stops that timer. */
+function requestBound(signal: AbortSignal, maxMs: number) {
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error("gateway.http.maxRequestMs")), maxMs);
+  timer.unref();
+  return {
+    signal: AbortSignal.any([signal, expiry.signal]),
+    expired: () => expiry.signal.aborted,
+    clear: () => clearTimeout(timer),
+  };
 }

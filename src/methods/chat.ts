@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
 import type { RunService, StartRequest } from "../runs/service.js";
-import { startSessionRun } from "../runs/session-run.js";
+import { startInSession } from "../runs/session-run.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import type { SessionStore } from "../sessions/store.js";
@@ -22,7 +22,7 @@ export interface RunMethodsDeps {
 
 /**
  * Starts a run in the session a WebSocket caller names. WebSocket callers may use any key,
- * reserved prefixes included (see runs/session-run.ts for the rest).
+ * reserved prefixes included (see startInSession for overrides and idempotency).
  */
 export function startRun(
   ctx: RunMethodsDeps,
@@ -31,7 +31,7 @@ export function startRun(
   req: Omit<StartRequest, "sessionKey" | "agentId" | "sessionId">,
   thinking?: string,
 ) {
-  return startSessionRun(ctx, rawKey, req, { origin: "ws", agentId, thinking });
+  return startInSession(ctx, rawKey, { origin: "ws", agentId, thinking }, req);
 }
 
 const Key = Type.String({ minLength: 1, maxLength: 512 });

@@ -154,8 +154,11 @@ export function audienceOf(ev: Pick<RunEvent, "sessionKey" | "startedBy">, p: Pr
  */
 export function broadcastRuns(events: {
   broadcast(event: string, payload: unknown, opts?: BroadcastOptions): unknown;
+  /** Connections open now; with none, nothing is projected (a gateway serving only HTTP). */
+  count?(): number;
 }): (ev: RunEvent) => void {
   return (ev) => {
+    if (events.count?.() === 0) return;
     for (const p of projectRunEvent(ev)) {
       const session = audienceOf(ev, p);
       events.broadcast(p.event, p.payload, p.droppable ? { droppable: true, session } : { session });

@@ -34,6 +34,18 @@ export interface ToolDefinition {
 /** Whether and which tool the model must call. */
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
 
+/** The shape a reply must take: free text, any JSON object, or JSON matching a named schema. */
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | {
+      type: "json_schema";
+      name: string;
+      schema: Record<string, unknown>;
+      strict?: boolean;
+      description?: string;
+    };
+
 /** How hard a reasoning model should think (OpenAI `reasoning.effort`, Anthropic `thinking` budget). */
 export type ReasoningEffort = "low" | "medium" | "high";
 

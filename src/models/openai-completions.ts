@@ -16,6 +16,7 @@ import {
   type ModelProvider,
   type StreamEvent,
   type StreamRequest,
+  type ResponseFormat,
   type ToolChoice,
 } from "./types.js";
 
@@ -121,6 +122,9 @@ export function requestBody(request: StreamRequest): Json {
   if (request.temperature !== undefined) body["temperature"] = request.temperature;
   if (request.topP !== undefined) body["top_p"] = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body["stop"] = request.stop;
+  if (request.seed !== undefined) body["seed"] = request.seed;
+  if (request.responseFormat !== undefined)
+    body["response_format"] = wireResponseFormat(request.responseFormat);
   if (request.reasoning !== undefined) body["reasoning_effort"] = request.reasoning;
   if (request.tools !== undefined && request.tools.length > 0) {
     body["tools"] = request.tools.map((t) => ({
@@ -134,6 +138,12 @@ export function requestBody(request: StreamRequest): Json {
   }
   if (request.toolChoice !== undefined) body["tool_choice"] = wireToolChoice(request.toolChoice);
   return body;
+}
+
+function wireResponseFormat(format: ResponseFormat): Json {
+  if (format.type !== "json_schema") return { type: format.type };
+  const { type, ...schema } = format;
+  return { type, json_schema: schema };
 }
 
 function wireToolChoice(choice: ToolChoice): unknown {

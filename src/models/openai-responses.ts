@@ -78,7 +78,8 @@ function isTerminal(item: SseItem): boolean {
 
 /**
  * The request body (Responses API reference: `POST /responses`; the official SDK's
- * ResponseCreateParams). `request.stop` is not sent: the Responses API has no stop sequences.
+ * ResponseCreateParams). `request.stop` and `request.seed` are not sent: the Responses API has
+ * neither.
  */
 export function responsesBody(request: StreamRequest): Json {
   const { instructions, input } = responsesInput(request.messages);
@@ -98,6 +99,8 @@ export function responsesBody(request: StreamRequest): Json {
     }));
   }
   if (request.toolChoice !== undefined) body["tool_choice"] = toolChoice(request.toolChoice);
+  // The Responses API takes the format under `text.format`, the schema's fields flattened into it.
+  if (request.responseFormat !== undefined) body["text"] = { format: request.responseFormat };
   // `summary: "auto"` is what makes reasoning text stream at all (reasoning_summary_text.delta).
   if (request.reasoning !== undefined) body["reasoning"] = { effort: request.reasoning, summary: "auto" };
   return body;

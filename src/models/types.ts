@@ -1,8 +1,15 @@
 // The provider seam: ModelProvider, its stream events, ModelError kinds and what each kind means downstream.
 
-import type { ChatMessage, ReasoningEffort, ToolChoice, ToolDefinition } from "./messages.js";
+import type { ChatMessage, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition } from "./messages.js";
 
-export type { ChatMessage, ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "./messages.js";
+export type {
+  ChatMessage,
+  ContentPart,
+  ReasoningEffort,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from "./messages.js";
 
 /**
  * One credential of a provider, as data: the failover layer picks one per request and the adapter
@@ -28,6 +35,10 @@ export interface StreamRequest {
   temperature?: number;
   topP?: number;
   stop?: readonly string[];
+  /** Sampling seed, for vendors that make replies repeatable with one. */
+  seed?: number;
+  /** JSON mode or a JSON schema the reply must follow (vendors without one ignore it). */
+  responseFormat?: ResponseFormat;
   /** Reasoning effort for models that think (ignored by the others). */
   reasoning?: ReasoningEffort;
   /** The credential to send; the failover layer always sets it (omitted: no auth header). */

@@ -9,6 +9,8 @@ export interface Validator<S extends TSchema> {
   check(value: unknown): value is Static<S>;
   /** The first problem as `at <path>: <message>`, e.g. `at /client: must have required property 'version'`. */
   explain(value: unknown): string | undefined;
+  /** The first problem with its JSON pointer path apart (`/messages/0/role`), for surfaces that name the field. */
+  problem(value: unknown): { path: string; message: string } | undefined;
 }
 
 /**
@@ -29,6 +31,14 @@ export function compileValidator<S extends TSchema>(schema: S): Validator<S> {
       if (c.Check(value)) return undefined;
       const first = c.Errors(value).First();
       return first ? formatError(first) : "at root: invalid value";
+    },
+    problem: (value) => {
+      const c = get();
+      if (c.Check(value)) return undefined;
+      const first = c.Errors(value).First();
+      return first
+        ? { path: first.path, message: formatError(first) }
+        : { path: "", message: "at root: invalid value" };
     },
   };
 }

@@ -1,5 +1,6 @@
 // Crash recovery: runs get a durable start mark, and a start ends the marked runs a crash left open.
 import type { Logger } from "../lifecycle/logger.js";
+import type { RunMarker } from "../sessions/run-markers.js";
 import type { SessionStore } from "../sessions/store.js";
 
 /** The error a recovered run ends with, in its transcript and as its session's last run status. */
@@ -16,12 +17,22 @@ export function markStart(
   store: SessionStore,
   run: { runId: string; sessionKey: string; sessionId: string; acceptedAt: number },
 ): Promise<void> {
-  return store.runMarkers.open({
+  return store.runMarkers.open(startMarker(run));
+}
+
+/** The start mark of a run (SessionStore.beginRun writes it with the user message). */
+export function startMarker(run: {
+  runId: string;
+  sessionKey: string;
+  sessionId: string;
+  acceptedAt: number;
+}): RunMarker {
+  return {
     runId: run.runId,
     sessionKey: run.sessionKey,
     sessionId: run.sessionId,
     startedAt: run.acceptedAt,
-  });
+  };
 }
 
 /**

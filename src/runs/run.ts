@@ -1,6 +1,13 @@
 // One Run owns everything about one model turn: text, throttle state, seq, subscribers, abort, timers, result.
 import { unavailable } from "../protocol/errors.js";
-import type { ContentPart, ReasoningEffort, ToolChoice, ToolDefinition } from "../models/messages.js";
+import type {
+  ChatMessage,
+  ContentPart,
+  ReasoningEffort,
+  ResponseFormat,
+  ToolChoice,
+  ToolDefinition,
+} from "../models/messages.js";
 import type { RunEvent, RunEventBody, RunListener, WrittenMessage } from "./events.js";
 
 export type RunMethod = "chat" | "agent";
@@ -76,6 +83,17 @@ export interface RunInit {
    * it is stored with that mark and wrapped in a boundary whenever a model reads it.
    */
   untrusted?: string;
+  /**
+   * The prompt's history when the caller holds it whole (a one-off HTTP run sent its conversation
+   * with the request): the turn reads it instead of the transcript, and it is never stored.
+   */
+  history?: readonly ChatMessage[];
+  /**
+   * A stateless run (a one-off HTTP request): nothing of it goes to the transcript (no user
+   * message, reply or run mark) and its session need not exist; only its durable usage record
+   * is written. With it, `history` carries the conversation.
+   */
+  stateless?: boolean;
 }
 
 /** Per-turn model options a surface may set (the OpenAI API's tools and sampling fields). */
@@ -86,6 +104,8 @@ export interface TurnOptions {
   topP?: number;
   stop?: readonly string[];
   maxTokens?: number;
+  seed?: number;
+  responseFormat?: ResponseFormat;
   reasoning?: ReasoningEffort;
 }
 
@@ -116,6 +136,8 @@ export class Run {
   readonly parts: readonly ContentPart[] | undefined;
   readonly options: TurnOptions | undefined;
   readonly untrusted: string | undefined;
+  readonly history: readonly ChatMessage[] | undefined;
+  readonly stateless: boolean;
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
@@ -173,6 +195,8 @@ export class Run {
     this.parts = init.parts;
     this.options = init.options;
     this.untrusted = init.untrusted;
+    this.history = init.history;
+    this.stateless = init.stateless === true;
     const owner = init.ownerSignal;
     if (owner && onOwnerGone) {
       owner.addEventListener("abort", onOwnerGone, { once: true });

@@ -9,7 +9,7 @@ import { assertAgent } from "../sessions/keys.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { RunListener } from "./events.js";
 import type { RunModels } from "./ports.js";
-import { markStart } from "./recovery.js";
+import { markStart, startMarker } from "./recovery.js";
 import { type Admission, type QueueMode, RunRegistry } from "./registry.js";
 import type { FinishedRun, Run, RunInit, RunMethod } from "./run.js";
 import { agentSettings, executeTurn, finishTurn, type TurnDeps } from "./turn.js";
@@ -99,21 +99,23 @@ export class RunService {
       { ...req, timeoutMs: req.timeoutMs ?? agent.timeoutSeconds * 1000 },
       req.queueMode,
     );
-    if (admission.kind === "new") {
+    if (admission.kind === "new" && !admission.run.stateless) {
       const run = admission.run;
       const store = this.#deps.store;
-      run.userWrite = markStart(store, run).then(() =>
-        store.appendMessage({
-          sessionKey: run.sessionKey,
-          sessionId: run.sessionId,
-          role: "user",
-          content: run.message,
-          ...(run.parts ? { parts: run.parts } : {}),
-          runId: run.runId,
-          idempotencyKey: run.runId,
-          ...(run.untrusted ? { meta: { [UNTRUSTED_META]: run.untrusted } } : {}),
-        }),
-      );
+      const message = {
+        sessionKey: run.sessionKey,
+        sessionId: run.sessionId,
+        role: "user" as const,
+        content: run.message,
+        ...(run.parts ? { parts: run.parts } : {}),
+        runId: run.runId,
+        idempotencyKey: run.runId,
+        ...(run.untrusted ? { meta: { [UNTRUSTED_META]: run.untrusted } } : {}),
+      };
+      // One commit where the store can: the mark and the message (the mark first either way).
+      run.userWrite = store.beginRun
+        ? store.beginRun(startMarker(run), message)
+        : markStart(store, run).then(() => store.appendMessage(message));
       // Awaited by the turn; a queued run aborted first must not leave an unhandled rejection.
       run.userWrite.catch(() => {});
     }

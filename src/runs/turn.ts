@@ -6,6 +6,7 @@ import { FailoverProvider } from "../models/failover.js";
 import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
 import { type ContentPart, UNTRUSTED_META, untrustedBoundary } from "../models/messages.js";
 import type { SessionStore, TranscriptMessage } from "../sessions/store.js";
+import type { UsageRecord } from "../sessions/usage-store.js";
 import type { WrittenMessage } from "./events.js";
 import type { RunModels } from "./ports.js";
 import type { FinishedRun, Run, RunOutcome } from "./run.js";
@@ -52,7 +53,7 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
   } catch (err) {
     return { status: "error", kind: "config", message: err instanceof Error ? err.message : String(err) };
   }
-  const history = await readHistory(run, userSeq, config, deps);
+  const history = run.history ? [...run.history] : await readHistory(run, userSeq, config, deps);
   if (run.signal.aborted) return abortedOutcome(run);
   run.publish({ type: "status", phase: "starting_model" });
   run.publish({
@@ -219,16 +220,7 @@ export async function finishTurn(
   const text = finished.text;
   let replyMessage: WrittenMessage | undefined;
   try {
-    if (text || run.thinking || run.toolCalls.length > 0) {
-      replyMessage = await deps.store.appendMessage(assistantEntry(run, text, outcome));
-    }
-    if (run.usage) {
-      const { input, output } = run.usage;
-      await deps.store.addUsage(run.sessionKey, { input, output, total: input + output });
-      recordUsage(deps.store, run, finished.endedAt);
-    }
-    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
-    await deps.store.runMarkers.close(run.runId, outcome.status);
+    replyMessage = await persistEnd(run, text, outcome, deps.store, finished.endedAt);
   } catch (err) {
     // The terminal event still goes out below: clients waiting on this run must hear that it
     // ended even when the store could not take its reply (disk full, database locked).
@@ -254,10 +246,10 @@ export async function finishTurn(
   logEnd(deps.logger, finished, outcome, run);
 }
 
-/** The run's durable usage record (usage.cost reads them), when the store keeps them. */
-function recordUsage(store: TurnDeps["store"], run: Run, endedAt: number): void {
-  if (!store.usage || !run.usage || run.provider === undefined || run.modelId === undefined) return;
-  store.usage.record({
+/** The run's durable usage record (usage.cost reads them), once it reported usage and a model. */
+function usageRecord(run: Run, endedAt: number): UsageRecord | undefined {
+  if (!run.usage || run.provider === undefined || run.modelId === undefined) return undefined;
+  return {
     runId: run.runId,
     sessionKey: run.sessionKey,
     sessionId: run.sessionId,
@@ -269,7 +261,49 @@ function recordUsage(store: TurnDeps["store"], run: Run, endedAt: number): void 
     output: run.usage.output,
     cacheRead: run.usage.cacheRead ?? 0,
     cacheWrite: run.usage.cacheWrite ?? 0,
-  });
+  };
+}
+
+/**
+ * The reply, the usage (the session's counter and the run's record), then the mark closed: one
+ * commit where the store can, else in that order.
+ * Returns the store's own promise (not an async wrapper), so the run's lane is released as soon
+ * after the commit as before.
+ */
+function persistEnd(
+  run: Run,
+  text: string,
+  outcome: RunOutcome,
+  store: SessionStore,
+  endedAt: number,
+): Promise<WrittenMessage | undefined> {
+  const message =
+    text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
+  const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
+  const record = store.usage ? usageRecord(run, endedAt) : undefined;
+  // A stateless run leaves only its usage record, written off the reply's path: no transcript,
+  // and no mark was opened.
+  if (run.stateless) {
+    if (record) store.usage?.recordSoon(record);
+    return Promise.resolve(undefined);
+  }
+  if (store.endRun) {
+    return store.endRun({
+      runId: run.runId,
+      status: outcome.status,
+      ...(message ? { message } : {}),
+      ...(usage ? { usage } : {}),
+      ...(record ? { record } : {}),
+    });
+  }
+  return (async () => {
+    const reply = message ? await store.appendMessage(message) : undefined;
+    if (usage) await store.addUsage(usage.key, usage);
+    if (record) store.usage?.record(record);
+    // Last: a crash before this line leaves the mark, and the next start ends the run as interrupted.
+    await store.runMarkers.close(run.runId, outcome.status);
+    return reply;
+  })();
 }
 
 function assistantEntry(run: Run, text: string, outcome: RunOutcome) {

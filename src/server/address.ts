@@ -1,5 +1,5 @@
 // The client address of a request: the peer, or X-Forwarded-For's client when the peer is a trusted proxy.
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { BlockList, isIP } from "node:net";
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`: one spelling per client, so per-address budgets count it once. */
@@ -42,7 +42,7 @@ export class ClientAddresses {
    * that is not itself a trusted proxy (entries to its left were written by the client and
    * prove nothing).
    */
-  of(req: Pick<IncomingMessage, "headers" | "socket">): string {
+  of(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string | undefined } }): string {
     const peer = canonicalIp(req.socket.remoteAddress ?? "unknown");
     if (!this.isTrusted(peer)) return peer;
     const header = req.headers["x-forwarded-for"];

@@ -31,6 +31,8 @@ export interface ConnectionsOptions {
   presenceCoalesceMs?: number;
   /** Session keys one socket may subscribe to (`gateway.maxSessionSubscriptions`, read per call). */
   maxSubscriptions?: () => number;
+  /** Entries a `presence` event lists at most (the gateway first, then the newest clients). */
+  presenceEventMax?: () => number;
 }
 
 /**
@@ -151,6 +153,17 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
     return { presence: this.presenceVersion, health: this.options.healthVersion() };
   }
 
+  /**
+   * The presence list an event or hello-ok snapshot carries: at most `presenceEventMax` entries,
+   * the gateway first, then the newest clients. Every client gets it, so an uncapped list would
+   * cost O(N²) bytes at N clients; `system-presence` still answers the whole list.
+   */
+  presenceSnapshot(): PresenceEntry[] {
+    const all = this.presence();
+    const max = Math.max(1, this.options.presenceEventMax?.() ?? Infinity);
+    return all.length <= max ? all : [all[0]!, ...all.slice(all.length - (max - 1))];
+  }
+
   presence(): PresenceEntry[] {
     const out = [this.options.self()];
     for (const c of this.map.values()) {
@@ -190,7 +203,7 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = undefined;
       const opts = { droppable: true, withStateVersion: true, snapshot: true };
-      this.broadcast("presence", { presence: this.presence() }, opts);
+      this.broadcast("presence", { presence: this.presenceSnapshot() }, opts);
     }, this.options.presenceCoalesceMs ?? 500);
     this.presenceTimer.unref();
   }
@@ -204,6 +217,8 @@ export class Connections implements ConnectionsView, EventBus, SubscriptionBook 
 
   broadcast(event: string, payload: unknown, options: BroadcastOptions = {}): BroadcastResult {
     const result: BroadcastResult = { sent: 0, dropped: 0, closed: 0 };
+    // Nobody connected (a gateway serving only HTTP): no payload to serialise for anyone.
+    if (this.map.size === 0) return result;
     // Unknown families fail closed: only the public core events skip the scope check.
     const scope: Scope | undefined =
       options.scope ?? (PUBLIC_EVENTS.has(event) ? undefined : "operator.read");

@@ -23,7 +23,7 @@ export function buildHello(conn: Connection, src: HelloSources): HelloOk {
     server: { version: ctx.gateway.version, connId: conn.id },
     features: { methods: src.methods(), events: src.events(), capabilities: [...SERVER_CAPABILITIES] },
     snapshot: {
-      presence: src.connections.presence(),
+      presence: src.connections.presenceSnapshot(),
       health: ctx.health.wireSnapshot(),
       stateVersion: src.connections.stateVersion(),
       uptimeMs: Date.now() - ctx.gateway.startedAt,

@@ -27,6 +27,7 @@ import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
 import { createHttpServer } from "./http.js";
 import { boundPort, listen, recordListener } from "./listen.js";
+import { openaiFamily, type RouteFamily } from "./openai.js";
 import { type ProbeState, probeRoutes } from "./probes.js";
 import { ConfigReloader, type ReloadLoadOptions } from "./reload.js";
 import { Runtime } from "./runtime.js";
@@ -213,6 +214,7 @@ function buildCore(options: StartOptions, logger: Logger) {
     preAuth: config.gateway.preAuth,
     maxBufferedTotal: () => source.current().gateway.maxBufferedBytesTotal,
     maxSubscriptions: () => source.current().gateway.maxSessionSubscriptions,
+    presenceEventMax: () => source.current().gateway.presenceEventMaxEntries,
     onSlowShed: (n) => {
       for (let i = 0; i < n; i++) shed.note("gateway.maxBufferedBytesTotal");
     },
@@ -269,11 +271,12 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   const { config, stateDir } = options;
   const { startedAt, state, source, startup, subsystems, secret, health, connections, runtime, stability } =
     core;
-  const router = httpRouter(options, logger, {
-    phase: () => probePhase(state.draining, startup),
-    ready: () => subsystems.allSettled(),
-  });
+  // One limiter for WebSocket and /v1 auth: failures on either surface count toward one lockout.
+  const limiter = new AuthRateLimiter(config.gateway.auth.rateLimit);
   const addresses = new ClientAddresses(config.gateway.trustedProxies);
+  const openai = openaiFamily({ config: source, runtime, secret, limiter, addresses });
+  const probes = { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() };
+  const router = httpRouter(options, logger, probes, [openai]);
   const server = createHttpServer(router, logger, (req) => addresses.of(req));
   const guards = guardServer(server, config.gateway, core.shed, addresses);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
@@ -303,7 +306,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     registry,
     connections,
     secret,
-    limiter: new AuthRateLimiter(config.gateway.auth.rateLimit),
+    limiter,
     addresses: guards.addresses,
     shed: guards.shed,
     logger,
@@ -349,11 +352,16 @@ function listenerInfo(server: Server, host: string, config: Config) {
   };
 }
 
-/** The one router: the probes and every route family the caller passed. */
-function httpRouter(options: StartOptions, logger: Logger, probes: ProbeState): Router {
+/** The one router: the probes, the built-in route families and every family the caller passed. */
+function httpRouter(
+  options: StartOptions,
+  logger: Logger,
+  probes: ProbeState,
+  families: readonly RouteFamily[],
+): Router {
   const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
   router.add(probeRoutes(probes));
-  for (const family of options.routes ?? []) router.add(family.routes, family.mount);
+  for (const family of [...families, ...(options.routes ?? [])]) router.add(family.routes, family.mount);
   return router;
 }
 

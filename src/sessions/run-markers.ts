@@ -45,10 +45,20 @@ export class SqliteRunMarkers implements RunMarkers {
   }
 
   async open(m: RunMarker): Promise<void> {
-    this.insert.run(m.runId, m.sessionKey, m.sessionId, m.startedAt);
+    this.openNow(m);
   }
 
   async close(runId: string, status: string): Promise<void> {
+    this.closeNow(runId, status);
+  }
+
+  /** `open`, synchronously (inside another transaction of the store). */
+  openNow(m: RunMarker): void {
+    this.insert.run(m.runId, m.sessionKey, m.sessionId, m.startedAt);
+  }
+
+  /** `close`, synchronously (inside another transaction of the store). */
+  closeNow(runId: string, status: string): void {
     this.db
       .transaction(() => {
         const row = this.find.get(runId) as { session_id: string } | undefined;

@@ -7,7 +7,7 @@ import { invalidRequest } from "../protocol/errors.js";
 import { SqliteCooldownStore } from "./cooldown-store.js";
 import { openSqlite, type SqlDb, type SqlStatement, sqliteDriverName } from "./driver.js";
 import { assertNotNewer, migrate } from "./migrations.js";
-import { SqliteRunMarkers } from "./run-markers.js";
+import { type RunMarker, SqliteRunMarkers } from "./run-markers.js";
 import { compactStatements, compactTranscript } from "./sqlite-compact.js";
 import { pruneSessions } from "./sqlite-prune.js";
 import {
@@ -29,6 +29,7 @@ import type {
   PruneOptions,
   PruneResult,
   SessionGuard,
+  RunEnd,
   SessionPatch,
   SessionStore,
   SessionView,
@@ -208,6 +209,32 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>> {
+    return this.appendNow(input);
+  }
+
+  async beginRun(marker: RunMarker, message: AppendInput): Promise<Readonly<TranscriptMessage>> {
+    return this.db
+      .transaction(() => {
+        this.runMarkers.openNow(marker);
+        return this.appendNow(message);
+      })
+      .immediate();
+  }
+
+  async endRun(end: RunEnd): Promise<Readonly<TranscriptMessage> | undefined> {
+    return this.db
+      .transaction(() => {
+        const reply = end.message ? this.appendNow(end.message) : undefined;
+        if (end.usage) this.usageNow(end.usage.key, end.usage);
+        if (end.record) this.usage.record(end.record);
+        this.runMarkers.closeNow(end.runId, end.status);
+        return reply;
+      })
+      .immediate();
+  }
+
+  /** appendMessage, synchronously: its own transaction, or a savepoint inside a caller's. */
+  private appendNow(input: AppendInput): Readonly<TranscriptMessage> {
     return this.db
       .transaction(() => {
         const session = this.s.bySessionId.get(input.sessionId) as SessionRow | undefined;
@@ -273,6 +300,13 @@ export class SqliteSessionStore implements SessionStore {
     key: string,
     usage: { input: number; output: number; total?: number; context?: number },
   ): Promise<void> {
+    this.usageNow(key, usage);
+  }
+
+  private usageNow(
+    key: string,
+    usage: { input: number; output: number; total?: number; context?: number },
+  ): void {
     this.s.usage.run({
       key,
       input: usage.input,
@@ -295,6 +329,7 @@ export class SqliteSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.listeners.clear();
+    this.usage.flush();
     this.db.pragma("optimize");
     this.db.close();
   }

@@ -1,8 +1,8 @@
 // The SessionStore interface every backend implements (SQLite now, Postgres later) and its row types.
 import type { CooldownPort } from "../models/cooldowns.js";
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
-import type { RunMarkers } from "./run-markers.js";
-import type { UsageLedger } from "./usage-store.js";
+import type { RunMarker, RunMarkers } from "./run-markers.js";
+import type { UsageLedger, UsageRecord } from "./usage-store.js";
 
 /**
  * One session index row. Live rows have a unique `key`; retired rows (left by reset and delete,
@@ -94,6 +94,17 @@ export interface AppendInput {
   /** Appending twice with the same key in one session returns the first row instead. */
   idempotencyKey?: string;
   meta?: Record<string, unknown>;
+}
+
+/** What the end of a run writes (see SessionStore.endRun). */
+export interface RunEnd {
+  runId: string;
+  /** The session's last run status (`ok`, `error`, `aborted`). */
+  status: string;
+  message?: AppendInput;
+  usage?: { key: string; input: number; output: number; total?: number };
+  /** The run's durable usage record (see UsageLedger.record). */
+  record?: UsageRecord;
 }
 
 /** Fields `patch` may change; `null` clears a field. */
@@ -237,6 +248,17 @@ export interface SessionStore {
   list(query: ListQuery): Promise<ListPage>;
   /** Resolves once the row is durable under the configured synchronous mode. */
   appendMessage(input: AppendInput): Promise<Readonly<TranscriptMessage>>;
+  /**
+   * A run's start as one commit, where the backend can: its mark (runMarkers.open), then its
+   * user message. Without it the run engine makes the two calls in that order.
+   */
+  beginRun?(marker: RunMarker, message: AppendInput): Promise<Readonly<TranscriptMessage>>;
+  /**
+   * A run's end as one commit, where the backend can: its reply (when there is one), its usage
+   * (addUsage), then its mark closed (runMarkers.close); resolves with the reply's row. Without
+   * it the engine makes the calls.
+   */
+  endRun?(end: RunEnd): Promise<Readonly<TranscriptMessage> | undefined>;
   readHistory(sessionId: string, query: HistoryQuery): Promise<HistoryPage>;
   countMessages(sessionId: string): Promise<number>;
   addUsage(

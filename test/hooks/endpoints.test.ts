@@ -88,6 +88,22 @@ describe("webhook endpoints", () => {
     expect(limited.body).toMatchObject({ ok: false, code: "RATE_LIMITED", runId: "w-429" });
   });
 
+  it("/agent with wait:true is bounded by gateway.http.maxRequestMs: 504, and its run is aborted", async () => {
+    await using gw = await gatewayWithFakeVendor([{ type: "hang-before-headers" }], {
+      config: { ...hooksOn(), gateway: { http: { maxRequestMs: 1_000 } } },
+    });
+    const res = await post(
+      gw.port,
+      "/hooks/agent",
+      { message: "q", wait: true, idempotencyKey: "w-slow" },
+      bearer,
+    );
+    expect(res.status).toBe(504);
+    expect(res.body).toMatchObject({ ok: false, code: "REQUEST_TIMEOUT", runId: "w-slow" });
+    // The run went with the request: the vendor's socket is closed.
+    expect(await gw.fake.requests[0]!.outcome).toBe("client-closed");
+  });
+
   it("the model sees hook input inside an untrusted boundary; the stored message carries the mark", async () => {
     await using gw = await gatewayWithFakeVendor(() => step.reply("ok"), { config: hooksOn() });
     const evil =

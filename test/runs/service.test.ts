@@ -17,6 +17,13 @@ const beforeReplyWrite =
     new Proxy(store, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === "endRun" && target.endRun) {
+          // The reply written together with the run's end (one commit): delayed the same way.
+          return async (end: Parameters<NonNullable<SessionStore["endRun"]>>[0]) => {
+            if (end.message?.role === "assistant") await before(end.message);
+            return target.endRun!(end);
+          };
+        }
         if (prop !== "appendMessage") return typeof value === "function" ? value.bind(target) : value;
         return async (m: Message) => {
           if (m.role === "assistant") await before(m);

@@ -1,4 +1,5 @@
-// Full-state events (presence) past the total send budget are skipped for the rest, never a reason to close.
+// Full-state events (presence) past the total send budget are skipped for the rest, never a reason
+// to close; their lists are capped so N clients cost O(N), not O(N²), bytes.
 import { describe, expect, it } from "vitest";
 import { startGateway } from "../helpers/gateway.js";
 import { openClient, type TestSocket } from "../helpers/ws.js";
@@ -41,4 +42,22 @@ describe("presence under the total send budget", () => {
       for (const c of clients) await c[Symbol.asyncDispose]();
     }
   }, 30_000);
+
+  it("presence events and hello-ok's snapshot list at most presenceEventMaxEntries; system-presence lists all", async () => {
+    await using gw = await startGateway({ config: { gateway: { presenceEventMaxEntries: 5 } } });
+    const clients: TestSocket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) clients.push(await openClient(gw.url));
+      const last = clients.at(-1)!;
+      const hello = last.frames.find((f) => f.type === "res" && f.payload?.type === "hello-ok");
+      expect(hello.payload.snapshot.presence).toHaveLength(5);
+      expect(hello.payload.snapshot.presence[0].mode).toBe("gateway");
+      const event = await last.event("presence", 5_000);
+      expect(event.payload.presence).toHaveLength(5);
+      expect(event.payload.presence[0].mode).toBe("gateway");
+      expect(((await last.request("system-presence")).payload as unknown[]).length).toBe(13);
+    } finally {
+      for (const c of clients) await c[Symbol.asyncDispose]();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { rawRequest, upgradeHeaders } from "../helpers/http.js";
 import { openClient } from "../helpers/ws.js";
 
 const apiLike: Route[] = [
-  { method: "POST", path: "/v1/chat/completions", handler: () => ({ status: 200, body: "completion" }) },
+  { method: "POST", path: "/api/chat/completions", handler: () => ({ status: 200, body: "completion" }) },
 ];
 
 describe("WebSocket upgrades only on the WebSocket path", () => {
@@ -44,13 +44,13 @@ describe("WebSocket upgrades only on the WebSocket path", () => {
   it("other paths with Upgrade get the router's 404 / 405 / route reply; an h2c upgrade too", async () => {
     await using gw = await startGateway({ routes: [{ routes: apiLike }] });
     const port = gw.handle.port;
-    const missing = await rawRequest(port, ["GET /v1/models HTTP/1.1", ...upgradeHeaders()]);
+    const missing = await rawRequest(port, ["GET /api/models HTTP/1.1", ...upgradeHeaders()]);
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body).error.type).toBe("not_found");
-    const wrongMethod = await rawRequest(port, ["GET /v1/chat/completions HTTP/1.1", ...upgradeHeaders()]);
+    const wrongMethod = await rawRequest(port, ["GET /api/chat/completions HTTP/1.1", ...upgradeHeaders()]);
     expect([wrongMethod.status, wrongMethod.headers["allow"]]).toEqual([405, "POST"]);
     const h2c = await rawRequest(port, [
-      "POST /v1/chat/completions HTTP/1.1",
+      "POST /api/chat/completions HTTP/1.1",
       "Host: 127.0.0.1",
       "Connection: Upgrade, HTTP2-Settings",
       "Upgrade: h2c",

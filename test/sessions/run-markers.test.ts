@@ -35,6 +35,54 @@ describe("run markers", () => {
     }
   });
 
+  it("beginRun and endRun write a run's start and end each as one commit", async () => {
+    const t = await tempSqliteStore();
+    try {
+      const { store } = t;
+      const { entry } = await store.ensure("main", "agent:main:main");
+      const at = { sessionKey: entry.key, sessionId: entry.sessionId };
+      const user = await store.beginRun!(
+        { runId: "r1", ...at, startedAt: 1 },
+        { ...at, role: "user", content: "q", runId: "r1", idempotencyKey: "r1" },
+      );
+      expect(user.seq).toBe(1);
+      expect((await store.runMarkers.unfinished()).map((m) => m.runId)).toEqual(["r1"]);
+      await store.endRun!({
+        runId: "r1",
+        status: "ok",
+        message: { ...at, role: "assistant", content: "a", runId: "r1" },
+        usage: { key: entry.key, input: 3, output: 4 },
+      });
+      expect(await store.runMarkers.unfinished()).toEqual([]);
+      const after = await store.get(entry.key);
+      expect(after).toMatchObject({ lastRunStatus: "ok", inputTokens: 3, outputTokens: 4 });
+      expect(
+        (await store.readHistory(entry.sessionId, { limit: 10 })).messages.map((m) => m.content),
+      ).toEqual(["q", "a"]);
+      // A write that fails rolls the whole end back: the mark stays, so recovery still sees the run.
+      await store.beginRun!(
+        { runId: "r2", ...at, startedAt: 2 },
+        { ...at, role: "user", content: "q2", runId: "r2" },
+      );
+      await expect(
+        store.endRun!({
+          runId: "r2",
+          status: "ok",
+          message: {
+            sessionKey: "agent:main:other",
+            sessionId: entry.sessionId,
+            role: "assistant",
+            content: "x",
+          },
+        }),
+      ).rejects.toThrow(/unknown session/);
+      expect(await store.countMessages(entry.sessionId)).toBe(3);
+      expect((await store.runMarkers.unfinished()).map((m) => m.runId)).toEqual(["r2"]);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it("recovery ends each mark once, and a mark whose session was deleted is only cleared", async () => {
     const t = await tempSqliteStore();
     try {

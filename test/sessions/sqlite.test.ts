@@ -5,6 +5,7 @@ import { openSqlite, type SqlDb } from "../../src/sessions/driver.js";
 import { LATEST_VERSION } from "../../src/sessions/migrations.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
 import { sessionStoreContract } from "./contract.js";
+import { eventually } from "../helpers/eventually.js";
 import { makeConfig, tempDir, tempSqliteStore } from "./helpers.js";
 
 sessionStoreContract("sqlite", () => tempSqliteStore());
@@ -80,6 +81,27 @@ describe("SQLite store specifics", () => {
     } finally {
       await dispose();
     }
+  });
+
+  it("queued usage records are written together soon after, and at close at the latest", async () => {
+    const t = tempDir();
+    const config = makeConfig();
+    const rec = { sessionKey: "agent:main:x", sessionId: "s", agentId: "main", provider: "p", model: "m" };
+    const tokens = { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 };
+    const endedAt = Date.parse("2026-01-01T10:00:00Z");
+    const day = { from: "2026-01-01", to: "2026-01-01" };
+    const a = await openSqliteStore({ stateDir: t.dir, config });
+    a.usage.recordSoon({ ...rec, ...tokens, runId: "q1", endedAt });
+    a.usage.recordSoon({ ...rec, ...tokens, runId: "q2", endedAt });
+    // Queued, not yet written: the caller did not wait for a commit.
+    expect(a.usage.summarize(day)).toEqual([]);
+    await eventually(() => expect(a.usage.summarize(day)[0]?.runs).toBe(2));
+    a.usage.recordSoon({ ...rec, ...tokens, runId: "q3", endedAt });
+    await a.close();
+    const b = await openSqliteStore({ stateDir: t.dir, config });
+    expect(b.usage.summarize(day)[0]?.runs).toBe(3);
+    await b.close();
+    t.dispose();
   });
 
   it("usage.cost's sums read one index range (usage_day covers them, no table lookups or sort)", async () => {

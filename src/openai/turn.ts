@@ -1,0 +1,234 @@
+// One /v1 request's run: started in its session, owned by the request (disconnect or
+// gateway.http.maxRequestMs aborts it), answered whole or projected onto SSE by a Projector.
+import type { Config } from "../config/schema.js";
+import type { Reply, RequestContext } from "../http/types.js";
+import type { ChatMessage } from "../models/messages.js";
+import type { ModelRegistry } from "../models/registry.js";
+import { GatewayError, httpStatusOf } from "../protocol/errors.js";
+import type { RunEvent } from "../runs/events.js";
+import type { TurnOptions } from "../runs/run.js";
+import type { RunHandle, RunService } from "../runs/service.js";
+import { startInSession } from "../runs/session-run.js";
+import type { SessionStore } from "../sessions/store.js";
+import type { Authorizer } from "./access.js";
+import { requestTimedOut, runAborted, runFailure } from "./errors.js";
+import { RunFollower } from "./follow.js";
+import type { Conversation, ConversationMessage } from "./messages.js";
+import { appendEarlier, type SessionChoice } from "./session.js";
+
+/** What the /v1 handlers need; the gateway's services object satisfies it (getters read live state). */
+export interface OpenAIDeps {
+  readonly config: Config;
+  readonly runs: RunService;
+  readonly store: SessionStore;
+  readonly models: ModelRegistry;
+  authorize: Authorizer;
+}
+
+export interface TurnSpec {
+  runId: string;
+  agentId: string;
+  ref?: string | undefined;
+  conversation: Conversation;
+  options: TurnOptions;
+  session: SessionChoice;
+  /**
+   * A one-off request (no key, no `user`): a stateless run, so API traffic neither fills the disk
+   * nor pushes people's sessions out of session.maintenance.maxEntries. Only its usage is kept.
+   */
+  oneOff?: boolean;
+}
+
+/** A run this request owns, and how to follow it. */
+export interface OwnedRun {
+  run: RunHandle;
+  follower: RunFollower;
+  /** Aborts when the request outlives gateway.http.maxRequestMs. */
+  deadline: AbortSignal;
+  maxRequestMs: number;
+}
+
+/**
+ * Starts the run. The request's signal and its deadline both own it: either aborting ends the
+ * run (the provider's socket with it). The earlier messages of the conversation are appended
+ * to the session first, so the turn reads them as history.
+ */
+export async function startOwnedRun(
+  deps: OpenAIDeps,
+  ctx: RequestContext,
+  spec: TurnSpec,
+): Promise<OwnedRun> {
+  const config = deps.config;
+  const maxRequestMs = config.gateway.http.maxRequestMs;
+  // A timer of our own rather than AbortSignal.timeout: it is cleared when the run ends, so
+  // finished requests do not leave a pending maxRequestMs timer each.
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error("gateway.http.maxRequestMs")), maxRequestMs);
+  timer.unref();
+  const deadline = expiry.signal;
+  const owner = AbortSignal.any([ctx.signal, deadline]);
+  const { conversation, session } = spec;
+  const last = conversation.last;
+  const admission = await startInSession(
+    deps,
+    session.key,
+    {
+      origin: "http",
+      agentId: spec.agentId,
+      // A one-off run is stateless: its history travels with it and nothing is written.
+      ...(spec.oneOff
+        ? { stateless: true }
+        : { prepare: (entry) => appendEarlier(deps.store, entry, conversation, !session.resent) }),
+    },
+    {
+      method: "agent",
+      runId: spec.runId,
+      message: last.content,
+      ...(last.parts ? { parts: last.parts } : {}),
+      ...(spec.ref ? { model: spec.ref } : {}),
+      ...(conversation.system ? { extraSystemPrompt: conversation.system } : {}),
+      options: spec.options,
+      ...(spec.oneOff ? { history: conversation.earlier.map(promptMessage) } : {}),
+      ownerSignal: owner,
+    },
+  ).catch((err: unknown) => {
+    clearTimeout(timer);
+    throw err;
+  });
+  if (admission.kind !== "new" || !admission.run) {
+    clearTimeout(timer);
+    // Run ids are fresh per request: a duplicate is a bug, not a client's retry.
+    throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
+  }
+  const run = admission.run;
+  void run.waitEnd().then(() => clearTimeout(timer));
+  return { run, follower: new RunFollower(run), deadline, maxRequestMs };
+}
+
+/** A conversation message as the model reads it: tool results as a `tool` message. */
+function promptMessage(m: ConversationMessage): ChatMessage {
+  if (!m.parts) return { role: m.role, content: m.content };
+  const tool = m.parts.length > 0 && m.parts.every((p) => p.type === "tool_result");
+  return { role: tool ? "tool" : m.role, content: m.parts };
+}
+
+/** The error a terminal event that is not `final` stands for. */
+export function terminalError(ev: RunEvent, owned: OwnedRun): GatewayError | undefined {
+  if (ev.type === "error") return runFailure(ev);
+  if (ev.type !== "aborted") return undefined;
+  if (owned.deadline.aborted) return requestTimedOut(owned.maxRequestMs);
+  return runAborted(ev.reason);
+}
+
+/** What a whole (not streamed) answer is made of. */
+export interface TurnResult {
+  text: string;
+  toolCalls: { id: string; name: string; arguments: string }[];
+  usage: { input: number; output: number } | undefined;
+  stopReason: string;
+}
+
+/** Follows the run to its end; a failure throws its HTTP error. */
+export async function collect(owned: OwnedRun): Promise<TurnResult> {
+  const toolCalls: TurnResult["toolCalls"] = [];
+  let usage: TurnResult["usage"];
+  try {
+    for (;;) {
+      const ev = await owned.follower.next();
+      if (ev === "end" || ev === "idle") throw runAborted("ended without a result");
+      if (ev.type === "tool_call") toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
+      else if (ev.type === "usage") usage = { input: ev.input, output: ev.output };
+      else if (ev.type === "final") return { text: ev.text, toolCalls, usage, stopReason: ev.stopReason };
+      const err = terminalError(ev, owned);
+      if (err) throw err;
+    }
+  } finally {
+    owned.follower.close();
+  }
+}
+
+/** Turns run events into one endpoint's SSE frames. Each method returns what to write ("" for nothing). */
+export interface Projector {
+  /** The frames that open the stream (a role chunk, `response.created`). */
+  open(): string;
+  /** The frames for one event; after a terminal `final` the stream ends. */
+  event(ev: RunEvent): string;
+  /** The frames for a failure after the stream started. */
+  fail(err: GatewayError, status: number): string;
+}
+
+/** Events that mean the reply has begun (the HTTP status can no longer change after them). */
+const OUTPUT = new Set<RunEvent["type"]>(["delta", "tool_call", "thinking"]);
+
+/**
+ * A streamed answer. Until the first output (a failover walk can take up to its deadline) the
+ * status is not committed: a failure then is a proper HTTP error (a 429 with Retry-After when
+ * every candidate is cooling). If nothing came within one keep-alive interval, the 200 goes out
+ * and a keep-alive comment follows each quiet interval. A failure after the start is an error
+ * frame and the end of the stream, never a clean end.
+ */
+export async function streamReply(
+  owned: OwnedRun,
+  projector: Projector,
+  keepAliveMs: number,
+): Promise<Reply> {
+  const held: RunEvent[] = [];
+  let idle = false;
+  for (;;) {
+    const ev = await owned.follower.next(keepAliveMs);
+    if (ev === "idle") {
+      idle = true;
+      break;
+    }
+    if (ev === "end") break;
+    const err = terminalError(ev, owned);
+    if (err) {
+      owned.follower.close();
+      throw err;
+    }
+    held.push(ev);
+    if (OUTPUT.has(ev.type) || ev.type === "final") break;
+  }
+  return {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    },
+    body: frames(owned, projector, held, idle, keepAliveMs),
+  };
+}
+
+async function* frames(
+  owned: OwnedRun,
+  projector: Projector,
+  held: RunEvent[],
+  idle: boolean,
+  keepAliveMs: number,
+): AsyncGenerator<string> {
+  try {
+    let out = projector.open() + (idle ? ": keep-alive\n\n" : "");
+    for (const ev of held) out += projector.event(ev);
+    if (held.some((ev) => ev.type === "final")) return yield out;
+    yield out;
+    for (;;) {
+      const ev = await owned.follower.next(keepAliveMs);
+      if (ev === "idle") {
+        yield ": keep-alive\n\n";
+        continue;
+      }
+      if (ev === "end") {
+        const err = runAborted("ended without a result");
+        return yield projector.fail(err, httpStatusOf(err));
+      }
+      const err = terminalError(ev, owned);
+      if (err) return yield projector.fail(err, httpStatusOf(err));
+      const text = projector.event(ev);
+      if (text) yield text;
+      if (ev.type === "final") return;
+    }
+  } finally {
+    owned.follower.close();
+  }
+}
