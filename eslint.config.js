@@ -11,6 +11,7 @@ export default tseslint.config(
       "test-results/**",
       "bench/results/**",
       ".ci/node24/**",
+      ".ci/openclaw/**",
     ],
   },
   js.configs.recommended,
