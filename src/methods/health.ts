@@ -7,8 +7,8 @@ import type { ModelRegistry } from "../models/registry.js";
 import { configWarnings } from "../models/warnings.js";
 import { hasScope } from "../protocol/scopes.js";
 import { agentIds } from "../sessions/keys.js";
-import type { SessionStore } from "../sessions/store.js";
 import type { HealthSource } from "./context.js";
+import { openStore, sessionsOf, type SummaryStore } from "./session-summary.js";
 import { defineMethod, type MethodDef } from "./registry.js";
 
 /** What `health` needs. */
@@ -19,45 +19,7 @@ export interface HealthDeps {
   /** The gateway's cooldowns, once the runs are built. */
   cooldowns?: Cooldowns | undefined;
   /** The session store (its getter throws until the sessions startup step has opened it). */
-  store: Pick<SessionStore, "list" | "path">;
-}
-
-/** Most recently updated sessions listed per agent and in all (the reference's `recent`). */
-const RECENT = 5;
-
-interface SessionsSummary {
-  path: string;
-  count: number;
-  recent: { key: string; updatedAt: number; age: number }[];
-}
-
-/** Count and newest sessions of one agent (or all): one indexed page and one count. */
-async function sessionsOf(
-  store: HealthDeps["store"],
-  agentId: string | undefined,
-  showKeys: boolean,
-): Promise<SessionsSummary> {
-  const page = await store.list({
-    limit: showKeys ? RECENT : 1,
-    ...(agentId === undefined ? {} : { agentId }),
-  });
-  const now = Date.now();
-  return {
-    path: store.path,
-    count: page.total,
-    recent: showKeys
-      ? page.rows.map((r) => ({ key: r.key, updatedAt: r.updatedAt, age: now - r.updatedAt }))
-      : [],
-  };
-}
-
-/** The store when it is open; health must answer even if it is not (it never fails on it). */
-function openStore(ctx: HealthDeps): HealthDeps["store"] | undefined {
-  try {
-    return ctx.store;
-  } catch {
-    return undefined;
-  }
+  store: SummaryStore;
 }
 
 /**

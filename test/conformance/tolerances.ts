@@ -54,13 +54,9 @@ export const TOLERATED: Record<string, Tolerance[]> = {
     {
       paths: p(
         "payload.",
-        "channelSummary degradedPlugins degradedSecretOwners eventLoop heartbeat hostDesktop modelRuntime processMemory queuedSystemEvents runtimeVersion sessions.byAgent sessions.count sessions.defaults sessions.paths sessions.recent shutdownBudget taskAudit tasks workerPools",
+        "eventLoop hostDesktop modelRuntime processMemory runtimeVersion shutdownBudget taskAudit tasks workerPools heartbeat.agents[].waitingForRoute",
       ),
       why: "`status` is Keel's own shape (spec: Keel's choices)",
-    },
-    {
-      paths: ["payload.cliProjection"],
-      why: "includeCliProjection is accepted and ignored (README): Keel's status is the CLI's input as is",
     },
   ],
   "agents.list": [
