@@ -16,6 +16,10 @@ type Mapping = HooksConfig["mappings"][number];
 /** Longest delivery id taken from an idempotency header (the run id space allows 256). */
 const MAX_DELIVERY_CHARS = 128;
 
+/**
+ * `POST <path>/<name>`: the mapping's auth (its signature, else the token), its template over the
+ * JSON body, then its action (`wake`, or an `agent` run answered 202).
+ */
 export async function mappingRoute(deps: HooksDeps, ctx: RequestContext, now: number): Promise<Reply> {
   const config = liveHooks(deps.source);
   const name = ctx.params["name"] ?? "";

@@ -1,9 +1,12 @@
 // The HTTP side of the gateway port: every request, and every Upgrade that is not a WebSocket.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { IncomingRequest, Router } from "../http/router.js";
+import { type IncomingRequest, Router } from "../http/router.js";
 import { writeRawReply, writeReply } from "../http/write.js";
 import type { Logger } from "../lifecycle/logger.js";
+import type { StartupSteps } from "../lifecycle/startup.js";
+import type { RouteFamily } from "./openai.js";
+import { type ProbeState, probeRoutes } from "./probes.js";
 
 /** The one path WebSocket clients upgrade on (every recorded OpenClaw client uses `/`). */
 export const WEBSOCKET_PATH = "/";
@@ -122,4 +125,19 @@ export function createHttpServer(
   });
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+/** The one router: the probes, then every route family (the built-in ones, then the caller's). */
+export function httpRouter(logger: Logger, probes: ProbeState, families: readonly RouteFamily[]): Router {
+  const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
+  router.add(probeRoutes(probes));
+  for (const family of families) router.add(family.routes, family.mount);
+  return router;
+}
+
+/** What the probes say of the gateway's phase: draining once closing, else the startup's. */
+export function probePhase(draining: boolean, startup: StartupSteps): ReturnType<ProbeState["phase"]> {
+  if (draining) return "draining";
+  if (startup.phase === "ready") return "started";
+  return startup.phase === "failed" ? "failed" : "starting";
 }

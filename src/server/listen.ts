@@ -19,6 +19,7 @@ export class PortInUseError extends Error {
   }
 }
 
+/** Binds exclusively; a taken port rejects with PortInUseError (one line naming it), at once. */
 export function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {

@@ -6,7 +6,7 @@ import { loadProfileSecrets, type ProfileSecrets } from "../config/credentials.j
 import type { RejectedFile } from "../config/fallback.js";
 import type { Config } from "../config/schema.js";
 import { LiveConfig } from "../config/source.js";
-import { type Mount, Router } from "../http/router.js";
+import type { Mount } from "../http/router.js";
 import type { Route } from "../http/types.js";
 import { RestartSentinel } from "../lifecycle/backoff.js";
 import { acquireStateLock, type StateLock } from "../lifecycle/lock.js";
@@ -25,10 +25,9 @@ import { ClientAddresses } from "./address.js";
 import { guardServer } from "./admission.js";
 import { Connections } from "./connections.js";
 import { HealthMonitor } from "./health.js";
-import { createHttpServer } from "./http.js";
+import { createHttpServer, httpRouter, probePhase } from "./http.js";
 import { boundPort, listen, recordListener } from "./listen.js";
-import { openaiFamily, type RouteFamily } from "./openai.js";
-import { type ProbeState, probeRoutes } from "./probes.js";
+import { openaiFamily } from "./openai.js";
 import { ConfigReloader, type ReloadLoadOptions } from "./reload.js";
 import { Runtime } from "./runtime.js";
 import { type GatewaySecret, resolveSecret } from "./secret.js";
@@ -276,7 +275,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   const addresses = new ClientAddresses(config.gateway.trustedProxies);
   const openai = openaiFamily({ config: source, runtime, secret, limiter });
   const probes = { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() };
-  const router = httpRouter(options, logger, probes, [openai]);
+  const router = httpRouter(logger, probes, [openai, ...(options.routes ?? [])]);
   const server = createHttpServer(router, logger, (req) => addresses.of(req));
   const guards = guardServer(server, config.gateway, core.shed, addresses);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
@@ -350,25 +349,6 @@ function listenerInfo(server: Server, host: string, config: Config) {
       return boundPort(server);
     },
   };
-}
-
-/** The one router: the probes, the built-in route families and every family the caller passed. */
-function httpRouter(
-  options: StartOptions,
-  logger: Logger,
-  probes: ProbeState,
-  families: readonly RouteFamily[],
-): Router {
-  const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
-  router.add(probeRoutes(probes));
-  for (const family of [...families, ...(options.routes ?? [])]) router.add(family.routes, family.mount);
-  return router;
-}
-
-function probePhase(draining: boolean, startup: StartupSteps): ReturnType<ProbeState["phase"]> {
-  if (draining) return "draining";
-  if (startup.phase === "ready") return "started";
-  return startup.phase === "failed" ? "failed" : "starting";
 }
 
 /** Runs the startup steps in the background; `ready` settles with them (and is never unhandled). */
