@@ -4,6 +4,7 @@ import { UNTRUSTED_META } from "../models/messages.js";
 import type { Admission } from "../runs/registry.js";
 import type { FinishedRun } from "../runs/run.js";
 import { type SessionRunDeps, startInSession } from "../runs/session-run.js";
+import { invalidRequest } from "../protocol/errors.js";
 import { mainSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import { assertHookKey } from "./session.js";
@@ -22,6 +23,11 @@ export interface WakeInput {
  * turn there reads it (inside its untrusted boundary) as part of the history.
  */
 export async function wakeSession(deps: SessionRunDeps, input: WakeInput) {
+  // The next turn reads it whole: the same bound as a message that starts a run.
+  const max = deps.config.runs.maxMessageChars;
+  if (input.text.length > max) {
+    throw invalidRequest(`text is too long (${input.text.length} > ${max} characters)`, { field: "text" });
+  }
   const key = mainSessionKey(deps.config, input.agentId);
   const { entry } = await openSession(deps.store, deps.config, key, {
     origin: "internal",

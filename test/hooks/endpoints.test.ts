@@ -37,6 +37,16 @@ describe("webhook endpoints", () => {
     expect(gw.fake.requests).toHaveLength(0);
   });
 
+  it("a /wake text longer than runs.maxMessageChars is a 400 naming text; nothing is stored", async () => {
+    await using gw = await gatewayWithFakeVendor([], {
+      config: { ...hooksOn(), runs: { maxMessageChars: 10 } },
+    });
+    const res = await post(gw.port, "/hooks/wake", { text: "x".repeat(11) }, bearer);
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe("text");
+    expect(await gw.handle.context.store.get("agent:main:main")).toBeUndefined();
+  });
+
   it("a body over hooks.maxBodyBytes is 413", async () => {
     await using gw = await gatewayWithFakeVendor([], { config: hooksOn({ maxBodyBytes: 1024 }) });
     const res = await post(gw.port, "/hooks/agent", { message: "x".repeat(2000) }, bearer);
