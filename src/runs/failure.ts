@@ -27,5 +27,7 @@ export function runFailure(f: FinishedRun): GatewayError {
   const row = KIND_ERROR[kind] ?? OTHER;
   return new GatewayError(row.code, f.error?.message ?? `run failed (${kind})`, {
     details: { code: row.detail, kind, runId: f.runId },
+    // A rate limit or a chain that is all cooling says when to come back (Retry-After).
+    ...(f.error?.retryAfterMs === undefined ? {} : { retryAfterMs: f.error.retryAfterMs }),
   });
 }

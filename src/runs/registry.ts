@@ -198,7 +198,7 @@ export class RunRegistry {
       startedAt: run.startedAt,
       endedAt: Date.now(),
       text: run.text,
-      ...(outcome.status === "error" ? { error: { kind: outcome.kind, message: outcome.message } } : {}),
+      ...(outcome.status === "error" ? { error: failureOf(outcome) } : {}),
       ...(outcome.status === "aborted" ? { error: { kind: "aborted", message: outcome.message } } : {}),
       ...(run.provider ? { provider: run.provider } : {}),
       ...(run.modelId ? { model: run.modelId } : {}),
@@ -336,4 +336,14 @@ function timingsOf(run: Run, endedAt: number) {
       ? { firstTokenMs: run.firstTokenAt - run.firstAttemptAt }
       : {};
   return { queuedMs, ...first, totalMs: endedAt - run.acceptedAt };
+}
+
+/** A failed run's error as its finished record keeps it: the kind, the message, when to retry. */
+function failureOf(outcome: Extract<RunOutcome, { status: "error" }>): NonNullable<FinishedRun["error"]> {
+  const retry = outcome.details?.["retryAfterMs"];
+  return {
+    kind: outcome.kind,
+    message: outcome.message,
+    ...(typeof retry === "number" ? { retryAfterMs: retry } : {}),
+  };
 }

@@ -33,7 +33,8 @@ export interface FinishedRun {
   readonly startedAt: number | undefined;
   readonly endedAt: number;
   readonly text: string;
-  readonly error?: { kind: string; message: string };
+  /** How it failed; `retryAfterMs` when the provider (or every cooling candidate) said when to retry. */
+  readonly error?: { kind: string; message: string; retryAfterMs?: number };
   readonly provider?: string;
   readonly model?: string;
   readonly usage?: RunUsage;

@@ -77,7 +77,11 @@ describe("webhook endpoints", () => {
 
   it("/agent with wait:true answers 200 with the final text, or the run's typed error", async () => {
     await using gw = await gatewayWithFakeVendor(
-      [step.reply("the answer"), step.status(500), step.status(429, { error: { message: "slow down" } })],
+      [
+        step.reply("the answer"),
+        step.status(500),
+        step.status(429, { error: { message: "slow down" } }, { "retry-after": "7" }),
+      ],
       { config: hooksOn() },
     );
     const ok = await post(gw.port, "/hooks/agent", { message: "q", wait: true }, bearer);
@@ -96,6 +100,8 @@ describe("webhook endpoints", () => {
     );
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ ok: false, code: "RATE_LIMITED", runId: "hook:agent:w-429" });
+    // The vendor's Retry-After reaches the hook caller.
+    expect(limited.headers["retry-after"]).toBe("7");
   });
 
   it("an idempotencyKey names only hook runs: another surface's run with that id is not answered", async () => {
