@@ -66,7 +66,7 @@ const TERMINAL = new Set(["final", "error", "aborted"]);
 /**
  * A protocol client for bench suites: connects with the token (and `caps`), then `request()`
  * and `ended(runId)` (the run's terminal chat payload; `{state: "client closed"}` if the socket
- * goes first). `onFrame` sees every frame first (counting, filtering).
+ * goes first), and `turn()` (chat.send, then its end and ms). `onFrame` sees every frame first.
  */
 export async function protocolClient(url, { token, caps = [], onFrame } = {}) {
   const { default: WebSocket } = await import("ws");
@@ -110,5 +110,14 @@ export async function protocolClient(url, { token, caps = [], onFrame } = {}) {
   });
   if (!hello.ok) throw new Error(`connect failed: ${hello.error.message}`);
   const ended = (runId) => new Promise((resolve) => ends.set(runId, resolve));
-  return { ws, request, ended, close: () => ws.close() };
+  /** chat.send in `sessionKey`; resolves with its terminal chat payload and the ms it took. */
+  const turn = async (sessionKey, runId, message = "Say hello.") => {
+    const done = ended(runId);
+    const t0 = nowMs();
+    const ack = await request("chat.send", { sessionKey, message, idempotencyKey: runId });
+    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
+    const end = await done;
+    return { end, ms: nowMs() - t0 };
+  };
+  return { ws, request, ended, turn, close: () => ws.close() };
 }

@@ -30,13 +30,9 @@ async function scopedClient(url, sessionKey) {
   if (!sub.ok) throw new Error(`subscribe failed: ${sub.error.message}`);
   /** Sends chat.send and resolves with { ms, state } at its terminal chat event. */
   const turn = async (runId) => {
-    const done = c.ended(runId);
-    const t0 = nowMs();
-    const ack = await c.request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
-    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
-    const end = await done;
+    const { end, ms } = await c.turn(sessionKey, runId);
     seen.ended = true;
-    return { ms: nowMs() - t0, state: end.state };
+    return { ms, state: end.state };
   };
   return { turn, seen, close: c.close };
 }

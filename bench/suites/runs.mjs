@@ -14,13 +14,9 @@ const REPLY = { type: "reply", chunks: ["Hello", " from", " the", " fake", " ven
 async function client(url) {
   const c = await protocolClient(url, { token: TOKEN });
   const turn = async (sessionKey, runId) => {
-    const done = c.ended(runId);
-    const t0 = nowMs();
-    const ack = await c.request("chat.send", { sessionKey, message: "Say hello.", idempotencyKey: runId });
-    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
-    const end = await done;
+    const { end, ms } = await c.turn(sessionKey, runId);
     if (end.state !== "final") throw new Error(`run ${runId} ended ${end.state}: ${end.errorMessage}`);
-    return nowMs() - t0;
+    return ms;
   };
   return { turn, request: c.request, close: c.close };
 }

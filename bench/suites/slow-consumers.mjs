@@ -21,16 +21,7 @@ const MiB = 2 ** 20;
 async function client(url, reading) {
   const c = await protocolClient(url, { token: TOKEN });
   if (!reading) c.ws._socket.pause();
-  const turn = async (runId) => {
-    const end = c.ended(runId);
-    const ack = await c.request("chat.send", {
-      sessionKey: `agent:main:${runId}`,
-      message: "go",
-      idempotencyKey: runId,
-    });
-    if (!ack.ok) throw new Error(`chat.send failed: ${ack.error.message}`);
-    return end;
-  };
+  const turn = async (runId) => (await c.turn(`agent:main:${runId}`, runId, "go")).end;
   return { ws: c.ws, request: c.request, turn };
 }
 
