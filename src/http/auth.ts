@@ -1,13 +1,11 @@
 // Bearer-token auth for HTTP callers, with a constant-time comparison shared with the WebSocket side.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { GatewayError } from "../protocol/errors.js";
 
 /** Constant-time string comparison (hashing first so lengths do not leak). */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash("sha256").update(a).digest();
-  const hb = createHash("sha256").update(b).digest();
-  return timingSafeEqual(ha, hb);
+  return timingSafeEqual(hash("sha256", a, "buffer"), hash("sha256", b, "buffer"));
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */

@@ -62,18 +62,19 @@ export class AnthropicMessagesProvider implements ModelProvider {
     return this.#transport.close();
   }
 
-  async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
+  stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const events = new MessageEvents({ provider: this.id, model: request.model, url: this.url });
-    const items = this.#transport.sse({
-      url: this.url,
-      model: request.model,
-      headers: this.#headers(request),
-      body: anthropicBody(request),
-      signal: request.signal,
-      classify: classifyAnthropicHttp,
-      isEnd: isMessageStop,
-    });
-    yield* mapEvents(items, events);
+    const items = () =>
+      this.#transport.sse({
+        url: this.url,
+        model: request.model,
+        headers: this.#headers(request),
+        body: anthropicBody(request),
+        signal: request.signal,
+        classify: classifyAnthropicHttp,
+        isEnd: isMessageStop,
+      });
+    return mapEvents(items, events);
   }
 
   #headers(request: StreamRequest): Record<string, string> {

@@ -54,19 +54,25 @@ export abstract class EventQueue {
 /**
  * One adapter stream: the transport's SSE messages through a vendor's mapper. `done` goes out as
  * soon as the end marker arrived; the transport drains the rest of the body in the background.
+ * `items` is called at the first read, so an adapter's stream() starts nothing until then.
+ * The mapper's sync generators are walked with for…of: `yield*` of a sync generator inside an
+ * async one would add an await per event.
  */
 export async function* mapEvents(
-  items: AsyncIterable<SseItem>,
+  items: () => AsyncIterable<SseItem[]>,
   events: EventQueue,
 ): AsyncGenerator<StreamEvent> {
-  for await (const item of items) {
-    if (item.kind === "json") {
-      yield* events.fromJson(item.text);
-      return;
+  for await (const batch of items()) {
+    for (const item of batch) {
+      if (item.kind === "json") {
+        for (const ev of events.fromJson(item.text)) yield ev;
+        return;
+      }
+      events.onEvent(item.event, item.data);
+      for (const ev of events.take()) yield ev;
+      if (events.ended) break;
     }
-    events.onEvent(item.event, item.data);
-    yield* events.take();
     if (events.ended) break;
   }
-  yield* events.finish();
+  for (const ev of events.finish()) yield ev;
 }

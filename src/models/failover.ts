@@ -115,7 +115,8 @@ export class FailoverProvider implements ModelProvider {
           this.#options.pins?.set(c.providerId, credential.id);
         };
         try {
-          for await (const ev of attempt.run()) {
+          for await (const ev of attempt.start()) {
+            attempt.observe(ev);
             // The verdict goes in before `done` is passed on: a caller that stops reading at
             // `done` closes this generator there, and a success must still close the key.
             if (ev.type === "done") succeed();
@@ -219,11 +220,16 @@ function target(c: Candidate, credential: Credential): CooldownTarget {
   };
 }
 
-/** One call to one candidate, with the chain's deadline armed until its first token. */
+/**
+ * One call to one candidate, with the chain's deadline armed until its first token. Its signal
+ * aborts with the caller's or when that deadline passes.
+ */
 class Attempt {
   streamed = false;
-  readonly #beforeFirstToken = new AbortController();
+  readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
+  #deadlinePassed = false;
+  readonly #onCallerAbort = () => this.#controller.abort(this.request.signal.reason);
 
   constructor(
     private readonly c: Candidate,
@@ -231,10 +237,19 @@ class Attempt {
     private readonly request: StreamRequest,
     deadline: number,
   ) {
-    this.#timer = setTimeout(() => this.#beforeFirstToken.abort(), Math.max(0, deadline - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#deadlinePassed = true;
+        this.#controller.abort(new Error("failover deadline passed"));
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    if (request.signal.aborted) this.#onCallerAbort();
+    else request.signal.addEventListener("abort", this.#onCallerAbort, { once: true });
   }
 
-  async *run(): AsyncGenerator<StreamEvent> {
+  /** The candidate's stream: the prompt fitted to its window, this attempt's credential and signal. */
+  start(): AsyncIterable<StreamEvent> {
     const { c, request } = this;
     const limits = { contextWindow: c.contextWindow, provider: c.providerId, model: c.modelId };
     const fit = fitMessages(request.messages, {
@@ -243,31 +258,32 @@ class Attempt {
     });
     const maxTokens = request.maxTokens ?? c.maxTokens;
     // Tools, sampling and reasoning pass through as the caller set them.
-    const stream = c.provider.stream({
+    return c.provider.stream({
       ...request,
       model: c.modelId,
       messages: fit.messages,
       ...(maxTokens === undefined ? {} : { maxTokens }),
       credential: this.credential,
-      signal: AbortSignal.any([request.signal, this.#beforeFirstToken.signal]),
+      signal: this.#controller.signal,
     });
-    for await (const ev of stream) {
-      // Reasoning and tool calls reached the caller as much as text: once any is out, the
-      // deadline stops and a failure is final (no second model's output mixed in).
-      if (
-        (ev.type === "text" || ev.type === "thinking" || ev.type.startsWith("tool_call")) &&
-        !this.streamed
-      ) {
-        this.streamed = true;
-        clearTimeout(this.#timer);
-      }
-      yield ev;
+  }
+
+  /**
+   * Sees each event before the caller does. Reasoning and tool calls reached the caller as much
+   * as text: once any is out, the deadline stops and a failure is final (no second model's
+   * output mixed in).
+   */
+  observe(ev: StreamEvent): void {
+    if (this.streamed) return;
+    if (ev.type === "text" || ev.type === "thinking" || ev.type.startsWith("tool_call")) {
+      this.streamed = true;
+      clearTimeout(this.#timer);
     }
   }
 
   /** The ModelError an attempt failed with; the deadline firing first is a `timeout`. */
   failure(err: unknown): ModelError {
-    if (this.#beforeFirstToken.signal.aborted && !this.streamed) {
+    if (this.#deadlinePassed && !this.streamed) {
       return new ModelError("timeout", `no reply within the failover deadline from ${this.c.ref}`, {
         provider: this.c.providerId,
         model: this.c.modelId,
@@ -279,6 +295,7 @@ class Attempt {
 
   dispose(): void {
     clearTimeout(this.#timer);
+    this.request.signal.removeEventListener("abort", this.#onCallerAbort);
   }
 }
 

@@ -55,19 +55,20 @@ export class OpenAICompletionsProvider implements ModelProvider {
     this.embeddingsUrl = `${base}/embeddings`;
   }
 
-  async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
+  stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const ctx = { provider: this.id, model: request.model, url: this.url };
     const chunks = new CompletionChunks(ctx);
-    const items = this.#transport.sse({
-      url: this.url,
-      model: request.model,
-      headers: this.#headers(request.credential, "text/event-stream"),
-      body: requestBody(request),
-      signal: request.signal,
-      classify: classifyOpenAIHttp,
-      isEnd: (item) => item.kind === "event" && item.data.trim() === "[DONE]",
-    });
-    yield* mapEvents(items, chunks);
+    const items = () =>
+      this.#transport.sse({
+        url: this.url,
+        model: request.model,
+        headers: this.#headers(request.credential, "text/event-stream"),
+        body: requestBody(request),
+        signal: request.signal,
+        classify: classifyOpenAIHttp,
+        isEnd: (item) => item.kind === "event" && item.data.trim() === "[DONE]",
+      });
+    return mapEvents(items, chunks);
   }
 
   close(): Promise<void> {

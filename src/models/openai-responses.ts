@@ -44,18 +44,19 @@ export class OpenAIResponsesProvider implements ModelProvider {
     return this.#transport.close();
   }
 
-  async *stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
+  stream(request: StreamRequest): AsyncGenerator<StreamEvent> {
     const events = new ResponsesEvents({ provider: this.id, model: request.model, url: this.url });
-    const items = this.#transport.sse({
-      url: this.url,
-      model: request.model,
-      headers: this.#headers(request),
-      body: responsesBody(request),
-      signal: request.signal,
-      classify: classifyResponsesHttpError,
-      isEnd: isTerminal,
-    });
-    yield* mapEvents(items, events);
+    const items = () =>
+      this.#transport.sse({
+        url: this.url,
+        model: request.model,
+        headers: this.#headers(request),
+        body: responsesBody(request),
+        signal: request.signal,
+        classify: classifyResponsesHttpError,
+        isEnd: isTerminal,
+      });
+    return mapEvents(items, events);
   }
 
   #headers(request: StreamRequest): Record<string, string> {

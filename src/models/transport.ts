@@ -3,7 +3,7 @@
 // error bodies read under a cap, and the abort contract of ModelProvider.
 import type { Readable } from "node:stream";
 import { createParser } from "eventsource-parser";
-import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import type { OutboundProxy } from "../config/paths.js";
 import { type CallContext, classifyHttpError, classifyNetworkError } from "./classify.js";
 import { ModelError } from "./types.js";
@@ -51,9 +51,10 @@ export interface PostOptions {
 }
 
 /**
- * One per provider. `sse()` yields the SSE messages of a 2xx answer; the caller stops reading
- * when its vendor's end marker arrived, and the rest of the body is drained in the background so
- * the keep-alive socket goes back to the pool. Every failure is thrown as a ModelError, except
+ * One per provider. `sse()` yields the SSE messages of a 2xx answer, one batch per network read
+ * (a read often carries several; a hand-over each would cost a promise per message). The caller
+ * stops reading when its vendor's end marker arrived, and the rest of the body is drained in the
+ * background so the keep-alive socket goes back to the pool. Every failure is thrown as a ModelError, except
  * that an abort of the caller's signal throws `signal.reason` as is.
  */
 export class ProviderTransport {
@@ -63,21 +64,30 @@ export class ProviderTransport {
     readonly providerId: string,
     private readonly options: TransportOptions,
   ) {
-    this.#dispatcher = new EnvHttpProxyAgent({
-      // Every field explicit: undici reads process.env for one left undefined, and the proxy
-      // settings come from src/config/ alone ("" = none).
-      httpProxy: options.proxy?.httpProxy ?? "",
-      httpsProxy: options.proxy?.httpsProxy ?? "",
-      noProxy: options.proxy?.noProxy ?? "",
+    const pool = {
       connections: options.maxConnections,
       keepAliveTimeout: 30_000,
       // Our watchdogs own these deadlines (with better messages); undici's stay as a backstop.
       headersTimeout: options.connectTimeoutMs + 1_000,
       bodyTimeout: options.timeoutSeconds * 1000 + 1_000,
-    });
+    };
+    const proxy = options.proxy ?? {};
+    // Without a proxy a plain pool: the proxy agent matches every request's origin against
+    // NO_PROXY, work a gateway with no proxy need not do per call.
+    this.#dispatcher =
+      proxy.httpProxy || proxy.httpsProxy
+        ? new EnvHttpProxyAgent({
+            // Every field explicit: undici reads process.env for one left undefined, and the proxy
+            // settings come from src/config/ alone ("" = none).
+            httpProxy: proxy.httpProxy ?? "",
+            httpsProxy: proxy.httpsProxy ?? "",
+            noProxy: proxy.noProxy ?? "",
+            ...pool,
+          })
+        : new Agent(pool);
   }
 
-  async *sse(post: PostOptions): AsyncGenerator<SseItem> {
+  async *sse(post: PostOptions): AsyncGenerator<SseItem[]> {
     const ctx: CallContext = { provider: this.providerId, model: post.model, url: post.url };
     const { signal } = post;
     signal.throwIfAborted();
@@ -103,12 +113,29 @@ export class ProviderTransport {
       if (String(res.headers["content-type"] ?? "").includes("application/json")) {
         const text = await this.#readText(res.body, watchdog, MAX_JSON_CHARS);
         complete = true;
-        yield { kind: "json", text };
+        yield [{ kind: "json", text }];
         return;
       }
-      for await (const item of this.#events(res.body, watchdog, ctx)) {
-        if (post.isEnd?.(item)) sawEnd = true;
-        yield item;
+      const reader = new SseReader();
+      const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const idleMs = this.options.timeoutSeconds * 1000;
+      for (;;) {
+        // Armed only while waiting on the socket: a caller busy with what it read is no fault.
+        watchdog.arm("idle", idleMs);
+        const next = await chunks.next();
+        watchdog.pause();
+        const items = next.done ? reader.end() : reader.feed(next.value);
+        if (post.isEnd !== undefined && items.some(post.isEnd)) sawEnd = true;
+        // What arrived before a fault goes out first: the caller keeps that text.
+        if (items.length > 0) yield items;
+        if (reader.oversize) {
+          throw new ModelError(
+            "server_error",
+            `${ctx.url} sent an SSE event over ${MAX_EVENT_CHARS} characters`,
+            ctx,
+          );
+        }
+        if (next.done) break;
       }
       complete = true;
     } catch (err) {
@@ -122,11 +149,12 @@ export class ProviderTransport {
 
   /** POSTs JSON and returns the parsed JSON answer (embeddings, non-streamed calls). */
   async json(post: PostOptions): Promise<unknown> {
-    for await (const item of this.sse({
+    for await (const items of this.sse({
       ...post,
       headers: { ...post.headers, accept: "application/json" },
     })) {
-      if (item.kind === "json") return parseJson(item.text, post.url, this.providerId, post.model);
+      const item = items[0];
+      if (item?.kind === "json") return parseJson(item.text, post.url, this.providerId, post.model);
     }
     throw new ModelError("server_error", `${post.url} did not answer JSON`, {
       provider: this.providerId,
@@ -152,44 +180,6 @@ export class ProviderTransport {
       });
     } finally {
       watchdog.clear();
-    }
-  }
-
-  /** SSE messages as they arrive; the idle watchdog is armed only while waiting on the socket. */
-  async *#events(body: Readable, watchdog: Watchdog, ctx: CallContext): AsyncGenerator<SseItem> {
-    const pending: SseItem[] = [];
-    let oversize = false;
-    const parser = createParser({
-      maxBufferSize: MAX_EVENT_CHARS,
-      onEvent: (m) => pending.push({ kind: "event", event: m.event, data: m.data }),
-      // Unknown fields and bad retry values are harmless; only the size cap ends the stream.
-      onError: (err) => {
-        if (err.type === "max-buffer-size-exceeded") oversize = true;
-      },
-    });
-    const decoder = new TextDecoder();
-    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const idleMs = this.options.timeoutSeconds * 1000;
-    for (;;) {
-      watchdog.arm("idle", idleMs);
-      const next = await chunks.next();
-      watchdog.clear();
-      if (next.done) {
-        // A last event without its closing blank line (`[DONE]`, `message_stop`) still counts.
-        parser.feed(`${decoder.decode()}\n\n`);
-        while (pending.length > 0) yield pending.shift()!;
-        return;
-      }
-      parser.feed(decoder.decode(next.value, { stream: true }));
-      // What arrived before a fault goes out first: the caller keeps that text.
-      while (pending.length > 0) yield pending.shift()!;
-      if (oversize) {
-        throw new ModelError(
-          "server_error",
-          `${ctx.url} sent an SSE event over ${MAX_EVENT_CHARS} characters`,
-          ctx,
-        );
-      }
     }
   }
 
@@ -227,6 +217,42 @@ export class ProviderTransport {
       return new ModelError("timeout", message, { ...ctx, cause: err });
     }
     return classifyNetworkError(err, ctx, phase);
+  }
+}
+
+/**
+ * SSE messages out of body bytes: each read's complete messages at once (a batch per read), an
+ * event still being assembled capped at MAX_EVENT_CHARS (`oversize` once one passed it).
+ */
+class SseReader {
+  oversize = false;
+  #pending: SseItem[] = [];
+  readonly #decoder = new TextDecoder();
+  readonly #parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
+    onEvent: (m) => this.#pending.push({ kind: "event", event: m.event, data: m.data }),
+    // Unknown fields and bad retry values are harmless; only the size cap ends the stream.
+    onError: (err) => {
+      if (err.type === "max-buffer-size-exceeded") this.oversize = true;
+    },
+  });
+
+  /** The messages one read completed. */
+  feed(bytes: Buffer): SseItem[] {
+    this.#parser.feed(this.#decoder.decode(bytes, { stream: true }));
+    return this.#take();
+  }
+
+  /** The body ended: a last event without its closing blank line (`[DONE]`, `message_stop`) still counts. */
+  end(): SseItem[] {
+    this.#parser.feed(`${this.#decoder.decode()}\n\n`);
+    return this.#take();
+  }
+
+  #take(): SseItem[] {
+    const items = this.#pending;
+    if (items.length > 0) this.#pending = [];
+    return items;
   }
 }
 

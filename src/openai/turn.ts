@@ -43,8 +43,8 @@ export interface TurnSpec {
 export interface OwnedRun {
   run: RunHandle;
   follower: RunFollower;
-  /** Aborts when the request outlives gateway.http.maxRequestMs. */
-  deadline: AbortSignal;
+  /** True once the request outlived gateway.http.maxRequestMs (its run was aborted for it). */
+  timedOut: () => boolean;
   maxRequestMs: number;
 }
 
@@ -60,13 +60,23 @@ export async function startOwnedRun(
 ): Promise<OwnedRun> {
   const config = deps.config;
   const maxRequestMs = config.gateway.http.maxRequestMs;
-  // A timer of our own rather than AbortSignal.timeout: it is cleared when the run ends, so
+  // The run's owner: aborts when the caller goes away or the request outlives maxRequestMs. A
+  // timer of our own rather than AbortSignal.timeout: it is cleared when the run ends, so
   // finished requests do not leave a pending maxRequestMs timer each.
-  const expiry = new AbortController();
-  const timer = setTimeout(() => expiry.abort(new Error("gateway.http.maxRequestMs")), maxRequestMs);
+  const owner = new AbortController();
+  const expiry = { passed: false };
+  const timer = setTimeout(() => {
+    expiry.passed = true;
+    owner.abort(new Error("gateway.http.maxRequestMs"));
+  }, maxRequestMs);
   timer.unref();
-  const deadline = expiry.signal;
-  const owner = AbortSignal.any([ctx.signal, deadline]);
+  const onGone = () => owner.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) onGone();
+  else ctx.signal.addEventListener("abort", onGone, { once: true });
+  const release = () => {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onGone);
+  };
   const { conversation, session } = spec;
   const last = conversation.last;
   const admission = await startInSession(
@@ -89,20 +99,20 @@ export async function startOwnedRun(
       ...(conversation.system ? { extraSystemPrompt: conversation.system } : {}),
       options: spec.options,
       ...(spec.oneOff ? { history: conversation.earlier.map(promptMessage) } : {}),
-      ownerSignal: owner,
+      ownerSignal: owner.signal,
     },
   ).catch((err: unknown) => {
-    clearTimeout(timer);
+    release();
     throw err;
   });
   if (admission.kind !== "new" || !admission.run) {
-    clearTimeout(timer);
+    release();
     // Run ids are fresh per request: a duplicate is a bug, not a client's retry.
     throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
   }
   const run = admission.run;
-  void run.waitEnd().then(() => clearTimeout(timer));
-  return { run, follower: new RunFollower(run), deadline, maxRequestMs };
+  void run.waitEnd().then(release);
+  return { run, follower: new RunFollower(run), timedOut: () => expiry.passed, maxRequestMs };
 }
 
 /** A conversation message as the model reads it: tool results as a `tool` message. */
@@ -116,7 +126,7 @@ function promptMessage(m: ConversationMessage): ChatMessage {
 export function terminalError(ev: RunEvent, owned: OwnedRun): GatewayError | undefined {
   if (ev.type === "error") return runFailure(ev);
   if (ev.type !== "aborted") return undefined;
-  if (owned.deadline.aborted) return requestTimedOut(owned.maxRequestMs);
+  if (owned.timedOut()) return requestTimedOut(owned.maxRequestMs);
   return runAborted(ev.reason);
 }
 

@@ -11,6 +11,9 @@ import {
   type RunSink,
 } from "./run.js";
 
+/** The reason a run's signal carries once it ended normally (one object: nothing reads its stack). */
+const RUN_ENDED = new Error("run ended");
+
 /** Runs that must have ended since the last memory release before an idle sweep releases again. */
 const RELEASE_AFTER_RUNS = 1_000;
 
@@ -187,7 +190,7 @@ export class RunRegistry {
     if (run.status === "ended") return;
     // Synchronous guard: a second end() (stale sweep racing the provider unwinding) is a no-op.
     run.status = "ended";
-    if (!run.signal.aborted) run.controller.abort(new Error("run ended"));
+    if (!run.signal.aborted) run.controller.abort(RUN_ENDED);
     const finished: FinishedRun = {
       runId: run.runId,
       method: run.method,

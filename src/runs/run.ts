@@ -283,7 +283,9 @@ export class Run {
           yield next;
           continue;
         }
-        if (done || signal?.aborted || this.status === "ended") return;
+        // Not `status === "ended"`: that is set when the run starts ending, before its terminal
+        // event goes out; `finished` is set by dispose(), after it.
+        if (done || signal?.aborted || this.finished !== undefined) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
           this.wakers.add(resolve);

@@ -43,6 +43,39 @@ function harness(over: object = {}) {
 }
 
 describe("RunRegistry", () => {
+  it("an iterator that wakes while the run is ending still gets its terminal event", async () => {
+    // onEnd publishes a last delta, waits (a store commit), then the final: the iterator wakes
+    // for the delta in between, while the run is already marked ended.
+    const registry = new RunRegistry(runsConfig(), {
+      execute: async () => ({ status: "ok", stopReason: "stop" }),
+      onEnd: async (f, _o, run) => {
+        run.publish({ type: "delta", delta: "last", text: "last" });
+        await new Promise((r) => setImmediate(r));
+        run.publish({
+          type: "final",
+          stopReason: "stop",
+          text: f.text,
+          startedAt: f.startedAt,
+          endedAt: f.endedAt,
+        });
+      },
+    });
+    const admission = registry.admit({
+      runId: "r1",
+      method: "agent",
+      sessionKey: "agent:main:s1",
+      agentId: "main",
+      sessionId: "sid",
+      message: "hi",
+      timeoutMs: 60_000,
+    });
+    if (admission.kind !== "new") throw new Error("not admitted");
+    const seen: string[] = [];
+    for await (const ev of admission.run.events()) seen.push(ev.type);
+    expect(seen.slice(-2)).toEqual(["delta", "final"]);
+    await registry.shutdown();
+  });
+
   it("serializes runs per session and starts the next when one ends", async () => {
     const h = harness();
     h.registry.admit(h.init("a"));
