@@ -17,6 +17,8 @@ export function bodyTooLarge(maxBytes: number): GatewayError {
  */
 export function readBody(stream: Readable, declared: string | undefined, maxBytes: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(bodyTooLarge(maxBytes));
+  const whole = bufferedWhole(stream, maxBytes);
+  if (whole !== undefined) return Promise.resolve(whole);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -57,4 +59,19 @@ export function readBody(stream: Readable, declared: string | undefined, maxByte
     stream.once("error", onError);
     stream.once("close", onClose);
   });
+}
+
+/**
+ * The body when it already arrived whole (a small request comes in one packet with its
+ * headers, and Node has parsed all of it before the handler runs): read from the stream's
+ * buffer at once instead of waiting a tick for 'data' and 'end'. Undefined when more may come.
+ */
+function bufferedWhole(stream: Readable, maxBytes: number): Buffer | undefined {
+  const complete = (stream as Readable & { complete?: boolean }).complete === true;
+  if (!complete || stream.readableFlowing === true || stream.readableLength > maxBytes) return undefined;
+  const chunks: Buffer[] = [];
+  for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }

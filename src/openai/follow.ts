@@ -1,4 +1,5 @@
 // Following one run's events for the HTTP caller that owns it, with an idle tick for keep-alives.
+import { unavailable } from "../protocol/errors.js";
 import type { RunEvent } from "../runs/events.js";
 import type { RunHandle } from "../runs/service.js";
 
@@ -7,41 +8,66 @@ export type Next = RunEvent | "idle" | "end";
 
 /**
  * Subscribes at once (so no event between admission and the first read is lost) and hands
- * events out one by one. A wait that passes without an event answers `idle` and keeps the
- * pending read for the next call, so nothing is dropped.
+ * events out one by one from its own queue: a listener and a queue, no async iterator, so an
+ * event costs a push and a read. A wait that passes without an event answers `idle`; nothing
+ * is dropped. A caller that leaves `backlog` events unread gets an overload error instead of
+ * an unbounded queue (runs.subscriberBacklog, as for any run subscriber).
  */
 export class RunFollower {
-  readonly #iterator: AsyncIterator<RunEvent>;
-  #pending: Promise<IteratorResult<RunEvent>> | undefined;
+  readonly #queue: RunEvent[] = [];
+  readonly #unsubscribe: () => void;
+  #ended = false;
+  #overflow = false;
+  #wake: (() => void) | undefined;
 
-  constructor(run: RunHandle, signal?: AbortSignal) {
-    this.#iterator = run.events(signal);
-    // Calling next() runs the generator up to its first await: the subscription exists from here.
-    this.#pending = this.#iterator.next();
+  constructor(
+    run: RunHandle,
+    private readonly backlog: number,
+  ) {
+    this.#unsubscribe = run.subscribe((ev) => {
+      if (this.#queue.length >= this.backlog) this.#overflow = true;
+      else this.#queue.push(ev);
+      this.#wake?.();
+    });
+    // The run freed its subscribers: whatever it published is queued, and nothing more comes.
+    void run.waitEnd().then(() => {
+      this.#ended = true;
+      this.#wake?.();
+    });
   }
 
   /** The next event, or `idle` after `idleMs` without one (no limit when unset). */
   async next(idleMs?: number): Promise<Next> {
-    const pending = (this.#pending ??= this.#iterator.next());
-    let timer: NodeJS.Timeout | undefined;
-    const idle =
-      idleMs === undefined
-        ? undefined
-        : new Promise<"idle">((resolve) => {
-            timer = setTimeout(() => resolve("idle"), idleMs);
-          });
-    try {
-      const got = idle ? await Promise.race([pending, idle]) : await pending;
-      if (got === "idle") return "idle";
-      this.#pending = undefined;
-      return got.done ? "end" : got.value;
-    } finally {
-      clearTimeout(timer);
+    for (;;) {
+      if (this.#overflow) {
+        throw unavailable(`too many unread events on this run (limit ${this.backlog})`, "overloaded", 1_000, {
+          limit: "runs.subscriberBacklog",
+        });
+      }
+      const ev = this.#queue.shift();
+      if (ev !== undefined) return ev;
+      if (this.#ended) return "end";
+      const woke = await this.#wait(idleMs);
+      if (!woke) return "idle";
     }
   }
 
   /** Stops following (the run itself goes on unless its owner signal aborts it). */
   close(): void {
-    void this.#iterator.return?.(undefined);
+    this.#unsubscribe();
+    this.#queue.length = 0;
+  }
+
+  /** Resolves true when an event (or the end) arrives, false when `idleMs` passed first. */
+  #wait(idleMs: number | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = idleMs === undefined ? undefined : setTimeout(() => done(false), idleMs);
+      const done = (woke: boolean) => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve(woke);
+      };
+      this.#wake = () => done(true);
+    });
   }
 }

@@ -112,7 +112,12 @@ export async function startOwnedRun(
   }
   const run = admission.run;
   void run.waitEnd().then(release);
-  return { run, follower: new RunFollower(run), timedOut: () => expiry.passed, maxRequestMs };
+  return {
+    run,
+    follower: new RunFollower(run, config.runs.subscriberBacklog),
+    timedOut: () => expiry.passed,
+    maxRequestMs,
+  };
 }
 
 /** A conversation message as the model reads it: tool results as a `tool` message. */
