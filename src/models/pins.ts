@@ -64,7 +64,8 @@ export class CredentialPins {
     const key = pinKey(sessionId, provider);
     this.#pins.delete(key);
     this.#pins.set(key, { credentialId, expiresAt: this.#now() + this.#options.ttlMs });
-    if (this.#pins.size > this.#options.max) this.sweep();
+    // Every pin has the same TTL, so the least recently used is also the first to expire: the
+    // front of the map is what goes, and a full map costs one eviction per pin, not a sweep.
     while (this.#pins.size > this.#options.max) {
       this.#pins.delete(this.#pins.keys().next().value!);
     }

@@ -33,8 +33,9 @@ export async function executeTurn(run: Run, deps: TurnDeps): Promise<RunOutcome>
     chain = new FailoverProvider(candidates, {
       deadlineMs: config.models.failoverDeadlineMs,
       contextFallbacks: deps.models.contextCandidates(run.agentId, run.model),
-      // Keyed by session id: a reset session starts unpinned.
-      ...(deps.models.pins ? { pins: deps.models.pins.forSession(run.sessionId) } : {}),
+      // Keyed by session id: a reset session starts unpinned. A stateless run has no session
+      // to come back to, so it pins nothing (API traffic would fill auth.maxPins otherwise).
+      ...(deps.models.pins && !run.stateless ? { pins: deps.models.pins.forSession(run.sessionId) } : {}),
       ...(deps.models.cooldowns ? { cooldowns: deps.models.cooldowns } : {}),
       onFailover: (failed, next) =>
         deps.logger.warn(
@@ -281,10 +282,10 @@ function persistEnd(
     text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
   const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
   const record = store.usage ? usageRecord(run, endedAt) : undefined;
-  // A stateless run leaves only its usage record, written off the reply's path: no transcript,
-  // and no mark was opened.
+  // A stateless run leaves only its usage, summed with other one-off runs' and written off the
+  // reply's path: no transcript, and no mark was opened.
   if (run.stateless) {
-    if (record) store.usage?.recordSoon(record);
+    if (record) store.usage?.recordOneOff(record);
     return Promise.resolve(undefined);
   }
   if (store.endRun) {

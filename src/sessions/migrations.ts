@@ -175,6 +175,20 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX usage_session ON usage_records(session_key, day);
       `),
   },
+  {
+    version: 9,
+    name: "usage rows that stand for several runs",
+    // One-off API runs are summed in memory and written as one row per (day, agent, provider,
+    // model) per commit: `runs` says how many runs a row stands for (1 for a session's run).
+    // usage_day is rebuilt with it so the per-day sums stay on the index alone.
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE usage_records ADD COLUMN runs INTEGER NOT NULL DEFAULT 1;
+        DROP INDEX usage_day;
+        CREATE INDEX usage_day ON usage_records(day, agent_id, provider, model, runs, input_tokens,
+          output_tokens, cache_read_tokens, cache_write_tokens);
+      `),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,4 +1,6 @@
-// Durable per-run token usage (schema v8 `usage_records`): written at run end, summed per day by usage.cost.
+// Durable token usage (schema v8/v9 `usage_records`): a session run's row at its end, one-off runs
+// summed into one row per group and commit; usage.cost sums them per day.
+import { randomUUID } from "node:crypto";
 import type { SqlDb, SqlStatement } from "./driver.js";
 
 /** One finished run's usage, as the run engine reports it at the run's end. */
@@ -42,31 +44,41 @@ export interface UsageLedger {
   /** Stores one run's record; a second record for the same runId is ignored. */
   record(rec: UsageRecord): void;
   /**
-   * Stores it off the caller's path: queued, and written with the others queued in one commit
-   * within USAGE_FLUSH_MS (and at close). What a kill -9 can lose is that last fraction of a second.
+   * Adds a one-off run's usage (a stateless API request's) off the caller's path: summed in
+   * memory with the others of its (day, agent, provider, model) and written as one row per
+   * group in one commit within USAGE_FLUSH_MS (and at close). A kill -9 can lose that last
+   * fraction of a second. The row's session is ONE_OFF_SESSION: a one-off run has no session
+   * to be found by again, and a row per run would make every request a random-key insert into
+   * three B-trees (growing slower as the table grows).
    */
-  recordSoon(rec: UsageRecord): void;
+  recordOneOff(rec: UsageRecord): void;
   /** Sums per (day, agent, provider, model) in the range, ordered by day: one indexed query. */
   summarize(query: UsageQuery): UsageGroup[];
 }
+
+/** The session key one-off runs' summed rows carry. */
+export const ONE_OFF_SESSION = "(one-off)";
 
 /** The UTC day (`YYYY-MM-DD`) of an epoch-ms time. */
 export function usageDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-const SUMS = `day, agent_id AS agentId, provider, model, count(*) AS runs, sum(input_tokens) AS input,
+const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cacheRead, sum(cache_write_tokens) AS cacheWrite`;
 
-/** How long a queued usage record waits for others to share its commit (ms). */
+/** How long a one-off run's usage waits for others to share its commit (ms). */
 export const USAGE_FLUSH_MS = 100;
-/** Queued records past which the queue is written at once. */
-const USAGE_QUEUE_MAX = 1_000;
+/** Groups past which the sums are written at once. */
+const USAGE_GROUPS_MAX = 1_000;
+
+/** One (day, agent, provider, model) group of one-off runs not yet written. */
+type OneOffSum = Omit<UsageRecord, "runId" | "sessionKey" | "sessionId"> & { day: string; runs: number };
 
 /** The UsageLedger over SQLite. */
 export class SqliteUsageLedger implements UsageLedger {
   private readonly insert: SqlStatement;
-  private queue: UsageRecord[] = [];
+  private pending = new Map<string, OneOffSum>();
   private timer: NodeJS.Timeout | undefined;
   private readonly byDay: SqlStatement;
   private readonly bySession: SqlStatement;
@@ -74,9 +86,9 @@ export class SqliteUsageLedger implements UsageLedger {
   constructor(private readonly db: SqlDb) {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
-         ended_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
-       VALUES (@runId, @sessionKey, @sessionId, @agentId, @provider, @model, @day, @endedAt, @input, @output,
-         @cacheRead, @cacheWrite)`,
+         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+       VALUES (@runId, @sessionKey, @sessionId, @agentId, @provider, @model, @day, @endedAt, @runs, @input,
+         @output, @cacheRead, @cacheWrite)`,
     );
     // Both walk a range of one index (usage_day is covering); the groups are few per day.
     this.byDay = db.prepare(
@@ -90,31 +102,72 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   record(rec: UsageRecord): void {
-    this.insert.run({ ...rec, day: usageDay(rec.endedAt) });
+    this.insert.run({ ...rec, day: usageDay(rec.endedAt), runs: 1 });
   }
 
-  recordSoon(rec: UsageRecord): void {
-    this.queue.push(rec);
-    if (this.queue.length >= USAGE_QUEUE_MAX) return this.flush();
+  recordOneOff(rec: UsageRecord): void {
+    const day = usageDay(rec.endedAt);
+    const key = `${day}\u0000${rec.agentId}\u0000${rec.provider}\u0000${rec.model}`;
+    const sum = this.pending.get(key);
+    if (sum === undefined) {
+      const { agentId, provider, model, endedAt, input, output, cacheRead, cacheWrite } = rec;
+      this.pending.set(key, {
+        day,
+        agentId,
+        provider,
+        model,
+        endedAt,
+        input,
+        output,
+        cacheRead,
+        cacheWrite,
+        runs: 1,
+      });
+    } else {
+      sum.runs++;
+      sum.endedAt = Math.max(sum.endedAt, rec.endedAt);
+      sum.input += rec.input;
+      sum.output += rec.output;
+      sum.cacheRead += rec.cacheRead;
+      sum.cacheWrite += rec.cacheWrite;
+    }
+    if (this.pending.size >= USAGE_GROUPS_MAX) return this.flush();
     if (this.timer) return;
     this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
     this.timer.unref();
   }
 
-  /** Writes the queued records in one commit (the store calls it before it closes). */
+  /** Writes the pending sums in one commit (the store calls it before it closes). */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.queue;
-    if (batch.length === 0 || !this.db.open) return;
-    this.queue = [];
+    const sums = this.pending;
+    if (sums.size === 0 || !this.db.open) return;
+    this.pending = new Map();
     try {
       this.db.transaction(() => {
-        for (const rec of batch) this.record(rec);
+        for (const sum of sums.values()) {
+          this.insert.run({
+            ...sum,
+            runId: `one-off:${randomUUID()}`,
+            sessionKey: ONE_OFF_SESSION,
+            sessionId: "",
+          });
+        }
       })();
     } catch {
-      // Runs from a timer, so it must not throw: the batch waits for the next try (bounded).
-      this.queue = [...batch, ...this.queue].slice(-USAGE_QUEUE_MAX * 10);
+      // Runs from a timer, so it must not throw: the sums wait for the next try (folded back in).
+      for (const [key, sum] of sums) {
+        const now = this.pending.get(key);
+        if (now === undefined) this.pending.set(key, sum);
+        else {
+          now.runs += sum.runs;
+          now.input += sum.input;
+          now.output += sum.output;
+          now.cacheRead += sum.cacheRead;
+          now.cacheWrite += sum.cacheWrite;
+        }
+      }
       this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
       this.timer.unref();
     }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { openSqlite, type SqlDb } from "../../src/sessions/driver.js";
 import { LATEST_VERSION } from "../../src/sessions/migrations.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
+import { ONE_OFF_SESSION } from "../../src/sessions/usage-store.js";
 import { sessionStoreContract } from "./contract.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeConfig, tempDir, tempSqliteStore } from "./helpers.js";
@@ -83,23 +84,45 @@ describe("SQLite store specifics", () => {
     }
   });
 
-  it("queued usage records are written together soon after, and at close at the latest", async () => {
+  it("one-off runs' usage is summed per group and written soon after, and at close at the latest", async () => {
     const t = tempDir();
     const config = makeConfig();
-    const rec = { sessionKey: "agent:main:x", sessionId: "s", agentId: "main", provider: "p", model: "m" };
-    const tokens = { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 };
+    const rec = {
+      sessionKey: "agent:main:openai:x",
+      sessionId: "s",
+      agentId: "main",
+      provider: "p",
+      model: "m",
+    };
+    const tokens = { input: 10, output: 5, cacheRead: 1, cacheWrite: 0 };
     const endedAt = Date.parse("2026-01-01T10:00:00Z");
     const day = { from: "2026-01-01", to: "2026-01-01" };
     const a = await openSqliteStore({ stateDir: t.dir, config });
-    a.usage.recordSoon({ ...rec, ...tokens, runId: "q1", endedAt });
-    a.usage.recordSoon({ ...rec, ...tokens, runId: "q2", endedAt });
-    // Queued, not yet written: the caller did not wait for a commit.
+    a.usage.recordOneOff({ ...rec, ...tokens, runId: "q1", endedAt });
+    a.usage.recordOneOff({ ...rec, ...tokens, runId: "q2", endedAt });
+    a.usage.recordOneOff({ ...rec, ...tokens, model: "other", runId: "q3", endedAt });
+    // Pending, not yet written: the caller did not wait for a commit.
     expect(a.usage.summarize(day)).toEqual([]);
-    await eventually(() => expect(a.usage.summarize(day)[0]?.runs).toBe(2));
-    a.usage.recordSoon({ ...rec, ...tokens, runId: "q3", endedAt });
+    await eventually(() =>
+      expect(a.usage.summarize(day).map((g) => [g.model, g.runs])).toEqual([
+        ["m", 2],
+        ["other", 1],
+      ]),
+    );
+    expect(a.usage.summarize(day)[0]).toMatchObject({ input: 20, output: 10, cacheRead: 2, cacheWrite: 0 });
+    a.usage.recordOneOff({ ...rec, ...tokens, runId: "q4", endedAt });
     await a.close();
     const b = await openSqliteStore({ stateDir: t.dir, config });
-    expect(b.usage.summarize(day)[0]?.runs).toBe(3);
+    expect(b.usage.summarize(day).map((g) => g.runs)).toEqual([3, 1]);
+    // Two groups then one: three rows for four runs, none under a session of its own.
+    const db = openSqlite(join(t.dir, SESSIONS_FILE), { readonly: true });
+    const rows = db.prepare("SELECT session_key, runs FROM usage_records ORDER BY runs DESC").all();
+    db.close();
+    expect(rows).toEqual([
+      { session_key: ONE_OFF_SESSION, runs: 2 },
+      { session_key: ONE_OFF_SESSION, runs: 1 },
+      { session_key: ONE_OFF_SESSION, runs: 1 },
+    ]);
     await b.close();
     t.dispose();
   });
