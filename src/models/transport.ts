@@ -1,11 +1,12 @@
 // The HTTP side of every adapter: undici requests over one keep-alive pool per provider (capped),
 // through the outbound proxy when one is set, with the connect and idle watchdogs, SSE parsing,
 // error bodies read under a cap, and the abort contract of ModelProvider.
-import type { Readable } from "node:stream";
+import type { IncomingHttpHeaders } from "node:http";
 import { createParser } from "eventsource-parser";
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from "undici";
 import type { OutboundProxy } from "../config/paths.js";
 import { type CallContext, classifyHttpError, classifyNetworkError } from "./classify.js";
+import { Exchange } from "./exchange.js";
 import { ModelError } from "./types.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -59,6 +60,8 @@ export interface PostOptions {
  */
 export class ProviderTransport {
   readonly #dispatcher: Dispatcher;
+  /** Each URL posted to, split once into what dispatch() takes. */
+  readonly #targets = new Map<string, { origin: string; path: string }>();
 
   constructor(
     readonly providerId: string,
@@ -91,40 +94,36 @@ export class ProviderTransport {
     const ctx: CallContext = { provider: this.providerId, model: post.model, url: post.url };
     const { signal } = post;
     signal.throwIfAborted();
-    // Our own controller lets the watchdogs abort the request without touching the caller's signal.
-    const controller = new AbortController();
-    const watchdog = new Watchdog(controller);
-    const onAbort = () => controller.abort(signal.reason);
+    const exchange = this.#post(post);
+    // The watchdogs abort the exchange, never the caller's signal.
+    const watchdog = new Watchdog(exchange);
+    const onAbort = () => exchange.abort(signal.reason as Error);
     signal.addEventListener("abort", onAbort, { once: true });
-    let body: Readable | undefined;
     let phase = "POST";
-    let complete = false;
     let sawEnd = false;
     try {
-      const res = await this.#post(post, controller.signal, watchdog);
-      body = res.body;
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        const text = await this.#readText(res.body, watchdog, ERROR_BODY_CAP).catch(() => "");
-        complete = true;
-        throw (post.classify ?? classifyHttpError)(res.statusCode, text, toHeaders(res.headers), ctx);
+      watchdog.arm("connect", this.options.connectTimeoutMs);
+      await exchange.response();
+      const status = exchange.status;
+      if (status < 200 || status >= 300) {
+        const text = await this.#readText(exchange, watchdog, ERROR_BODY_CAP).catch(() => "");
+        throw (post.classify ?? classifyHttpError)(status, text, toHeaders(exchange.headers), ctx);
       }
       phase = "reading the stream from";
       // Some OpenAI-compatible servers ignore stream:true and answer one JSON document.
-      if (String(res.headers["content-type"] ?? "").includes("application/json")) {
-        const text = await this.#readText(res.body, watchdog, MAX_JSON_CHARS);
-        complete = true;
+      if (String(exchange.headers["content-type"] ?? "").includes("application/json")) {
+        const text = await this.#readText(exchange, watchdog, MAX_JSON_CHARS);
         yield [{ kind: "json", text }];
         return;
       }
       const reader = new SseReader();
-      const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       const idleMs = this.options.timeoutSeconds * 1000;
       for (;;) {
         // Armed only while waiting on the socket: a caller busy with what it read is no fault.
         watchdog.arm("idle", idleMs);
-        const next = await chunks.next();
+        const chunk = await exchange.read();
         watchdog.pause();
-        const items = next.done ? reader.end() : reader.feed(next.value);
+        const items = chunk === null ? reader.end() : reader.feed(chunk);
         if (post.isEnd !== undefined && items.some(post.isEnd)) sawEnd = true;
         // What arrived before a fault goes out first: the caller keeps that text.
         if (items.length > 0) yield items;
@@ -135,15 +134,16 @@ export class ProviderTransport {
             ctx,
           );
         }
-        if (next.done) break;
+        if (chunk === null) break;
       }
-      complete = true;
     } catch (err) {
       throw this.#failure(err, ctx, watchdog, signal, phase);
     } finally {
       watchdog.clear();
       signal.removeEventListener("abort", onAbort);
-      release(body, complete, sawEnd, controller);
+      // A body read to its end is back in the pool already; one left after the end marker is
+      // drained (briefly) into it; any other early stop closes the connection.
+      exchange.release(sawEnd, DRAIN_BYTES);
     }
   }
 
@@ -168,36 +168,34 @@ export class ProviderTransport {
     return this.#dispatcher.close();
   }
 
-  async #post(post: PostOptions, signal: AbortSignal, watchdog: Watchdog) {
-    watchdog.arm("connect", this.options.connectTimeoutMs);
-    try {
-      return await request(post.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...post.headers },
-        body: JSON.stringify(post.body),
-        signal,
-        dispatcher: this.#dispatcher,
-      });
-    } finally {
-      watchdog.clear();
+  /** Starts the POST: one JSON body, the adapter's headers, on this provider's pool. */
+  #post(post: PostOptions): Exchange {
+    let target = this.#targets.get(post.url);
+    if (target === undefined) {
+      const url = new URL(post.url);
+      target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+      // An adapter posts to one or two URLs; the cap only guards against a caller that varies them.
+      if (this.#targets.size < 16) this.#targets.set(post.url, target);
     }
+    return new Exchange(this.#dispatcher, {
+      ...target,
+      method: "POST",
+      headers: { "content-type": "application/json", ...post.headers },
+      body: JSON.stringify(post.body),
+    });
   }
 
-  /** Reads a body as text up to `cap` characters, under the idle watchdog. */
-  async #readText(body: Readable, watchdog: Watchdog, cap: number): Promise<string> {
+  /** Reads a body as text up to `cap` characters, under the idle watchdog; past the cap it is cut. */
+  async #readText(exchange: Exchange, watchdog: Watchdog, cap: number): Promise<string> {
     const decoder = new TextDecoder();
     let text = "";
-    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     try {
       while (text.length < cap) {
         watchdog.arm("idle", this.options.timeoutSeconds * 1000);
-        const next = await chunks.next();
-        if (next.done) break;
-        text += decoder.decode(next.value, { stream: true });
+        const chunk = await exchange.read();
+        if (chunk === null) break;
+        text += decoder.decode(chunk, { stream: true });
       }
-      // Stopped at the cap with the body still coming: drop the socket rather than leave it busy
-      // in the pool until undici's body timeout.
-      if (!body.readableEnded) body.destroy();
     } finally {
       watchdog.clear();
     }
@@ -271,26 +269,7 @@ export function requestHeaders(
   return headers;
 }
 
-/**
- * Gives the socket back: a body read to its end, or drained briefly after the caller stopped at
- * the end marker, returns to the keep-alive pool; an early stop or an error aborts the request,
- * so the vendor sees the connection close.
- */
-function release(
-  body: Readable | undefined,
-  complete: boolean,
-  sawEnd: boolean,
-  controller: AbortController,
-): void {
-  if (complete || body?.readableEnded) return;
-  const dump = (body as (Readable & { dump?: (o: { limit: number }) => Promise<void> }) | undefined)?.dump;
-  if (body && sawEnd && dump) {
-    // Reads at most DRAIN_BYTES; a stream that goes on past that is cut.
-    dump.call(body, { limit: DRAIN_BYTES }).catch(() => controller.abort());
-  } else controller.abort();
-}
-
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+function toHeaders(raw: IncomingHttpHeaders): Headers {
   const h = new Headers();
   for (const [k, v] of Object.entries(raw)) {
     if (Array.isArray(v)) for (const x of v) h.append(k, x);

@@ -1,10 +1,15 @@
 // A one-timer watchdog that aborts a request and remembers which deadline fired.
 
+/** What a watchdog stops when a deadline passes (an AbortController, an Exchange). */
+export interface Abortable {
+  abort(reason: Error): void;
+}
+
 /** Which wait ran out: response headers (connect/first-byte) or the gap between body bytes. */
 export type WatchdogPhase = "connect" | "idle";
 
 /**
- * Aborts `controller` when an armed deadline passes. One timer at a time: re-arming replaces it,
+ * Aborts its target when an armed deadline passes. One timer at a time: re-arming replaces it,
  * so a byte arriving pushes the idle deadline out without piling up timers.
  */
 export class Watchdog {
@@ -12,9 +17,9 @@ export class Watchdog {
   #fired: { phase: WatchdogPhase; ms: number } | undefined;
   #armed: { phase: WatchdogPhase; ms: number } | undefined;
   #paused = false;
-  readonly #controller: AbortController;
+  readonly #controller: Abortable;
 
-  constructor(controller: AbortController) {
+  constructor(controller: Abortable) {
     this.#controller = controller;
   }
 

@@ -59,9 +59,15 @@ export interface UsageLedger {
 /** The session key one-off runs' summed rows carry. */
 export const ONE_OFF_SESSION = "(one-off)";
 
+const DAY_MS = 86_400_000;
+/** The last day usageDay formatted, and where it starts: nearly every call asks for today. */
+let lastDay = { start: 0, text: "1970-01-01" };
+
 /** The UTC day (`YYYY-MM-DD`) of an epoch-ms time. */
 export function usageDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  if (start !== lastDay.start) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
