@@ -39,17 +39,32 @@ export class RunFollower {
   /** The next event, or `idle` after `idleMs` without one (no limit when unset). */
   async next(idleMs?: number): Promise<Next> {
     for (;;) {
-      if (this.#overflow) {
-        throw unavailable(`too many unread events on this run (limit ${this.backlog})`, "overloaded", 1_000, {
-          limit: "runs.subscriberBacklog",
-        });
-      }
-      const ev = this.#queue.shift();
+      const ev = this.take();
       if (ev !== undefined) return ev;
       if (this.#ended) return "end";
       const woke = await this.#wait(idleMs);
       if (!woke) return "idle";
     }
+  }
+
+  /** An event already queued, without waiting (undefined when none is); throws on overflow. */
+  take(): RunEvent | undefined {
+    if (this.#overflow) {
+      throw unavailable(`too many unread events on this run (limit ${this.backlog})`, "overloaded", 1_000, {
+        limit: "runs.subscriberBacklog",
+      });
+    }
+    return this.#queue.shift();
+  }
+
+  /** True once the run was freed: what take() still gives is all there is. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Waits for the next event (or the end) to be queued. */
+  async arrival(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#ended && !this.#overflow) await this.#wait(undefined);
   }
 
   /** Stops following (the run itself goes on unless its owner signal aborts it). */

@@ -143,22 +143,28 @@ export interface TurnResult {
   stopReason: string;
 }
 
-/** Follows the run to its end; a failure throws its HTTP error. */
+/**
+ * Follows the run to its end; a failure throws its HTTP error. Events already queued are taken
+ * at once: a wait only when none is.
+ */
 export async function collect(owned: OwnedRun): Promise<TurnResult> {
   const toolCalls: TurnResult["toolCalls"] = [];
   let usage: TurnResult["usage"];
+  const { follower } = owned;
   try {
     for (;;) {
-      const ev = await owned.follower.next();
-      if (ev === "end" || ev === "idle") throw runAborted("ended without a result");
-      if (ev.type === "tool_call") toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
-      else if (ev.type === "usage") usage = { input: ev.input, output: ev.output };
-      else if (ev.type === "final") return { text: ev.text, toolCalls, usage, stopReason: ev.stopReason };
-      const err = terminalError(ev, owned);
-      if (err) throw err;
+      for (let ev = follower.take(); ev !== undefined; ev = follower.take()) {
+        if (ev.type === "tool_call") toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
+        else if (ev.type === "usage") usage = { input: ev.input, output: ev.output };
+        else if (ev.type === "final") return { text: ev.text, toolCalls, usage, stopReason: ev.stopReason };
+        const err = terminalError(ev, owned);
+        if (err) throw err;
+      }
+      if (follower.ended) throw runAborted("ended without a result");
+      await follower.arrival();
     }
   } finally {
-    owned.follower.close();
+    follower.close();
   }
 }
 
@@ -237,11 +243,15 @@ async function* frames(
         const err = runAborted("ended without a result");
         return yield projector.fail(err, httpStatusOf(err));
       }
-      const err = terminalError(ev, owned);
-      if (err) return yield projector.fail(err, httpStatusOf(err));
-      const text = projector.event(ev);
+      // Every event already queued goes out in the same write.
+      let text = "";
+      for (let next: RunEvent | undefined = ev; next !== undefined; next = owned.follower.take()) {
+        const err = terminalError(next, owned);
+        if (err) return yield text + projector.fail(err, httpStatusOf(err));
+        text += projector.event(next);
+        if (next.type === "final") return yield text;
+      }
       if (text) yield text;
-      if (ev.type === "final") return;
     }
   } finally {
     owned.follower.close();
