@@ -34,6 +34,8 @@ export const ResponsesBody = Type.Object({
   input: Type.Union([Type.String(), Type.Array(Type.Unknown(), { minItems: 1 })]),
   instructions: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   previous_response_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** false: a request without a session is not kept (a stateless run; its id cannot be continued). */
+  store: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   ...SamplingFields,
   max_output_tokens: Type.Optional(
     Type.Union([Type.Integer({ minimum: 1, maximum: 10_000_000 }), Type.Null()]),

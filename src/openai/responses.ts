@@ -73,14 +73,17 @@ export async function createResponse(deps: OpenAIDeps, ctx: RequestContext): Pro
   const conversation = readConversation(inputMessages(body), config.gateway.http.images);
   const options = responsesTurnOptions(body);
   const { session, token } = await where(deps, ctx, body, choice.agentId);
+  // `store: false` on a conversation of its own: nothing is kept, so its id names no conversation.
+  const oneOff = body.store === false && token !== undefined && !body.previous_response_id;
   const run = hex();
-  const id = `resp_${token ?? ""}${run}`;
+  const id = `resp_${oneOff ? "" : (token ?? "")}${run}`;
   const owned = await startOwnedRun(deps, ctx, {
     runId: randomUUID(),
     ...choice,
     conversation,
     options,
     session,
+    oneOff,
   });
   const shell = new ResponseShell(
     id,

@@ -87,6 +87,25 @@ describe("POST /v1/responses", () => {
     });
   });
 
+  it("store: false keeps nothing: no session is created and the id cannot be continued", async () => {
+    await using gw = await openaiGateway([step.reply("A1"), step.reply("A2")]);
+    const sessionsBefore = (await gw.handle.context.store.list({ limit: 100 })).total;
+    const first = await gw.client.responses.create({ model: "keel", input: "q1", store: false });
+    expect(first.output_text).toBe("A1");
+    expect(first.id).toMatch(/^resp_[0-9a-f]{32}$/);
+    expect((await gw.handle.context.store.list({ limit: 100 })).total).toBe(sessionsBefore);
+    const next = await post(gw.base, "/responses", {
+      model: "keel",
+      input: "q2",
+      previous_response_id: first.id,
+    });
+    expect(next.status).toBe(400);
+    expect(((await next.json()) as any).error.code).toBe("previous_response_not_found");
+    // Without store: false the conversation is kept, and its id continues it.
+    const kept = await gw.client.responses.create({ model: "keel", input: "q3" });
+    expect(kept.id).toMatch(/^resp_[0-9a-f]{64}$/);
+  });
+
   it("function tools round trip as function_call items and function_call_output input", async () => {
     await using gw = await openaiGateway([
       { type: "tool-call", calls: [{ id: "call_9", name: "lookup", argumentChunks: ['{"q":"x"}'] }] },
