@@ -1,7 +1,7 @@
 // Every run's end is in the gateway's log: a failed turn with its kind, provider, model and
 // attempts (what `keel logs` is for when a turn fails), a finished one at info.
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,13 +10,24 @@ import { eventually } from "../helpers/eventually.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { keel } from "./run.js";
 
-/** A port nothing listens on (bound once, then closed). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
+/**
+ * An endpoint that drops every connection at once (a network failure). Held for the test:
+ * a port bound and closed again could be taken meanwhile by another test's server, which
+ * would answer HTTP instead.
+ */
+async function deadEndpoint(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((socket) => socket.destroy());
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
+  return { port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function deadEndpoints() {
+  const both = [await deadEndpoint(), await deadEndpoint()];
+  return {
+    ports: both.map((e) => e.port),
+    [Symbol.asyncDispose]: () => Promise.all(both.map((e) => e.close())).then(() => {}),
+  };
 }
 
 function logLines(stateDir: string): Record<string, unknown>[] {
@@ -29,9 +40,10 @@ function logLines(stateDir: string): Record<string, unknown>[] {
 
 describe("run log lines", () => {
   it("a failed turn logs a warning with kind, provider, model and both attempts; a finished one logs info", async () => {
-    // Two dead endpoints: a refused connection cools its endpoint, which would skip a second
+    // Two dead endpoints: a network failure cools its endpoint, which would skip a second
     // model on the same one.
-    const [dead, dead2] = [await deadPort(), await deadPort()];
+    await using ends = await deadEndpoints();
+    const [dead, dead2] = ends.ports;
     await using gw = await gatewayWithFakeVendor(() => step.reply("fine"), {
       mode: "process",
       config: {
