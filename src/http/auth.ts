@@ -3,17 +3,9 @@ import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { GatewayError } from "../protocol/errors.js";
 
-/** The digest of the last `expected` secret compared: it is the same secret on every request. */
-let expectedDigest = { text: "", digest: hash("sha256", "", "buffer") };
-
-/**
- * Constant-time comparison of a caller's secret `given` with the `expected` one (hashing first
- * so lengths do not leak; the expected digest is kept between calls).
- */
-export function safeEqual(given: string, expected: string): boolean {
-  if (expectedDigest.text !== expected)
-    expectedDigest = { text: expected, digest: hash("sha256", expected, "buffer") };
-  return timingSafeEqual(hash("sha256", given, "buffer"), expectedDigest.digest);
+/** Constant-time string comparison (hashing first so lengths do not leak). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(hash("sha256", a, "buffer"), hash("sha256", b, "buffer"));
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */

@@ -61,12 +61,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return (this.#ended && this.#chunks.length === 0) || this.#failed;
   }
 
-  /** Ends the exchange with `reason` (a reader waiting gets it at once). */
+  /**
+   * Ends the exchange with `reason`: the reader gets it at its next read, even when the whole
+   * body had arrived already (what is queued is dropped). Only a body read to its end is past
+   * aborting.
+   */
   abort(reason: Error): void {
-    if (this.#ended || this.#failed) return;
+    if (this.done) return;
+    const arrived = this.#ended;
     this.#fail(reason);
-    // Before undici handed the request to a socket there is no controller yet: it aborts then.
-    this.#controller?.abort(reason);
+    // A body that arrived whole left its socket to the pool; otherwise the request is cut
+    // (before undici handed it to a socket there is no controller yet: it aborts then).
+    if (!arrived) this.#controller?.abort(reason);
   }
 
   /**

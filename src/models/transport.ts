@@ -94,14 +94,15 @@ export class ProviderTransport {
     const ctx: CallContext = { provider: this.providerId, model: post.model, url: post.url };
     const { signal } = post;
     signal.throwIfAborted();
-    const exchange = this.#post(post);
+    let exchange: Exchange | undefined;
     // The watchdogs abort the exchange, never the caller's signal.
-    const watchdog = new Watchdog(exchange);
-    const onAbort = () => exchange.abort(signal.reason as Error);
+    const watchdog = new Watchdog({ abort: (reason) => exchange?.abort(reason) });
+    const onAbort = () => exchange?.abort(signal.reason as Error);
     signal.addEventListener("abort", onAbort, { once: true });
     let phase = "POST";
     let sawEnd = false;
     try {
+      exchange = this.#post(post);
       watchdog.arm("connect", this.options.connectTimeoutMs);
       await exchange.response();
       const status = exchange.status;
@@ -143,7 +144,7 @@ export class ProviderTransport {
       signal.removeEventListener("abort", onAbort);
       // A body read to its end is back in the pool already; one left after the end marker is
       // drained (briefly) into it; any other early stop closes the connection.
-      exchange.release(sawEnd, DRAIN_BYTES);
+      exchange?.release(sawEnd, DRAIN_BYTES);
     }
   }
 

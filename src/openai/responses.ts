@@ -24,7 +24,8 @@ import {
 /**
  * A response id names its conversation: `resp_<conversation><run>` (32 hex digits each) for a
  * conversation the Responses API started, so `previous_response_id` finds it with no lookup
- * table; `resp_<run>` for a run in a session the caller named (header or `user`).
+ * table; `resp_<run>` for a run in a session the caller named (header or `user`), and for a
+ * `store: false` request, which kept nothing to continue.
  */
 const ID = /^resp_([0-9a-f]{32})([0-9a-f]{32})$/;
 const hex = () => randomUUID().replaceAll("-", "");
@@ -52,7 +53,7 @@ async function where(
   const missing = () =>
     badField(
       "previous_response_id",
-      `no response ${previous} to continue (ids of runs in a named session cannot be continued)`,
+      `no response ${previous} to continue (ids of runs in a named session, or sent with store: false, cannot be continued)`,
       "previous_response_not_found",
     );
   if (!m) throw missing();

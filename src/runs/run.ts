@@ -266,7 +266,7 @@ export class Run {
     const backlog: RunEvent[] = [];
     let wake: (() => void) | undefined;
     let overflow = false;
-    let done = this.status === "ended";
+    let done = this.finished !== undefined;
     const unsubscribe = this.subscribe((ev) => {
       if (backlog.length >= this.limits.subscriberBacklog) overflow = true;
       else backlog.push(ev);

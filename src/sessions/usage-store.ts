@@ -59,16 +59,12 @@ export interface UsageLedger {
 /** The session key one-off runs' summed rows carry. */
 export const ONE_OFF_SESSION = "(one-off)";
 
-const DAY_MS = 86_400_000;
-/** The last day usageDay formatted, and where it starts: nearly every call asks for today. */
-let lastDay = { start: 0, text: "1970-01-01" };
-
 /** The UTC day (`YYYY-MM-DD`) of an epoch-ms time. */
 export function usageDay(ms: number): string {
-  const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
-  if (start !== lastDay.start) lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
-  return lastDay.text;
+  return new Date(ms).toISOString().slice(0, 10);
 }
+
+const DAY_MS = 86_400_000;
 
 const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cacheRead, sum(cache_write_tokens) AS cacheWrite`;
@@ -88,6 +84,8 @@ export class SqliteUsageLedger implements UsageLedger {
   private timer: NodeJS.Timeout | undefined;
   private readonly byDay: SqlStatement;
   private readonly bySession: SqlStatement;
+  /** The day last formatted, and where it starts: nearly every record is from today. */
+  private today = { start: Number.NaN, text: "" };
 
   constructor(private readonly db: SqlDb) {
     this.insert = db.prepare(
@@ -108,11 +106,11 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   record(rec: UsageRecord): void {
-    this.insert.run({ ...rec, day: usageDay(rec.endedAt), runs: 1 });
+    this.insert.run({ ...rec, day: this.day(rec.endedAt), runs: 1 });
   }
 
   recordOneOff(rec: UsageRecord): void {
-    const day = usageDay(rec.endedAt);
+    const day = this.day(rec.endedAt);
     const key = `${day}\u0000${rec.agentId}\u0000${rec.provider}\u0000${rec.model}`;
     const sum = this.pending.get(key);
     if (sum === undefined) {
@@ -168,6 +166,7 @@ export class SqliteUsageLedger implements UsageLedger {
         if (now === undefined) this.pending.set(key, sum);
         else {
           now.runs += sum.runs;
+          now.endedAt = Math.max(now.endedAt, sum.endedAt);
           now.input += sum.input;
           now.output += sum.output;
           now.cacheRead += sum.cacheRead;
@@ -177,6 +176,12 @@ export class SqliteUsageLedger implements UsageLedger {
       this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
       this.timer.unref();
     }
+  }
+
+  private day(ms: number): string {
+    const start = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+    if (start !== this.today.start) this.today = { start, text: usageDay(start) };
+    return this.today.text;
   }
 
   summarize(query: UsageQuery): UsageGroup[] {

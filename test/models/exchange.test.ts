@@ -98,6 +98,22 @@ describe("Exchange", () => {
     await eventually(() => expect(closed).toBe(true));
   });
 
+  it("an abort after the whole body arrived still reaches the reader: what was queued is dropped", async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: one\n\n");
+      setTimeout(() => res.end("data: two\n\n"), 20);
+    });
+    cleanup = s.close;
+    const ex = new Exchange(s.agent, post(s.origin));
+    await ex.response();
+    expect(String(await ex.read())).toBe("data: one\n\n");
+    // Let the rest arrive and the response end before the caller gives up.
+    await new Promise((r) => setTimeout(r, 100));
+    ex.abort(new Error("caller left"));
+    await expect(ex.read()).rejects.toThrow("caller left");
+  });
+
   it("release without the end marker aborts: the vendor sees the connection close", async () => {
     let closed = false;
     const s = await serve((req, res) => {

@@ -103,6 +103,38 @@ describe("session database migrations", () => {
     }
   });
 
+  it("v9 keeps v8's usage rows as one run each, summed from the rebuilt covering index", async () => {
+    const stateDir = dir();
+    const db = openSqlite(join(stateDir, SESSIONS_FILE));
+    migrate(db, { target: 8 });
+    const row = db.prepare(
+      `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day, ended_at,
+         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+       VALUES (?, 'agent:main:main', 's', 'main', 'p', 'm', '2026-01-01', 1, 10, 5, 0, 0)`,
+    );
+    row.run("r1");
+    row.run("r2");
+    db.close();
+    const store = await openSqliteStore({ stateDir, config: makeConfig() });
+    try {
+      expect(store.usage.summarize({ from: "2026-01-01", to: "2026-01-01" })).toEqual([
+        {
+          day: "2026-01-01",
+          agentId: "main",
+          provider: "p",
+          model: "m",
+          runs: 2,
+          input: 20,
+          output: 10,
+          cacheRead: 0,
+          cacheWrite: 0,
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("makes no backup for a new database or one already current", async () => {
     const stateDir = dir();
     await (await openSqliteStore({ stateDir, config: makeConfig() })).close();
