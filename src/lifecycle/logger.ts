@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
-import { createStream } from "rotating-file-stream";
+import { LogFile } from "./log-file.js";
 
 export type { Logger } from "pino";
 
@@ -24,22 +24,13 @@ export interface LoggerOptions {
   stdout?: NodeJS.WritableStream;
 }
 
-/** Keys whose values are always masked, whatever their content. */
-const REDACT_PATHS = [
-  "token",
-  "password",
-  "apiKey",
-  "authorization",
-  "*.token",
-  "*.password",
-  "*.apiKey",
-  "*.authorization",
-  "*.*.token",
-  "*.*.password",
-  "*.*.apiKey",
-  "headers.authorization",
-  "req.headers.authorization",
-];
+/**
+ * Keys whose values are always masked, at any depth and whatever their content: matched on the
+ * serialised line (`"token":"…"`), one regex per line that names one. Pino's own `redact` with
+ * wildcard paths walked every object of every line and cost about 14 µs a line.
+ */
+const SECRET_KEYS = /"(token|password|apiKey|authorization)":(?:"(?:[^"\\]|\\.)*"|[-\d.eE+]+|true|false)/g;
+const MAY_NAME_SECRET = /"(?:token|password|apiKey|authorization)":/;
 
 /** Builds the gateway logger. Returns the logger and a close function that flushes the file. */
 export function createLogger(options: LoggerOptions): { logger: Logger; close: () => Promise<void> } {
@@ -53,17 +44,14 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
   } else {
     streams.push({ stream: console as unknown as DestinationStream, level });
   }
-  let file: ReturnType<typeof createStream> | undefined;
+  let file: LogFile | undefined;
   if (options.dir) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    file = createStream("keel.log", {
-      path: options.dir,
-      size: `${Math.max(1, Math.floor((options.maxFileBytes ?? 10 * 1024 * 1024) / 1024))}K`,
+    file = new LogFile({
+      dir: options.dir,
+      maxFileBytes: options.maxFileBytes ?? 10 * 1024 * 1024,
       maxFiles: options.maxFiles ?? 5,
-      mode: 0o600,
     });
-    // A full disk must not take the gateway down with it.
-    file.on("error", () => {});
     streams.push({ stream: file as unknown as DestinationStream, level });
   }
   const secrets = options.secrets ?? [];
@@ -71,17 +59,17 @@ export function createLogger(options: LoggerOptions): { logger: Logger; close: (
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-      hooks: { streamWrite: (line: string) => maskSecrets(line, secrets) },
+      hooks: { streamWrite: (line: string) => maskSecrets(maskSecretKeys(line), secrets) },
     },
     pino.multistream(streams),
   );
-  const close = () =>
-    new Promise<void>((resolve) => {
-      if (!file) return resolve();
-      file.end(() => resolve());
-    });
+  const close = () => file?.close() ?? Promise.resolve();
   return { logger, close };
+}
+
+/** Masks the value of every secret-named key in a JSON log line. */
+export function maskSecretKeys(line: string): string {
+  return MAY_NAME_SECRET.test(line) ? line.replace(SECRET_KEYS, '"$1":"[redacted]"') : line;
 }
 
 /** Replaces every occurrence of each secret with a marker. */

@@ -23,14 +23,35 @@ describe("logger", () => {
     });
     logger.info({ url: "http://x/?key=sk-live-abcdef" }, "calling with sk-live-abcdef");
     logger.info({ apiKey: "another-key-zzz", nested: { token: "tttttttt" } }, "keys by name");
+    logger.info(
+      {
+        deep: { a: { b: { password: 'pw "quoted" \\ ppp' } } },
+        headers: { authorization: "Bearer hhhhhhhh" },
+        numeric: { token: 12345678 },
+        tokens: 42,
+        tokenCount: 7,
+      },
+      "at any depth",
+    );
     await close();
     const file = readFileSync(join(dir.path, "keel.log"), "utf8");
     for (const text of [console, file]) {
       expect(text).not.toContain("sk-live-abcdef");
       expect(text).not.toContain("another-key-zzz");
       expect(text).not.toContain("tttttttt");
+      expect(text).not.toContain("ppp");
+      expect(text).not.toContain("hhhhhhhh");
+      expect(text).not.toContain("12345678");
       expect(text).toContain("[redacted]");
       expect(text).toContain("keys by name");
     }
+    // Every line is still JSON, and keys that only start like a secret's keep their values.
+    const lines = file
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    const deep = lines.find((l) => l["msg"] === "at any depth")!;
+    expect(deep["deep"].a.b.password).toBe("[redacted]");
+    expect([deep["tokens"], deep["tokenCount"]]).toEqual([42, 7]);
   });
 });

@@ -1,0 +1,42 @@
+// The log file: every line lands, in order, across size rotations; the oldest file goes past maxFiles.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LogFile } from "../../src/lifecycle/log-file.js";
+
+let dir = "";
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const line = (i: number) => `${JSON.stringify({ i, msg: "x".repeat(90) })}\n`;
+
+describe("LogFile", () => {
+  it("rotates past maxFileBytes: keel.log.1 newest, at most maxFiles kept, no line lost or reordered", async () => {
+    dir = mkdtempSync(join(tmpdir(), "keel-logfile-"));
+    const file = new LogFile({ dir, maxFileBytes: 10_000, maxFiles: 3 });
+    // ~100 bytes a line: a rotation about every 100 lines; 350 lines fill keel.log and three rotated files.
+    for (let i = 0; i < 350; i++) {
+      file.write(line(i));
+      // Let some writes complete between lines, as a gateway's would.
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await file.close();
+    const read = (name: string) =>
+      existsSync(join(dir, name))
+        ? readFileSync(join(dir, name), "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as { i: number }).i)
+        : [];
+    expect(existsSync(join(dir, "keel.log.4"))).toBe(false);
+    const kept = [...read("keel.log.3"), ...read("keel.log.2"), ...read("keel.log.1"), ...read("keel.log")];
+    // What is kept is the newest lines, contiguous and in order, ending with the last one.
+    expect(kept.at(-1)).toBe(349);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, k) => 350 - kept.length + k));
+    expect(kept.length).toBeGreaterThanOrEqual(250);
+    for (const name of ["keel.log.1", "keel.log.2", "keel.log.3"]) {
+      expect(statSync(join(dir, name)).size).toBeLessThan(10_000 + 200);
+    }
+    expect(statSync(join(dir, "keel.log")).mode & 0o777).toBe(0o600);
+  });
+});
