@@ -7,6 +7,7 @@
 // own cost of the streamed answer Keel asks it for. Keel is the built gateway (dist/, what
 // `npm run bench` builds first), not the TypeScript sources.
 import { createServer } from "node:http";
+import { Writable } from "node:stream";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { runInNewContext } from "node:vm";
 import { Agent, request } from "undici";
 import { loadConfig } from "../../dist/config/load.js";
 import { start } from "../../dist/server/start.js";
+import { createLogger, logDir } from "../../dist/lifecycle/logger.js";
 import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
 import { nowMs, stats } from "../lib.mjs";
 
@@ -89,14 +91,19 @@ async function gateway(fakeUrl) {
     runs: { maxConcurrent: 1000, finishedTtlMs: 1000, sweepIntervalMs: 500 },
   };
   const loaded = loadConfig({ path: join(stateDir, "keel.json"), raw, env: {} });
-  const handle = await start({ config: loaded.config, stateDir, loaded });
+  // Logging as `keel gateway run` does (info, every run's line in keel.log); the console copy
+  // goes to a stream that drops it, so the bench's own output stays readable.
+  const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
+  const log = createLogger({ level: "info", dir: logDir(stateDir), stdout: quiet });
+  const handle = await start({ config: loaded.config, stateDir, loaded, logger: log.logger });
   await handle.ready;
   return {
     handle,
-    dispose: async () => (
-      await handle.close("bench done"),
-      rmSync(stateDir, { recursive: true, force: true })
-    ),
+    dispose: async () => {
+      await handle.close("bench done");
+      await log.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -196,7 +196,8 @@ export async function streamReply(
   const held: RunEvent[] = [];
   let idle = false;
   for (;;) {
-    const ev = await owned.follower.next(keepAliveMs);
+    // Events already queued are taken at once; a wait (with its keep-alive timer) only when none is.
+    const ev = owned.follower.take() ?? (await owned.follower.next(keepAliveMs));
     if (ev === "idle") {
       idle = true;
       break;
