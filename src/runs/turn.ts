@@ -328,6 +328,10 @@ function assistantEntry(run: Run, text: string, outcome: RunOutcome) {
 }
 
 function logEnd(logger: Logger, finished: FinishedRun, outcome: RunOutcome, run: Run): void {
+  // A one-off API request that finished is a debug line: at thousands a second an info line
+  // each would rotate everything else out of keel.log within a minute. Failures still warn.
+  const quiet = run.stateless && outcome.status === "ok";
+  if (quiet && !logger.isLevelEnabled("debug")) return;
   const fields = {
     runId: run.runId,
     sessionKey: run.sessionKey,
@@ -347,6 +351,8 @@ function logEnd(logger: Logger, finished: FinishedRun, outcome: RunOutcome, run:
     );
   } else if (outcome.status === "aborted") {
     logger.info({ ...fields, reason: outcome.reason }, `run aborted (${outcome.reason})`);
+  } else if (quiet) {
+    logger.debug({ ...fields, stopReason: outcome.stopReason }, "run finished");
   } else {
     logger.info({ ...fields, stopReason: outcome.stopReason }, "run finished");
   }
