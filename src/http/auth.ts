@@ -8,6 +8,16 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(hash("sha256", a, "buffer"), hash("sha256", b, "buffer"));
 }
 
+/** The digest safeEqualDigest compares against. */
+export function secretDigest(secret: string): Buffer {
+  return hash("sha256", secret, "buffer");
+}
+
+/** safeEqual against a secret whose digest is already known. */
+export function safeEqualDigest(given: string, digest: Buffer): boolean {
+  return timingSafeEqual(hash("sha256", given, "buffer"), digest);
+}
+
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
 export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   const value = headers.authorization;

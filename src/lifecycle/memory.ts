@@ -11,6 +11,30 @@ export function heapUnderPressure(ratio = HEAP_SHED_RATIO): boolean {
   return h.used_heap_size > h.heap_size_limit * ratio;
 }
 
+/**
+ * heapUnderPressure, read at most once per `everyMs`: admission asks on every run, and the heap
+ * statistics cost microseconds a call while the answer changes over many runs, not one.
+ */
+export class HeapGauge {
+  #checkedAt = Number.NEGATIVE_INFINITY;
+  #under = false;
+
+  constructor(
+    private readonly everyMs = 20,
+    private readonly now: () => number = Date.now,
+    private readonly read: () => boolean = () => heapUnderPressure(),
+  ) {}
+
+  underPressure(): boolean {
+    const now = this.now();
+    if (now - this.#checkedAt >= this.everyMs) {
+      this.#checkedAt = now;
+      this.#under = this.read();
+    }
+    return this.#under;
+  }
+}
+
 let gc: { full: () => void; lastResort: () => void } | undefined;
 
 /**

@@ -60,23 +60,20 @@ export async function startOwnedRun(
 ): Promise<OwnedRun> {
   const config = deps.config;
   const maxRequestMs = config.gateway.http.maxRequestMs;
-  // The run's owner: aborts when the caller goes away or the request outlives maxRequestMs. A
-  // timer of our own rather than AbortSignal.timeout: it is cleared when the run ends, so
-  // finished requests do not leave a pending maxRequestMs timer each.
-  const owner = new AbortController();
-  const expiry = { passed: false };
+  // The request owns the run: its signal (the caller going away) is the run's owner, and a timer
+  // of our own ends it when the request outlives maxRequestMs. Not AbortSignal.timeout: the
+  // timer is cleared when the run ends, so finished requests leave no pending timer each.
+  const expiry: { passed: boolean; run?: RunHandle } = { passed: false };
+  const expire = () => {
+    const run = expiry.run;
+    if (run) deps.runs.abort(run.sessionKey, run.runId, "client-gone");
+  };
   const timer = setTimeout(() => {
     expiry.passed = true;
-    owner.abort(new Error("gateway.http.maxRequestMs"));
+    expire();
   }, maxRequestMs);
   timer.unref();
-  const onGone = () => owner.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) onGone();
-  else ctx.signal.addEventListener("abort", onGone, { once: true });
-  const release = () => {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener("abort", onGone);
-  };
+  const release = () => clearTimeout(timer);
   const { conversation, session } = spec;
   const last = conversation.last;
   const admission = await startInSession(
@@ -99,7 +96,7 @@ export async function startOwnedRun(
       ...(conversation.system ? { extraSystemPrompt: conversation.system } : {}),
       options: spec.options,
       ...(spec.oneOff ? { history: conversation.earlier.map(promptMessage) } : {}),
-      ownerSignal: owner.signal,
+      ownerSignal: ctx.signal,
     },
   ).catch((err: unknown) => {
     release();
@@ -111,6 +108,10 @@ export async function startOwnedRun(
     throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
   }
   const run = admission.run;
+  expiry.run = run;
+  // Gone, or out of time, while the run was being admitted: the owner's abort came too early to
+  // reach it.
+  if (expiry.passed || ctx.signal.aborted) expire();
   void run.waitEnd().then(release);
   return {
     run,

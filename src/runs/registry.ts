@@ -190,7 +190,9 @@ export class RunRegistry {
     if (run.status === "ended") return;
     // Synchronous guard: a second end() (stale sweep racing the provider unwinding) is a no-op.
     run.status = "ended";
-    if (!run.signal.aborted) run.controller.abort(RUN_ENDED);
+    // Whatever still holds the run's signal stops (a provider unwinding after an error or an
+    // abort). A run that finished has nothing left in flight: no abort event to dispatch.
+    if (outcome.status !== "ok" && !run.signal.aborted) run.controller.abort(RUN_ENDED);
     const finished: FinishedRun = {
       runId: run.runId,
       method: run.method,

@@ -2,7 +2,7 @@
 // reaches the registry; a surface follows runs through subscribe() or the onEvent tap.
 import type { ConfigSource } from "../config/source.js";
 import type { Logger } from "../lifecycle/logger.js";
-import { heapUnderPressure, releaseMemory } from "../lifecycle/memory.js";
+import { HeapGauge, releaseMemory } from "../lifecycle/memory.js";
 import { UNTRUSTED_META } from "../models/messages.js";
 import { invalidRequest } from "../protocol/errors.js";
 import { assertAgent } from "../sessions/keys.js";
@@ -11,7 +11,7 @@ import type { RunListener } from "./events.js";
 import type { RunModels } from "./ports.js";
 import { markStart, startMarker } from "./recovery.js";
 import { type Admission, type QueueMode, RunRegistry } from "./registry.js";
-import type { FinishedRun, Run, RunInit, RunMethod } from "./run.js";
+import type { AbortReason, FinishedRun, Run, RunInit, RunMethod } from "./run.js";
 import { agentSettings, executeTurn, finishTurn, type TurnDeps } from "./turn.js";
 
 export interface RunServiceDeps {
@@ -63,6 +63,7 @@ export class RunService {
       logger: deps.logger,
       activeRunIds: (key) => this.#registry.activeRunIds(key),
     };
+    const heap = new HeapGauge();
     this.#registry = new RunRegistry(
       () => deps.config.current().runs,
       {
@@ -77,7 +78,7 @@ export class RunService {
           for (const tap of this.#taps) tap(event);
         },
         onHookError: (err, run) => deps.logger.error({ err, runId: run.runId }, "run hook failed"),
-        memory: { underPressure: () => heapUnderPressure(), release: releaseMemory },
+        memory: { underPressure: () => heap.underPressure(), release: releaseMemory },
       },
     );
   }
@@ -127,14 +128,14 @@ export class RunService {
     return this.#registry.duplicate(runId, method);
   }
 
-  /** Aborts one run, or every run of a session. Returns the ids aborted. */
-  abort(sessionKey: string, runId?: string): string[] {
+  /** Aborts one run, or every run of a session (`reason`: user by default). Returns the ids aborted. */
+  abort(sessionKey: string, runId?: string, reason: AbortReason = "user"): string[] {
     const ids = runId ? [runId] : this.#registry.activeRunIds(sessionKey);
     const aborted: string[] = [];
     for (const id of ids) {
       const run = this.#registry.runs.get(id);
       if (run && run.sessionKey === sessionKey) {
-        this.#registry.abort(run, "user");
+        this.#registry.abort(run, reason);
         aborted.push(id);
       }
     }

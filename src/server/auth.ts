@@ -1,5 +1,5 @@
 // Shared-secret auth of `connect` (token or password) over the per-address failure rate limiter.
-import { safeEqual } from "../http/auth.js";
+import { safeEqualDigest, secretDigest } from "../http/auth.js";
 import { AuthRateLimiter, isLoopback } from "../http/rate-limit.js";
 import { GatewayError } from "../protocol/errors.js";
 import type { GatewaySecret } from "./secret.js";
@@ -67,7 +67,8 @@ export function authenticate(secret: GatewaySecret, limiter: AuthRateLimiter, at
       `provide the gateway ${what}`,
     );
   }
-  if (!safeEqual(given, expected)) {
+  secret.digest ??= secretDigest(expected);
+  if (!safeEqualDigest(given, secret.digest)) {
     if (limited) limiter.recordFailure(key);
     throw authError(
       `${prefix}_MISMATCH`,

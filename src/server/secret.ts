@@ -14,6 +14,8 @@ export interface GatewaySecret {
   tokenFile?: string;
   /** True when this start generated the token. */
   generated?: boolean;
+  /** The expected secret's SHA-256, filled at the first check (each attempt then hashes only its own). */
+  digest?: Buffer;
 }
 
 export class SecretError extends Error {

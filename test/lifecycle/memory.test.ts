@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heapUnderPressure, releaseMemory } from "../../src/lifecycle/memory.js";
+import { HeapGauge, heapUnderPressure, releaseMemory } from "../../src/lifecycle/memory.js";
 
 describe("process memory policy", () => {
   it("releaseMemory hands a drained burst's heap back", () => {
@@ -19,5 +19,24 @@ describe("process memory policy", () => {
   it("heapUnderPressure compares used heap with the limit at the given ratio", () => {
     expect(heapUnderPressure(0)).toBe(true);
     expect(heapUnderPressure(1)).toBe(false);
+  });
+});
+
+describe("HeapGauge", () => {
+  it("reads the heap at most once per interval and answers from that reading meanwhile", () => {
+    let now = 0;
+    let reads = 0;
+    let pressure = false;
+    const gauge = new HeapGauge(
+      20,
+      () => now,
+      () => (reads++, pressure),
+    );
+    expect(gauge.underPressure()).toBe(false);
+    pressure = true;
+    now = 19;
+    expect([gauge.underPressure(), reads]).toEqual([false, 1]);
+    now = 20;
+    expect([gauge.underPressure(), reads]).toEqual([true, 2]);
   });
 });
