@@ -3,6 +3,7 @@ import { loadConfig } from "../../src/config/load.js";
 import { RunFollower } from "../../src/openai/follow.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { Run, RunOutcome } from "../../src/runs/run.js";
+import { runInit } from "../runs/harness.js";
 
 const runs = loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000 } } }).config.runs;
 
@@ -17,15 +18,7 @@ function oneRun(deltas: number, onEnd: (run: Run) => Promise<void>) {
       }),
     onEnd: (_f, _o, run) => onEnd(run),
   });
-  const admission = registry.admit({
-    runId: "r1",
-    method: "agent",
-    sessionKey: "agent:main:s1",
-    agentId: "main",
-    sessionId: "sid",
-    message: "hi",
-    timeoutMs: 60_000,
-  });
+  const admission = registry.admit(runInit("r1", "agent:main:s1", "agent"));
   if (admission.kind !== "new") throw new Error("not admitted");
   return { registry, run: admission.run, finish: (o: RunOutcome) => finish(o) };
 }

@@ -8,11 +8,21 @@ import { silentLogger } from "../../src/lifecycle/logger.js";
 import { projectRunEvent } from "../../src/methods/run-events.js";
 import { ModelRegistry } from "../../src/models/registry.js";
 import { runModels } from "../../src/runs/candidates.js";
+import type { RunInit } from "../../src/runs/run.js";
 import { RunService } from "../../src/runs/service.js";
 import { openSqliteStore } from "../../src/sessions/sqlite.js";
 import type { SessionStore } from "../../src/sessions/store.js";
 import { type FakeScript, startFakeOpenAI } from "../fixtures/fake-openai.js";
 import { fakeVendorConfig } from "../helpers/vendor-gateway.js";
+
+/** A RunInit for registry-level tests: session agent:main:s1, agent main, a minute to run. */
+export function runInit(
+  runId: string,
+  sessionKey = "agent:main:s1",
+  method: "chat" | "agent" = "chat",
+): RunInit {
+  return { runId, method, sessionKey, agentId: "main", sessionId: "sid", message: "hi", timeoutMs: 60_000 };
+}
 
 export interface Emitted {
   event: string;

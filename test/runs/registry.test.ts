@@ -4,6 +4,7 @@ import type { GatewayError } from "../../src/protocol/errors.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "../../src/runs/run.js";
 import { eventually } from "../helpers/eventually.js";
+import { runInit } from "./harness.js";
 
 const runsConfig = (over: object = {}) => {
   const runs = loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000, ...over } } })
@@ -29,15 +30,7 @@ function harness(over: object = {}) {
       ended.push(f);
     },
   });
-  const init = (runId: string, sessionKey = "agent:main:s1", method: "chat" | "agent" = "chat"): RunInit => ({
-    runId,
-    method,
-    sessionKey,
-    agentId: "main",
-    sessionId: "sid",
-    message: "hi",
-    timeoutMs: 60_000,
-  });
+  const init = runInit;
   const tick = () => new Promise((r) => setImmediate(r));
   return { registry, pending, ended, started, init, tick };
 }
@@ -60,15 +53,7 @@ describe("RunRegistry", () => {
         });
       },
     });
-    const admission = registry.admit({
-      runId: "r1",
-      method: "agent",
-      sessionKey: "agent:main:s1",
-      agentId: "main",
-      sessionId: "sid",
-      message: "hi",
-      timeoutMs: 60_000,
-    });
+    const admission = registry.admit(runInit("r1", "agent:main:s1", "agent"));
     if (admission.kind !== "new") throw new Error("not admitted");
     const seen: string[] = [];
     for await (const ev of admission.run.events()) seen.push(ev.type);
