@@ -12,7 +12,7 @@ import { startInSession } from "../runs/session-run.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { Authorizer } from "./access.js";
 import { requestTimedOut, runAborted, runFailure } from "./errors.js";
-import { RunFollower } from "./follow.js";
+import { RunFollower } from "../runs/follower.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 import { appendEarlier, type SessionChoice } from "./session.js";
 
@@ -115,7 +115,7 @@ export async function startOwnedRun(
   void run.waitEnd().then(release);
   return {
     run,
-    follower: new RunFollower(run, config.runs.subscriberBacklog),
+    follower: new RunFollower(run),
     timedOut: () => expiry.passed,
     maxRequestMs,
   };

@@ -171,8 +171,6 @@ export class Run {
   abortReason: AbortReason | undefined;
   private readonly waiters = new Set<(finished: FinishedRun) => void>();
   private readonly subscribers = new Set<RunListener>();
-  /** Iterators waiting for their next event: dispose() wakes them so none waits past the end. */
-  private readonly wakers = new Set<() => void>();
   /** Set by dispose(): later waitEnd() calls answer from it at once. */
   private finished: FinishedRun | undefined;
   private readonly unlinkOwner: (() => void) | undefined;
@@ -207,6 +205,11 @@ export class Run {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** Events a follower (RunFollower) may hold unread before it fails as too slow. */
+  get subscriberBacklog(): number {
+    return this.limits.subscriberBacklog;
   }
 
   /** Appends streamed text; ignored once the run ended (a provider still unwinding after abort). */
@@ -255,49 +258,6 @@ export class Run {
     }
     this.subscribers.add(listener);
     return () => this.subscribers.delete(listener);
-  }
-
-  /**
-   * The same as an async iterator: yields events until the terminal one, then ends. A consumer
-   * that falls `subscriberBacklog` events behind gets an error instead of an unbounded buffer;
-   * leaving the loop (or `signal` aborting) unsubscribes.
-   */
-  async *events(signal?: AbortSignal): AsyncGenerator<RunEvent> {
-    const backlog: RunEvent[] = [];
-    let wake: (() => void) | undefined;
-    let overflow = false;
-    let done = this.finished !== undefined;
-    const unsubscribe = this.subscribe((ev) => {
-      if (backlog.length >= this.limits.subscriberBacklog) overflow = true;
-      else backlog.push(ev);
-      if (ev.type === "final" || ev.type === "aborted" || ev.type === "error") done = true;
-      wake?.();
-    });
-    const onAbort = () => wake?.();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      for (;;) {
-        if (overflow) throw tooMany("unread events", this.limits.subscriberBacklog);
-        const next = backlog.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        // Not `status === "ended"`: that is set when the run starts ending, before its terminal
-        // event goes out; `finished` is set by dispose(), after it.
-        if (done || signal?.aborted || this.finished !== undefined) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          this.wakers.add(resolve);
-        });
-        if (wake) this.wakers.delete(wake);
-        wake = undefined;
-      }
-    } finally {
-      if (wake) this.wakers.delete(wake);
-      unsubscribe();
-      signal?.removeEventListener("abort", onAbort);
-    }
   }
 
   /**
@@ -353,8 +313,6 @@ export class Run {
     this.status = "ended";
     this.finished = finished;
     this.subscribers.clear();
-    for (const wake of [...this.wakers]) wake();
-    this.wakers.clear();
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w(finished);
@@ -373,7 +331,6 @@ export class RunAbortedError extends Error {
 const LIMIT_KEYS = {
   waiters: "runs.maxWaitersPerRun",
   subscribers: "runs.maxSubscribersPerRun",
-  "unread events": "runs.subscriberBacklog",
 } as const;
 
 function tooMany(what: keyof typeof LIMIT_KEYS, limit: number) {

@@ -40,7 +40,7 @@ export type RunHandle = Pick<
   | "status"
   | "waitEnd"
   | "subscribe"
-  | "events"
+  | "subscriberBacklog"
 >;
 
 /** What `wait` found: the finished record, or a timeout while the run still runs. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { GatewayError } from "../../src/protocol/errors.js";
+import { RunFollower } from "../../src/runs/follower.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { FinishedRun, Run, RunInit, RunOutcome } from "../../src/runs/run.js";
 import { eventually } from "../helpers/eventually.js";
@@ -56,7 +57,7 @@ describe("RunRegistry", () => {
     const admission = registry.admit(runInit("r1", "agent:main:s1", "agent"));
     if (admission.kind !== "new") throw new Error("not admitted");
     const seen: string[] = [];
-    for await (const ev of admission.run.events()) seen.push(ev.type);
+    for await (const ev of new RunFollower(admission.run)) seen.push(ev.type);
     expect(seen.slice(-2)).toEqual(["delta", "final"]);
     await registry.shutdown();
   });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import type { GatewayError } from "../../src/protocol/errors.js";
+import { RunFollower } from "../../src/runs/follower.js";
 import type { RunEvent } from "../../src/runs/events.js";
 import type { SessionStore } from "../../src/sessions/store.js";
 import { step } from "../fixtures/fake-openai.js";
@@ -128,7 +129,7 @@ describe("RunService", () => {
     const seen: RunEvent["type"][] = [];
     h.runs.subscribe("sub-1", (ev) => seen.push(ev.type));
     const fromIterator: string[] = [];
-    for await (const ev of adm.run.events()) {
+    for await (const ev of new RunFollower(adm.run)) {
       if (ev.type === "delta") fromIterator.push(ev.delta);
     }
     expect(fromIterator.join("")).toBe("streamed words here");
@@ -175,7 +176,7 @@ describe("RunService", () => {
     const adm = await h.start("go", "full-1");
     if (adm.kind !== "new") throw new Error("expected a new run");
     const types: string[] = [];
-    for await (const ev of adm.run.events()) types.push(ev.type);
+    for await (const ev of new RunFollower(adm.run)) types.push(ev.type);
     expect(types.at(-1)).toBe("final");
     expect(h.chat("full-1").at(-1)).toMatchObject({ state: "final" });
     expect((await ended(h.runs, "full-1")).status).toBe("ok");

@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { RunFollower } from "../../src/openai/follow.js";
+import { RunFollower } from "../../src/runs/follower.js";
 import { RunRegistry } from "../../src/runs/registry.js";
 import type { Run, RunOutcome } from "../../src/runs/run.js";
-import { runInit } from "../runs/harness.js";
+import { runInit } from "./harness.js";
 
-const runs = loadConfig({ path: "/x", env: {}, raw: { runs: { sweepIntervalMs: 3_600_000 } } }).config.runs;
+const runs = loadConfig({
+  path: "/x",
+  env: {},
+  raw: { runs: { sweepIntervalMs: 3_600_000, subscriberBacklog: 16 } },
+}).config.runs;
 
 /** A registry whose one run publishes `deltas` deltas, then ends the way `onEnd` says. */
 function oneRun(deltas: number, onEnd: (run: Run) => Promise<void>) {
@@ -30,7 +34,7 @@ describe("RunFollower", () => {
     const h = oneRun(2, async (run) => {
       run.publish({ type: "final", stopReason: "stop", text: "xx", startedAt: 0, endedAt: 1 });
     });
-    const follower = new RunFollower(h.run, 16);
+    const follower = new RunFollower(h.run);
     await tick();
     const seen: string[] = [];
     for (let ev = await follower.next(); ; ev = await follower.next(5)) {
@@ -49,8 +53,9 @@ describe("RunFollower", () => {
   });
 
   it("a caller that leaves more than its backlog unread gets the overload error", async () => {
-    const h = oneRun(10, async () => {});
-    const follower = new RunFollower(h.run, 4);
+    // The backlog is the run's (runs.subscriberBacklog, 16 here).
+    const h = oneRun(20, async () => {});
+    const follower = new RunFollower(h.run);
     await tick();
     await expect(follower.next()).rejects.toMatchObject({ details: { limit: "runs.subscriberBacklog" } });
     follower.close();
@@ -62,7 +67,7 @@ describe("RunFollower", () => {
     const h = oneRun(0, async () => {
       throw new Error("store gone");
     });
-    const follower = new RunFollower(h.run, 16);
+    const follower = new RunFollower(h.run);
     await tick();
     h.finish({ status: "ok", stopReason: "stop" });
     let ev = await follower.next();

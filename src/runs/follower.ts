@@ -1,7 +1,11 @@
-// Following one run's events for the HTTP caller that owns it, with an idle tick for keep-alives.
+// Following one run's events: a listener and a bounded queue, read one by one with an idle tick
+// (the HTTP surface's keep-alives) or as an async iterator.
 import { unavailable } from "../protocol/errors.js";
-import type { RunEvent } from "../runs/events.js";
-import type { RunHandle } from "../runs/service.js";
+import type { RunEvent } from "./events.js";
+import type { Run } from "./run.js";
+
+/** What a follower needs of a run. */
+export type FollowedRun = Pick<Run, "subscribe" | "waitEnd" | "subscriberBacklog">;
 
 /** What `next()` gives: an event, `idle` when none came within the wait, `end` after the last. */
 export type Next = RunEvent | "idle" | "end";
@@ -10,8 +14,8 @@ export type Next = RunEvent | "idle" | "end";
  * Subscribes at once (so no event between admission and the first read is lost) and hands
  * events out one by one from its own queue: a listener and a queue, no async iterator, so an
  * event costs a push and a read. A wait that passes without an event answers `idle`; nothing
- * is dropped. A caller that leaves `backlog` events unread gets an overload error instead of
- * an unbounded queue (runs.subscriberBacklog, as for any run subscriber).
+ * is dropped. A caller that leaves the run's `subscriberBacklog` events unread gets an overload
+ * error instead of an unbounded queue.
  */
 export class RunFollower {
   readonly #queue: RunEvent[] = [];
@@ -20,10 +24,10 @@ export class RunFollower {
   #overflow = false;
   #wake: (() => void) | undefined;
 
-  constructor(
-    run: RunHandle,
-    private readonly backlog: number,
-  ) {
+  private readonly backlog: number;
+
+  constructor(run: FollowedRun) {
+    this.backlog = run.subscriberBacklog;
     this.#unsubscribe = run.subscribe((ev) => {
       if (this.#queue.length >= this.backlog) this.#overflow = true;
       else this.#queue.push(ev);
@@ -65,6 +69,20 @@ export class RunFollower {
   /** Waits for the next event (or the end) to be queued. */
   async arrival(): Promise<void> {
     if (this.#queue.length === 0 && !this.#ended && !this.#overflow) await this.#wait(undefined);
+  }
+
+  /** Every event up to and including the terminal one; leaving the loop stops following. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
+    try {
+      for (;;) {
+        const ev = await this.next();
+        if (ev === "end" || ev === "idle") return;
+        yield ev;
+        if (ev.type === "final" || ev.type === "aborted" || ev.type === "error") return;
+      }
+    } finally {
+      this.close();
+    }
   }
 
   /** Stops following (the run itself goes on unless its owner signal aborts it). */
