@@ -17,6 +17,8 @@ export interface LogFileOptions {
   maxFileBytes: number;
   /** Rotated files kept (keel.log.1 newest … keel.log.N oldest). */
   maxFiles: number;
+  /** The clock the once-a-second check for a removed keel.log reads (tests set it). */
+  now?: () => number;
 }
 
 /**
@@ -34,12 +36,18 @@ export class LogFile {
   #pending: string[] = [];
   #scheduled = false;
   #closed = false;
+  #checkedAt: number;
+
+  /** The lines of the last turn still go out when the process exits without closing the log. */
+  readonly #onExit = () => this.flush();
 
   constructor(private readonly options: LogFileOptions) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     this.path = join(options.dir, "keel.log");
     this.#fd = openSync(this.path, "a", 0o600);
     this.#size = fstatSync(this.#fd).size;
+    this.#checkedAt = this.#now();
+    process.once("exit", this.#onExit);
   }
 
   /** One serialised line (pino's multistream calls this). */
@@ -56,6 +64,14 @@ export class LogFile {
   /** Appends every pending line now. */
   flush(): void {
     this.#scheduled = false;
+    if (this.#closed) return;
+    // keel.log removed or moved from under us (by hand, or a log shipper): a new one within a
+    // second (a stat per second, not per batch).
+    const now = this.#now();
+    if (now - this.#checkedAt >= 1_000) {
+      this.#checkedAt = now;
+      if (!existsSync(this.path)) this.#reopen();
+    }
     while (this.#pending.length > 0) {
       if (this.#size > this.options.maxFileBytes) this.#rotate();
       // A batch ends where the file would pass its size: the rest goes after the rotation.
@@ -85,6 +101,7 @@ export class LogFile {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
+    process.removeListener("exit", this.#onExit);
     try {
       closeSync(this.#fd);
     } catch {
@@ -94,19 +111,37 @@ export class LogFile {
 
   #rotate(): void {
     this.#size = 0;
+    const { maxFiles } = this.options;
     try {
-      const { maxFiles } = this.options;
       rmSync(`${this.path}.${maxFiles}`, { force: true });
       for (let i = maxFiles - 1; i >= 1; i--) {
         if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
       }
-      renameSync(this.path, `${this.path}.1`);
-      // Opened before the old one is closed: if it cannot be, lines go on into keel.log.1.
+      // Gone already (removed by hand): nothing to keep, a new keel.log starts all the same.
+      if (existsSync(this.path)) renameSync(this.path, `${this.path}.1`);
+    } catch {
+      // A shift that failed leaves a file or two unrotated; keel.log still starts anew below.
+    }
+    this.#reopen();
+  }
+
+  /**
+   * Points the writer at keel.log, created if missing. The old descriptor stays until the new
+   * one is open: if keel.log cannot be opened now, lines go on where they went and the next
+   * batch tries again.
+   */
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  #reopen(): void {
+    try {
       const fd = openSync(this.path, "a", 0o600);
       closeSync(this.#fd);
       this.#fd = fd;
+      this.#size = fstatSync(fd).size;
     } catch {
-      // A rotation that failed leaves one growing file; the next batch past the size tries again.
+      this.#size = this.options.maxFileBytes + 1;
     }
   }
 }

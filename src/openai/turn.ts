@@ -108,17 +108,14 @@ export async function startOwnedRun(
     throw new GatewayError("UNAVAILABLE", "run id collision", { retryable: true });
   }
   const run = admission.run;
+  // Following first, so the caller hears the end of a run that ends below.
+  const follower = new RunFollower(run);
   expiry.run = run;
   // Gone, or out of time, while the run was being admitted: the owner's abort came too early to
   // reach it.
   if (expiry.passed || ctx.signal.aborted) expire();
   void run.waitEnd().then(release);
-  return {
-    run,
-    follower: new RunFollower(run),
-    timedOut: () => expiry.passed,
-    maxRequestMs,
-  };
+  return { run, follower, timedOut: () => expiry.passed, maxRequestMs };
 }
 
 /** A conversation message as the model reads it: tool results as a `tool` message. */

@@ -28,6 +28,8 @@ describe("logger", () => {
         deep: { a: { b: { password: 'pw "quoted" \\ ppp' } } },
         headers: { authorization: "Bearer hhhhhhhh" },
         numeric: { token: 12345678 },
+        listed: { apiKey: ["k1-secret-list"] },
+        boxed: { token: { value: "boxed-secret", more: [1, { x: "}" }] }, after: "kept" },
         tokens: 42,
         tokenCount: 7,
       },
@@ -42,6 +44,8 @@ describe("logger", () => {
       expect(text).not.toContain("ppp");
       expect(text).not.toContain("hhhhhhhh");
       expect(text).not.toContain("12345678");
+      expect(text).not.toContain("k1-secret-list");
+      expect(text).not.toContain("boxed-secret");
       expect(text).toContain("[redacted]");
       expect(text).toContain("keys by name");
     }
@@ -53,5 +57,6 @@ describe("logger", () => {
     const deep = lines.find((l) => l["msg"] === "at any depth")!;
     expect(deep["deep"].a.b.password).toBe("[redacted]");
     expect([deep["tokens"], deep["tokenCount"]]).toEqual([42, 7]);
+    expect(deep["boxed"]).toEqual({ token: "[redacted]", after: "kept" });
   });
 });

@@ -39,4 +39,26 @@ describe("LogFile", () => {
     }
     expect(statSync(join(dir, "keel.log")).mode & 0o777).toBe(0o600);
   });
+
+  it("a keel.log removed by hand is started again; a rotation then finds nothing to shift and goes on", async () => {
+    dir = mkdtempSync(join(tmpdir(), "keel-logfile-"));
+    let now = 0;
+    const file = new LogFile({ dir, maxFileBytes: 1_000, maxFiles: 2, now: () => now });
+    file.write(line(0));
+    file.flush();
+    rmSync(join(dir, "keel.log"));
+    now += 1_000;
+    for (let i = 1; i <= 30; i++) {
+      file.write(line(i));
+      file.flush();
+    }
+    await file.close();
+    const all = ["keel.log.2", "keel.log.1", "keel.log"]
+      .filter((n) => existsSync(join(dir, n)))
+      .flatMap((n) => readFileSync(join(dir, n), "utf8").split("\n").filter(Boolean));
+    // Line 0 went with the removed file; what followed is on disk again, newest last.
+    expect(all.at(-1)).toContain('"i":30');
+    expect(all.length).toBeGreaterThan(5);
+    expect(all.some((l) => l.includes('"i":0,'))).toBe(false);
+  });
 });
