@@ -1,22 +1,16 @@
 // How local CLI commands find their gateway: the port a running gateway recorded in its lock file,
 // and only the config's gateway section (a provider's ${VAR} is the gateway's business).
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStateLock } from "../../src/lifecycle/lock.js";
 import { eventually } from "../helpers/eventually.js";
+import { refusedPort } from "../helpers/ports.js";
 import { runKeel, tempDir } from "../helpers/process.js";
 import { keel } from "./run.js";
 
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A loopback port nothing listens on. */
+const closedPort = refusedPort;
 
 /** The README's own example: a provider whose key comes from the gateway's environment. */
 function litellmConfig(gatewayPort: number): Record<string, unknown> {

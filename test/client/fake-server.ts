@@ -1,7 +1,7 @@
 // Test helper: a tiny scripted WebSocket server for what a real gateway cannot be made to do
 // (go silent after hello-ok, drop every connection). Real gateway tests cover everything else.
-import { createServer } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
+import { refusedPort } from "../helpers/ports.js";
 
 export interface FakeGateway {
   url: string;
@@ -57,12 +57,5 @@ export async function startFakeGateway(onConnect: OnConnect): Promise<FakeGatewa
   return { url: `ws://127.0.0.1:${port}`, sockets, close, [Symbol.asyncDispose]: close };
 }
 
-/** A port nothing listens on (bound and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A port nothing listens on (see refusedPort: no test server can take it meanwhile). */
+export const freePort = refusedPort;

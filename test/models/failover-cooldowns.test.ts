@@ -1,6 +1,5 @@
 // Failover with cooldowns against fake vendors: what each failure cools, that a cooled key gets no
 // requests, credential rotation, the all-cooling fast failure and one half-open probe under load.
-import { createServer } from "node:net";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Cooldowns, type CooldownSettings, DEFAULT_COOLDOWN_SETTINGS } from "../../src/models/cooldowns.js";
 import { type Candidate, FailoverProvider } from "../../src/models/failover.js";
@@ -8,6 +7,7 @@ import type { ModelError, StreamEvent } from "../../src/models/types.js";
 import { type FakeOpenAI, step } from "../fixtures/fake-openai.js";
 import { candidate, twoVendors } from "./chain.js";
 import { eventually } from "../helpers/eventually.js";
+import { refusedPort } from "../helpers/ports.js";
 
 const vendors = twoVendors();
 let first: FakeOpenAI;
@@ -195,11 +195,7 @@ describe("FailoverProvider with cooldowns", () => {
   });
 });
 
-/** A loopback URL nothing listens on (a port just released). */
+/** A loopback URL nothing listens on. */
 async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/v1`;
+  return `http://127.0.0.1:${await refusedPort()}/v1`;
 }
