@@ -1,6 +1,6 @@
 // Shared helpers for bench suites: percentiles, timing, spawning a built gateway.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -40,6 +40,44 @@ export function spawnGateway(root, { stateDir, port, env = {}, args = [] }) {
   child.stdout.resume();
   child.stderr.resume();
   return child;
+}
+
+/**
+ * A built gateway over a fake vendor: `fake/m` is the default model, `config` is spread over
+ * that, and the gateway runs with `--token`. `stop()` ends the gateway, then the vendor, and
+ * removes the state dir.
+ */
+export async function gatewayOverFakeVendor(root, { token, script, config = {} }) {
+  const { startFakeOpenAI } = await import("../test/fixtures/fake-openai.ts");
+  const fake = await startFakeOpenAI({ script, maxRecorded: 0 });
+  const t = tempDir();
+  const port = await freePort();
+  writeFileSync(
+    join(t.dir, "keel.json"),
+    JSON.stringify({
+      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
+      agents: { defaults: { model: "fake/m" } },
+      ...config,
+    }),
+  );
+  const child = spawnGateway(root, { stateDir: t.dir, port, args: ["--token", token] });
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await fake.close();
+    t.dispose();
+  };
+  return { fake, child, url: `ws://127.0.0.1:${port}`, stop };
+}
+
+/** `connect()` retried every 25 ms until it succeeds (the gateway is up), for at most 5 s. */
+export async function whenUp(connect) {
+  for (let i = 0; i < 200; i++) {
+    const up = await connect().catch(() => undefined);
+    if (up) return up;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("gateway did not come up");
 }
 
 export async function freePort() {

@@ -1,10 +1,7 @@
 // Session-scoped event fan-out: N = 200, 500, 1,000 clients with `session-scoped-events`, each
 // following its own session and running one turn in it against the fake vendor, all at once.
 // Every turn must end final and every client must see only its own session's events.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { cpuMsOf, freePort, nowMs, protocolClient, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
+import { cpuMsOf, gatewayOverFakeVendor, nowMs, protocolClient, rssOf, stats, whenUp } from "../lib.mjs";
 
 export const name = "fanout";
 
@@ -52,29 +49,17 @@ async function openClients(url, n, batch = 50) {
 }
 
 async function oneSize(ctx, n) {
-  const fake = await startFakeOpenAI({ script: () => REPLY, maxRecorded: 0 });
-  const t = tempDir();
-  const port = await freePort();
-  writeFileSync(
-    join(t.dir, "keel.json"),
-    JSON.stringify({
-      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
-      agents: { defaults: { model: "fake/m" } },
+  const gw = await gatewayOverFakeVendor(ctx.root, {
+    token: TOKEN,
+    script: () => REPLY,
+    config: {
       gateway: { maxConnections: 2_000, preAuth: { maxConnections: 2_000, maxPerAddress: 2_000 } },
       runs: { maxConcurrent: 2_000 },
-    }),
-  );
-  const child = spawnGateway(ctx.root, { stateDir: t.dir, port, args: ["--token", TOKEN] });
-  const url = `ws://127.0.0.1:${port}`;
+    },
+  });
+  const { child, url } = gw;
   try {
-    for (let i = 0; i < 200; i++) {
-      const up = await scopedClient(url, "agent:main:probe").catch(() => undefined);
-      if (up) {
-        up.close();
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    (await whenUp(() => scopedClient(url, "agent:main:probe"))).close();
     const rss0 = (await rssOf(child.pid)) / 2 ** 20;
     ctx.log(`N = ${n}: connecting`);
     const clients = await openClients(url, n);
@@ -143,10 +128,7 @@ async function oneSize(ctx, n) {
       },
     ];
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    await fake.close();
-    t.dispose();
+    await gw.stop();
   }
 }
 

@@ -1,9 +1,6 @@
 // Run engine benchmarks against a spawned gateway and the fake OpenAI vendor on loopback:
 // Keel's own time per warm chat turn, RSS after 100 turns, a 10,000-run soak, 200 concurrent clients.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { cpuMsOf, freePort, nowMs, protocolClient, rssOf, spawnGateway, stats, tempDir } from "../lib.mjs";
+import { cpuMsOf, gatewayOverFakeVendor, nowMs, protocolClient, rssOf, stats, whenUp } from "../lib.mjs";
 
 export const name = "runs";
 
@@ -43,29 +40,19 @@ async function pool(n, concurrency, fn) {
 }
 
 export async function run(ctx) {
-  const fake = await startFakeOpenAI({ script: () => REPLY, maxRecorded: 0 });
-  const t = tempDir();
-  const port = await freePort();
-  writeFileSync(
-    join(t.dir, "keel.json"),
-    JSON.stringify({
-      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
-      agents: { defaults: { model: "fake/m" } },
+  const gw = await gatewayOverFakeVendor(ctx.root, {
+    token: TOKEN,
+    script: () => REPLY,
+    config: {
       // Finished records leave quickly so the soak's "after the sweep" figure comes within seconds.
       runs: { maxConcurrent: 1000, finishedTtlMs: 1000, sweepIntervalMs: 500 },
       session: { maintenance: { maxEntries: 20000 } },
-    }),
-  );
-  const child = spawnGateway(ctx.root, { stateDir: t.dir, port, args: ["--token", TOKEN] });
-  const url = `ws://127.0.0.1:${port}`;
+    },
+  });
+  const { fake, child, url } = gw;
   const rows = [];
   try {
-    let c;
-    for (let i = 0; i < 200 && !c; i++) {
-      c = await client(url).catch(() => undefined);
-      if (!c) await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!c) throw new Error("gateway did not come up");
+    const c = await whenUp(() => client(url));
 
     ctx.log("warm chat turns");
     for (let i = 0; i < 30; i++) await c.turn("agent:main:warm", `warm-${i}`);
@@ -145,10 +132,7 @@ export async function run(ctx) {
     for (const cl of clients) cl.close();
     c.close();
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    await fake.close();
-    t.dispose();
+    await gw.stop();
   }
   return rows;
 }

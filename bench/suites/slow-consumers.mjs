@@ -1,9 +1,6 @@
 // Clients that never read while turns stream: the gateway's RSS idle, at its peak, and after the
 // total send budget dropped them (does the memory come back?), on a spawned gateway with defaults.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startFakeOpenAI } from "../../test/fixtures/fake-openai.ts";
-import { freePort, protocolClient, rssOf, spawnGateway, tempDir } from "../lib.mjs";
+import { gatewayOverFakeVendor, protocolClient, rssOf, whenUp } from "../lib.mjs";
 
 export const name = "slow-consumers";
 
@@ -26,27 +23,15 @@ async function client(url, reading) {
 }
 
 export async function run(ctx) {
-  const fake = await startFakeOpenAI({ script: () => REPLY, maxRecorded: 0 });
-  const t = tempDir();
-  const port = await freePort();
-  writeFileSync(
-    join(t.dir, "keel.json"),
-    JSON.stringify({
-      models: { providers: { fake: { baseUrl: fake.url, models: [{ id: "m" }] } } },
-      agents: { defaults: { model: "fake/m" } },
-      runs: { maxConcurrent: 100 },
-    }),
-  );
-  const child = spawnGateway(ctx.root, { stateDir: t.dir, port, args: ["--token", TOKEN] });
-  const url = `ws://127.0.0.1:${port}`;
+  const gw = await gatewayOverFakeVendor(ctx.root, {
+    token: TOKEN,
+    script: () => REPLY,
+    config: { runs: { maxConcurrent: 100 } },
+  });
+  const { child, url } = gw;
   const slow = [];
   try {
-    let reader;
-    for (let i = 0; i < 200 && !reader; i++) {
-      reader = await client(url, true).catch(() => undefined);
-      if (!reader) await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!reader) throw new Error("gateway did not come up");
+    const reader = await whenUp(() => client(url, true));
     await reader.turn("warm");
     const idle = (await rssOf(child.pid)) / MiB;
     for (let i = 0; i < 3; i++) slow.push(await client(url, false));
@@ -92,9 +77,6 @@ export async function run(ctx) {
     ];
   } finally {
     for (const s of slow) s.ws.terminate();
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    await fake.close();
-    t.dispose();
+    await gw.stop();
   }
 }
