@@ -1,6 +1,6 @@
 // The /v1 route family: each endpoint behind its switch, CORS and auth (mounted by server/start.ts).
 import type { Route } from "../http/types.js";
-import { type Endpoint, guarded } from "./access.js";
+import { type Authorizer, type Endpoint, guarded } from "./access.js";
 import { chatCompletions } from "./chat.js";
 import { createEmbeddings } from "./embeddings.js";
 import { openaiErrorBody } from "./errors.js";
@@ -15,10 +15,11 @@ export { openaiErrorBody };
 export const OPENAI_PREFIX = "/v1";
 
 /**
- * The routes, to mount under {@link OPENAI_PREFIX} with {@link openaiErrorBody}. `maxBodyBytes` is
- * gateway.http.maxBodyBytes at start (the router's caps are fixed per route).
+ * The routes, to mount under {@link OPENAI_PREFIX} with {@link openaiErrorBody}. `authorize` checks
+ * each caller; `maxBodyBytes` is gateway.http.maxBodyBytes at start (the router's caps are fixed
+ * per route).
  */
-export function openaiRoutes(deps: OpenAIDeps, maxBodyBytes: number): Route[] {
+export function openaiRoutes(deps: OpenAIDeps, authorize: Authorizer, maxBodyBytes: number): Route[] {
   const route = (
     method: "GET" | "POST",
     path: string,
@@ -27,7 +28,7 @@ export function openaiRoutes(deps: OpenAIDeps, maxBodyBytes: number): Route[] {
   ): Route => ({
     method: [method, "OPTIONS"],
     path,
-    handler: guarded(() => deps.config, deps.authorize, endpoint, run),
+    handler: guarded(() => deps.config, authorize, endpoint, run),
     ...(method === "POST" ? { maxBodyBytes } : {}),
   });
   return [

@@ -10,7 +10,6 @@ import type { TurnOptions } from "../runs/run.js";
 import type { RunHandle, RunService } from "../runs/service.js";
 import { startInSession } from "../runs/session-run.js";
 import type { SessionStore } from "../sessions/store.js";
-import type { Authorizer } from "./access.js";
 import { requestTimedOut, runAborted, runFailure } from "./errors.js";
 import { RunFollower } from "../runs/follower.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
@@ -22,7 +21,6 @@ export interface OpenAIDeps {
   readonly runs: RunService;
   readonly store: SessionStore;
   readonly models: ModelRegistry;
-  authorize: Authorizer;
 }
 
 export interface TurnSpec {

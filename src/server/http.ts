@@ -127,7 +127,10 @@ export function createHttpServer(
   return server;
 }
 
-/** The one router: the probes, then every route family (the built-in ones, then the caller's). */
+/**
+ * The one router: the probes, then the caller's route families. The built-in families (/v1,
+ * hooks) are added once the services object they read exists.
+ */
 export function httpRouter(logger: Logger, probes: ProbeState, families: readonly RouteFamily[]): Router {
   const router = new Router({ onError: (err) => logger.error({ err }, "http handler failed") });
   router.add(probeRoutes(probes));

@@ -273,9 +273,8 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
   // One limiter for WebSocket and /v1 auth: failures on either surface count toward one lockout.
   const limiter = new AuthRateLimiter(config.gateway.auth.rateLimit);
   const addresses = new ClientAddresses(config.gateway.trustedProxies);
-  const openai = openaiFamily({ config: source, runtime, secret, limiter });
   const probes = { phase: () => probePhase(state.draining, startup), ready: () => subsystems.allSettled() };
-  const router = httpRouter(logger, probes, [openai, ...(options.routes ?? [])]);
+  const router = httpRouter(logger, probes, options.routes ?? []);
   const server = createHttpServer(router, logger, (req) => addresses.of(req));
   const guards = guardServer(server, config.gateway, core.shed, addresses);
   const host = config.gateway.bind === "lan" ? "0.0.0.0" : "127.0.0.1";
@@ -297,6 +296,13 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     runtime,
     stability,
   });
+  const openai = openaiFamily({
+    services: context,
+    secret,
+    limiter,
+    maxBodyBytes: config.gateway.http.maxBodyBytes,
+  });
+  router.add(openai.routes, openai.mount);
   const unmountHooks = mountHooks(router, source, context);
   const registry = methodRegistry(options.methods ?? [], options.events ?? []);
   const sockets = new SocketServer({
