@@ -1,5 +1,5 @@
 // Test helper: the real OpenClaw CLI (path from KEEL_OPENCLAW_BIN) as a child process in a fresh home.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,16 +104,29 @@ function runOpenClaw(
     let output = "";
     child.stdout.on("data", (d: Buffer) => ((stdout += d), (output += d)));
     child.stderr.on("data", (d: Buffer) => ((stderr += d), (output += d)));
-    // A hung command is a failure with its output, not a test timeout without it.
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, output });
-    });
+    settle(child, timeoutMs, resolve, reject, (code, signal) => ({ code, signal, stdout, stderr, output }));
+  });
+}
+
+/**
+ * Ends a command's promise when it closes (or fails to start). A hung command is killed after
+ * `timeoutMs`: a failure with its output, not a test timeout without it.
+ */
+function settle(
+  child: ChildProcess,
+  timeoutMs: number,
+  resolve: (r: OpenClawResult) => void,
+  reject: (err: Error) => void,
+  result: (code: number | null, signal: NodeJS.Signals | null) => OpenClawResult,
+): void {
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  child.once("error", (err) => {
+    clearTimeout(timer);
+    reject(err);
+  });
+  child.once("close", (code, signal) => {
+    clearTimeout(timer);
+    resolve(result(code, signal));
   });
 }
 
@@ -152,14 +165,12 @@ function runInTerminal(
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: output, stderr: "", output });
-    });
+    settle(child, timeoutMs, resolve, reject, (code, signal) => ({
+      code,
+      signal,
+      stdout: output,
+      stderr: "",
+      output,
+    }));
   });
 }
