@@ -14,6 +14,15 @@ const rateLimit = obj(
 );
 
 /** One /v1 endpoint's switch: read per request, so a reload turns it on or off. */
+/** A list of browser origins (`scheme://host[:port]`), hot, none by default. */
+const originList = (description: string) =>
+  Type.Array(Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }), {
+    default: [],
+    maxItems: 1_000,
+    reload: "hot",
+    description,
+  });
+
 const endpoint = (what: string) =>
   obj({ enabled: Type.Boolean({ default: false, reload: "hot", description: `Serve ${what}` }) }, what);
 
@@ -158,15 +167,8 @@ export const GatewaySchema = obj(
         ),
         cors: obj(
           {
-            allowedOrigins: Type.Array(
-              Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }),
-              {
-                default: [],
-                maxItems: 1_000,
-                reload: "hot",
-                description:
-                  "Browser origins (scheme://host[:port]) allowed to call /v1 with CORS; none by default",
-              },
+            allowedOrigins: originList(
+              "Browser origins (scheme://host[:port]) allowed to call /v1 with CORS; none by default",
             ),
           },
           "CORS for the /v1 endpoints",
@@ -277,15 +279,8 @@ export const GatewaySchema = obj(
     ),
     controlUi: obj(
       {
-        allowedOrigins: Type.Array(
-          Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "scheme://host[:port]" }),
-          {
-            default: [],
-            maxItems: 1_000,
-            reload: "hot",
-            description:
-              "Browser origins (scheme://host[:port]) allowed to connect besides the gateway's own; others are refused before auth",
-          },
+        allowedOrigins: originList(
+          "Browser origins (scheme://host[:port]) allowed to connect besides the gateway's own; others are refused before auth",
         ),
       },
       "Browser clients",
