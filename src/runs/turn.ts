@@ -278,9 +278,6 @@ function persistEnd(
   store: SessionStore,
   endedAt: number,
 ): Promise<WrittenMessage | undefined> {
-  const message =
-    text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
-  const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
   const record = store.usage ? usageRecord(run, endedAt) : undefined;
   // A stateless run leaves only its usage, summed with other one-off runs' and written off the
   // reply's path: no transcript, and no mark was opened.
@@ -288,6 +285,9 @@ function persistEnd(
     if (record) store.usage?.recordOneOff(record);
     return Promise.resolve(undefined);
   }
+  const message =
+    text || run.thinking || run.toolCalls.length > 0 ? assistantEntry(run, text, outcome) : undefined;
+  const usage = run.usage && { key: run.sessionKey, ...run.usage, total: run.usage.input + run.usage.output };
   if (store.endRun) {
     return store.endRun({
       runId: run.runId,
