@@ -73,6 +73,12 @@ export const AgentsSchema = obj(
         ),
         systemPrompt: Type.String({ default: "", description: "System prompt used when an agent sets none" }),
         timeoutSeconds: int(172_800, 1, 604_800, "Run timeout (s) when an agent sets none"),
+        mediaMaxMb: int(
+          20,
+          1,
+          100,
+          "Decoded size (MB) of all the images one chat.send may attach; each is at most 6 MB (PNG, JPEG, GIF or WebP)",
+        ),
       },
       "Settings every agent inherits",
     ),

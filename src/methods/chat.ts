@@ -2,12 +2,14 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
+import { MiB } from "../config/schema-kit.js";
 import type { RunService, StartRequest } from "../runs/service.js";
 import { startInSession } from "../runs/session-run.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { EventBus } from "./context.js";
+import { attachmentParts } from "./attachments.js";
 import { assistantMessage, sessionMessage } from "./run-events.js";
 import { defineMethod } from "./registry.js";
 
@@ -70,6 +72,9 @@ export const chatSend = defineMethod({
         method: "chat",
         runId: p.idempotencyKey,
         message: p.message,
+        ...(p.attachments?.length
+          ? { parts: attachmentParts(p.message, p.attachments, ctx.config.agents.defaults.mediaMaxMb * MiB) }
+          : {}),
         // The caller gets its own run's events even with session-scoped-events and no subscription.
         startedBy: caller.connId,
         queueMode: (p.queueMode ?? "followup") as "followup",

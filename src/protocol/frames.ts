@@ -202,7 +202,13 @@ export interface HelloOk {
     authMode: "none" | "token" | "password";
   };
   auth: { role: string; scopes: string[]; method?: "none" | "token" | "password" };
-  policy: { maxPayload: number; maxBufferedBytes: number; tickIntervalMs: number };
+  policy: {
+    maxPayload: number;
+    maxBufferedBytes: number;
+    tickIntervalMs: number;
+    /** What chat.send accepts as attachments: all of one message's, and each image (decoded bytes). */
+    attachments?: { maxBytes: number; maxImageBytes: number };
+  };
 }
 
 /**

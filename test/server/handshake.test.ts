@@ -143,6 +143,7 @@ describe("connect handshake", () => {
       maxPayload: 25 * 1024 * 1024,
       maxBufferedBytes: 50 * 1024 * 1024,
       tickIntervalMs: 30_000,
+      attachments: { maxBytes: 20 * 1024 * 1024, maxImageBytes: 6 * 1024 * 1024 },
     });
   });
 
