@@ -183,6 +183,8 @@ export class Runtime {
     this.#maintenance = startMaintenance(store, config.current(), (key) => runs.hasActiveRun(key), {
       onError: (err) => logger.warn({ err }, "session maintenance failed"),
       onPruned: (r, agentId) => logger.info({ ...r, agentId }, "pruned sessions"),
+      onFolded: (rows, beforeDay) =>
+        logger.info({ rows, beforeDay }, "folded old session usage rows into daily sums"),
     });
     subsystems.set("sessions", "ready");
     subsystems.set("runs", "ready");

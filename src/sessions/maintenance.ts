@@ -1,11 +1,19 @@
-// Session maintenance: maxEntries and pruneAfter, applied on write (in batches) and by a timer.
+// Session maintenance: maxEntries and pruneAfter, applied on write (in batches) and by a timer,
+// which also folds session runs' usage rows older than usageDetailDays.
 import { parseDuration } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import type { PruneOptions, PruneResult, SessionStore } from "./store.js";
+import { usageDay } from "./usage-store.js";
+
+/** Usage rows folded per commit: each batch is a short write, and the loop yields between them. */
+export const FOLD_BATCH = 2_000;
+const DAY_MS = 86_400_000;
 
 export interface MaintenanceHandle {
   /** Runs one full pass now (every agent); resolves with what it removed. */
   sweep(): Promise<PruneResult>;
+  /** Starts folding old usage rows now (the timer does it every interval); see onFolded. */
+  foldUsage(): void;
   /** Stops the timer and the on-write pass. */
   dispose(): void;
 }
@@ -15,6 +23,8 @@ export interface MaintenanceOptions {
   onError?: (err: unknown) => void;
   /** Called after a pass that removed something. */
   onPruned?: (result: PruneResult, agentId?: string) => void;
+  /** Called after the usage rows of days before `beforeDay` were folded (`rows` of them). */
+  onFolded?: (rows: number, beforeDay: string) => void;
 }
 
 /**
@@ -85,12 +95,37 @@ export function startMaintenance(
     // After the creating write has returned to its caller, not inside it.
     setImmediate(() => quiet(entry.agentId));
   });
-  const timer = setInterval(() => quiet(), m.intervalMs);
+  // Batches until none is full, yielding to the event loop between them; one loop at a time.
+  let folding = false;
+  const foldUsage = () => {
+    const usage = store.usage;
+    if (disposed || folding || !usage) return;
+    folding = true;
+    const beforeDay = usageDay(Date.now() - m.usageDetailDays * DAY_MS);
+    let rows = 0;
+    const step = () => {
+      try {
+        const n = disposed ? 0 : usage.fold(beforeDay, FOLD_BATCH);
+        rows += n;
+        if (n === FOLD_BATCH) return void setImmediate(step);
+        if (rows > 0) options.onFolded?.(rows, beforeDay);
+      } catch (err) {
+        options.onError?.(err);
+      }
+      folding = false;
+    };
+    step();
+  };
+  const timer = setInterval(() => {
+    quiet();
+    foldUsage();
+  }, m.intervalMs);
   // Maintenance alone must never keep the process alive.
   timer.unref();
 
   return {
     sweep: () => pass(),
+    foldUsage,
     dispose: () => {
       disposed = true;
       clearInterval(timer);

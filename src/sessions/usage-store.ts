@@ -1,6 +1,6 @@
 // Durable token usage (schema v8/v9 `usage_records`): a session run's row at its end, one-off runs
-// summed into one row per group and commit; usage.cost sums them per day.
-import { randomUUID } from "node:crypto";
+// summed into one row per (day, agent, provider, model); usage.cost sums them per day. Session
+// rows past their detail days are folded the same way, so the table grows with days, not runs.
 import type { SqlDb, SqlStatement } from "./driver.js";
 
 /** One finished run's usage, as the run engine reports it at the run's end. */
@@ -45,19 +45,31 @@ export interface UsageLedger {
   record(rec: UsageRecord): void;
   /**
    * Adds a one-off run's usage (a stateless API request's) off the caller's path: summed in
-   * memory with the others of its (day, agent, provider, model) and written as one row per
-   * group in one commit within USAGE_FLUSH_MS (and at close). A kill -9 can lose that last
+   * memory with the others of its (day, agent, provider, model) and added to that group's one
+   * row in one commit within USAGE_FLUSH_MS (and at close). A kill -9 can lose that last
    * fraction of a second. The row's session is ONE_OFF_SESSION: a one-off run has no session
    * to be found by again, and a row per run would make every request a random-key insert into
    * three B-trees (growing slower as the table grows).
    */
   recordOneOff(rec: UsageRecord): void;
+  /**
+   * Folds session runs' rows of days before `beforeDay` (`YYYY-MM-DD`) into one SUMMED_SESSION
+   * row per (day, agent, provider, model), at most `limit` rows per call, in one commit. The
+   * per-day totals stay exact; the per-session figures of those days go. Returns the rows folded.
+   */
+  fold(beforeDay: string, limit: number): number;
   /** Sums per (day, agent, provider, model) in the range, ordered by day: one indexed query. */
   summarize(query: UsageQuery): UsageGroup[];
 }
 
 /** The session key one-off runs' summed rows carry. */
 export const ONE_OFF_SESSION = "(one-off)";
+/** The session key of session runs' rows once folded (see UsageLedger.fold). */
+export const SUMMED_SESSION = "(summed)";
+
+/** The one row of a group's sums, named by the group: `<kind>:["day","agent","provider","model"]`. */
+const groupRowId = (kind: string, g: { day: string; agentId: string; provider: string; model: string }) =>
+  `${kind}:${JSON.stringify([g.day, g.agentId, g.provider, g.model])}`;
 
 /** The UTC day (`YYYY-MM-DD`) of an epoch-ms time. */
 export function usageDay(ms: number): string {
@@ -68,6 +80,12 @@ const DAY_MS = 86_400_000;
 
 const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cacheRead, sum(cache_write_tokens) AS cacheWrite`;
+
+/** An upsert's SET: the new row's runs and tokens added to the group row's. */
+const ADD_EXCLUDED = `runs = runs + excluded.runs, ended_at = max(ended_at, excluded.ended_at),
+  input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+  cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens`;
 
 /** How long a one-off run's usage waits for others to share its commit (ms). */
 export const USAGE_FLUSH_MS = 100;
@@ -80,6 +98,10 @@ type OneOffSum = Omit<UsageRecord, "runId" | "sessionKey" | "sessionId"> & { day
 /** The UsageLedger over SQLite. */
 export class SqliteUsageLedger implements UsageLedger {
   private readonly insert: SqlStatement;
+  private readonly addToGroup: SqlStatement;
+  private readonly foldable: SqlStatement;
+  private readonly foldInto: SqlStatement;
+  private readonly deleteRows: SqlStatement;
   private pending = new Map<string, OneOffSum>();
   private timer: NodeJS.Timeout | undefined;
   private readonly byDay: SqlStatement;
@@ -93,6 +115,31 @@ export class SqliteUsageLedger implements UsageLedger {
          ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
        VALUES (@runId, @sessionKey, @sessionId, @agentId, @provider, @model, @day, @endedAt, @runs, @input,
          @output, @cacheRead, @cacheWrite)`,
+    );
+    this.addToGroup = db.prepare(
+      `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
+         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+       VALUES (@runId, @sessionKey, '', @agentId, @provider, @model, @day, @endedAt, @runs, @input,
+         @output, @cacheRead, @cacheWrite)
+       ON CONFLICT (run_id) DO UPDATE SET ${ADD_EXCLUDED}`,
+    );
+    this.foldable = db.prepare(
+      `SELECT run_id FROM usage_records WHERE day < ? AND session_key NOT IN ('${ONE_OFF_SESSION}', '${SUMMED_SESSION}')
+       LIMIT ?`,
+    );
+    // The chosen rows' sums go to their groups' summed rows, then the rows go.
+    this.foldInto = db.prepare(
+      `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
+         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+       SELECT 'summed:' || json_array(day, agent_id, provider, model), '${SUMMED_SESSION}', '',
+         agent_id, provider, model, day, max(ended_at), sum(runs), sum(input_tokens), sum(output_tokens),
+         sum(cache_read_tokens), sum(cache_write_tokens)
+       FROM usage_records WHERE run_id IN (SELECT value FROM json_each(?))
+       GROUP BY day, agent_id, provider, model
+       ON CONFLICT (run_id) DO UPDATE SET ${ADD_EXCLUDED}`,
+    );
+    this.deleteRows = db.prepare(
+      `DELETE FROM usage_records WHERE run_id IN (SELECT value FROM json_each(?))`,
     );
     // Both walk a range of one index (usage_day is covering); the groups are few per day.
     this.byDay = db.prepare(
@@ -151,12 +198,7 @@ export class SqliteUsageLedger implements UsageLedger {
     try {
       this.db.transaction(() => {
         for (const sum of sums.values()) {
-          this.insert.run({
-            ...sum,
-            runId: `one-off:${randomUUID()}`,
-            sessionKey: ONE_OFF_SESSION,
-            sessionId: "",
-          });
+          this.addToGroup.run({ ...sum, runId: groupRowId("one-off", sum), sessionKey: ONE_OFF_SESSION });
         }
       })();
     } catch {
@@ -176,6 +218,18 @@ export class SqliteUsageLedger implements UsageLedger {
       this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
       this.timer.unref();
     }
+  }
+
+  fold(beforeDay: string, limit: number): number {
+    if (!this.db.open) return 0;
+    return this.db.transaction(() => {
+      const ids = (this.foldable.all(beforeDay, limit) as { run_id: string }[]).map((r) => r.run_id);
+      if (ids.length === 0) return 0;
+      const list = JSON.stringify(ids);
+      this.foldInto.run(list);
+      this.deleteRows.run(list);
+      return ids.length;
+    })();
   }
 
   private day(ms: number): string {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startMaintenance, writeBatch } from "../../src/sessions/maintenance.js";
+import { FOLD_BATCH, startMaintenance, writeBatch } from "../../src/sessions/maintenance.js";
+import { usageDay } from "../../src/sessions/usage-store.js";
 import type { PruneResult } from "../../src/sessions/store.js";
 import { eventually } from "../helpers/eventually.js";
 import { tempSqliteStore } from "./helpers.js";
@@ -90,5 +91,43 @@ describe("session maintenance", () => {
     await new Promise((r) => setTimeout(r, 2_300));
     expect(passes.length).toBe(after);
     expect(await store.get("agent:main:late")).toBeDefined();
+  });
+
+  it("folds usage rows older than usageDetailDays in batches, leaving the totals and newer rows", async () => {
+    const { store, config } = await setup({ usageDetailDays: 2 });
+    const DAY = 86_400_000;
+    const rec = {
+      sessionId: "s",
+      agentId: "main",
+      provider: "p",
+      model: "m",
+      input: 1,
+      output: 1,
+      cacheRead: 0,
+      cacheWrite: 0,
+    };
+    const old = FOLD_BATCH * 2 + 7;
+    for (let i = 0; i < old; i++) {
+      store.usage.record({
+        ...rec,
+        sessionKey: `agent:main:s${i % 5}`,
+        runId: `old${i}`,
+        endedAt: Date.now() - 5 * DAY,
+      });
+    }
+    store.usage.record({ ...rec, sessionKey: "agent:main:s0", runId: "recent", endedAt: Date.now() - DAY });
+    const range = { from: usageDay(Date.now() - 10 * DAY), to: usageDay(Date.now()) };
+    const before = store.usage.summarize(range);
+    const folded: number[] = [];
+    const m = startMaintenance(store, config, () => false, { onFolded: (rows) => folded.push(rows) });
+    fixtures.unshift(async () => m.dispose());
+    m.foldUsage();
+    await eventually(() => folded.length === 1, { message: "the fold to finish its batches" });
+    // Every old row, over three batches, reported once; the recent one is left as it was.
+    expect(folded).toEqual([old]);
+    expect(store.usage.summarize(range)).toEqual(before);
+    expect(store.usage.summarize({ ...range, sessionKey: "agent:main:s0" })).toEqual([
+      expect.objectContaining({ day: usageDay(Date.now() - DAY), runs: 1 }),
+    ]);
   });
 });

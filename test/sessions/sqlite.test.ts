@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { openSqlite, type SqlDb } from "../../src/sessions/driver.js";
 import { LATEST_VERSION } from "../../src/sessions/migrations.js";
 import { openSqliteStore, SESSIONS_FILE } from "../../src/sessions/sqlite.js";
-import { ONE_OFF_SESSION } from "../../src/sessions/usage-store.js";
+import { ONE_OFF_SESSION, SUMMED_SESSION } from "../../src/sessions/usage-store.js";
 import { sessionStoreContract } from "./contract.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeConfig, tempDir, tempSqliteStore } from "./helpers.js";
@@ -114,17 +114,71 @@ describe("SQLite store specifics", () => {
     await a.close();
     const b = await openSqliteStore({ stateDir: t.dir, config });
     expect(b.usage.summarize(day).map((g) => g.runs)).toEqual([3, 1]);
-    // Two groups then one: three rows for four runs, none under a session of its own.
+    // Two commits, two groups: one row per group however many commits added to it, none under
+    // a session of its own.
     const db = openSqlite(join(t.dir, SESSIONS_FILE), { readonly: true });
     const rows = db.prepare("SELECT session_key, runs FROM usage_records ORDER BY runs DESC").all();
     db.close();
     expect(rows).toEqual([
-      { session_key: ONE_OFF_SESSION, runs: 2 },
-      { session_key: ONE_OFF_SESSION, runs: 1 },
+      { session_key: ONE_OFF_SESSION, runs: 3 },
       { session_key: ONE_OFF_SESSION, runs: 1 },
     ]);
     await b.close();
     t.dispose();
+  });
+
+  it("folds session rows of old days into one summed row per group: totals stay, rows go", async () => {
+    const { store, dir, dispose } = await tempSqliteStore();
+    try {
+      const rec = { sessionId: "s", agentId: "main", provider: "p", model: "m" };
+      const tokens = { input: 10, output: 5, cacheRead: 2, cacheWrite: 1 };
+      const at = (day: string) => Date.parse(`${day}T10:00:00Z`);
+      let n = 0;
+      const add = (sessionKey: string, day: string, model = "m") =>
+        store.usage.record({ ...rec, ...tokens, model, sessionKey, runId: `r${++n}`, endedAt: at(day) });
+      for (let i = 0; i < 3; i++) add("agent:main:a", "2026-01-01");
+      add("agent:main:b", "2026-01-01");
+      add("agent:main:a", "2026-01-01", "other");
+      add("agent:main:a", "2026-01-02");
+      add("agent:main:a", "2026-01-03");
+      const range = { from: "2026-01-01", to: "2026-01-31" };
+      const before = store.usage.summarize(range);
+
+      // Two rows a call: the five rows of Jan 1 and the one of Jan 2 take three calls.
+      expect(store.usage.fold("2026-01-03", 2)).toBe(2);
+      expect(store.usage.fold("2026-01-03", 2)).toBe(2);
+      expect(store.usage.fold("2026-01-03", 2)).toBe(2);
+      expect(store.usage.fold("2026-01-03", 2)).toBe(0);
+      expect(store.usage.summarize(range)).toEqual(before);
+      expect(before[0]).toMatchObject({ day: "2026-01-01", model: "m", runs: 4, input: 40 });
+      // Per-session figures of the folded days are gone; the kept day's stay.
+      expect(store.usage.summarize({ ...range, sessionKey: "agent:main:a" }).map((g) => g.day)).toEqual([
+        "2026-01-03",
+      ]);
+      // A late row for a folded day adds to its group's row, not a new one.
+      add("agent:main:c", "2026-01-01");
+      expect(store.usage.fold("2026-01-03", 100)).toBe(1);
+      expect(store.usage.summarize(range)[0]).toMatchObject({
+        day: "2026-01-01",
+        model: "m",
+        runs: 5,
+        input: 50,
+      });
+
+      const db = openSqlite(join(dir, SESSIONS_FILE), { readonly: true });
+      const rows = db
+        .prepare("SELECT day, session_key, runs FROM usage_records ORDER BY day, runs DESC")
+        .all();
+      db.close();
+      expect(rows).toEqual([
+        { day: "2026-01-01", session_key: SUMMED_SESSION, runs: 5 },
+        { day: "2026-01-01", session_key: SUMMED_SESSION, runs: 1 },
+        { day: "2026-01-02", session_key: SUMMED_SESSION, runs: 1 },
+        { day: "2026-01-03", session_key: "agent:main:a", runs: 1 },
+      ]);
+    } finally {
+      await dispose();
+    }
   });
 
   it("usage.cost's sums read one index range (usage_day covers them, no table lookups or sort)", async () => {
