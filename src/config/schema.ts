@@ -315,7 +315,12 @@ export const RunsSchema = obj(
     maxFinished: int(10_000, 10, 1_000_000, "Finished-run records kept at most (the oldest go first)"),
     staleAfterMs: int(1_800_000, 1_000, 86_400_000, "A run inactive this long is swept (ms)"),
     sweepIntervalMs: int(60_000, 100, 3_600_000, "Interval of the run maintenance timer (ms)", RESTART),
-    deltaThrottleMs: int(150, 0, 10_000, "Least time between chat delta events of one run (ms)"),
+    deltaThrottleMs: int(
+      150,
+      0,
+      10_000,
+      "Least time between delta events (reply text, thinking) of one run (ms)",
+    ),
     historyMessages: int(200, 1, 10_000, "Most recent transcript messages read to build a prompt"),
     maxMessageChars: int(1_000_000, 1, 100_000_000, "Longest user message accepted (characters)"),
     maxWaitersPerRun: int(

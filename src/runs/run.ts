@@ -157,6 +157,8 @@ export class Run {
   text = "";
   /** How much of `text` the last chat delta carried (throttling). */
   sentLength = 0;
+  /** How much of `thinking` the last thinking event carried (the same throttle). */
+  thinkingSent = 0;
   lastDeltaAt = 0;
   deltaTimer: NodeJS.Timeout | undefined;
   timeoutTimer: NodeJS.Timeout | undefined;

@@ -101,12 +101,14 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
       if (run.status === "ended") return;
       run.thinking += ev.delta;
       run.touch();
-      run.publish({ type: "thinking", delta: ev.delta });
+      scheduleDelta(run, throttleMs);
       return;
     case "tool_call":
       if (run.status === "ended") return;
       run.toolCalls.push({ id: ev.id, name: ev.name, arguments: ev.arguments });
       run.touch();
+      // What streamed before the call goes out before it.
+      flushDelta(run);
       run.publish({ type: "tool_call", id: ev.id, name: ev.name, arguments: ev.arguments });
       return;
     case "tool_call_delta":
@@ -197,13 +199,24 @@ function scheduleDelta(run: Run, throttleMs: number): void {
   }
 }
 
-/** Publishes the text not yet carried by a delta, if any. */
+/**
+ * Publishes the reasoning and the text not yet carried by an event, if any: reasoning first, as
+ * models write it first. Both share one throttle, so a model streaming its thinking in tiny
+ * pieces costs operators no more events than its reply does.
+ */
 function flushDelta(run: Run): void {
+  const thought = run.thinking.slice(run.thinkingSent);
   const delta = run.text.slice(run.sentLength);
-  if (!delta) return;
-  run.sentLength = run.text.length;
+  if (!thought && !delta) return;
   run.lastDeltaAt = Date.now();
-  run.publish({ type: "delta", delta, text: run.text });
+  if (thought) {
+    run.thinkingSent = run.thinking.length;
+    run.publish({ type: "thinking", delta: thought });
+  }
+  if (delta) {
+    run.sentLength = run.text.length;
+    run.publish({ type: "delta", delta, text: run.text });
+  }
 }
 
 /**

@@ -69,4 +69,21 @@ describe("a turn with reasoning and a tool call", () => {
     const final = await s.next(isChat("th-1", "final"));
     expect(final.payload.message.content).toEqual([{ type: "text", text: "Answer." }]);
   });
+
+  it("thinking shares the delta throttle: many small pieces reach operators as few events, in order", async () => {
+    const pieces = Array.from({ length: 30 }, (_, i) => `t${i} `);
+    await using env = await gatewayWithFakeVendor([{ type: "thinking", thinking: pieces, text: "Done." }], {
+      config: { runs: { deltaThrottleMs: 10_000 } },
+    });
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
+    await s.request("chat.send", { sessionKey: "main", message: "q", idempotencyKey: "th-many" });
+    await s.next(isChat("th-many", "final"));
+    const frames = s.frames.filter((f: Frame) => f.type === "event" && f.payload?.runId === "th-many");
+    const thinking = frames.filter((f: Frame) => f.event === "agent" && f.payload.stream === "thinking");
+    // The first piece at once; the rest, inside the throttle window, merged into one event that
+    // goes out when the turn ends, before the reply text.
+    expect(thinking.map((f: Frame) => f.payload.data.delta)).toEqual([pieces[0], pieces.slice(1).join("")]);
+    const order = frames.map((f: Frame) => (f.event === "agent" ? f.payload.stream : f.payload.state));
+    expect(order.indexOf("delta")).toBeGreaterThan(order.lastIndexOf("thinking"));
+  });
 });
