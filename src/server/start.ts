@@ -112,6 +112,7 @@ export async function start(options: StartOptions): Promise<GatewayHandle> {
     await listen(g.server, config.gateway.port, g.host);
   } catch (err) {
     g.health.close();
+    g.unmountHooks();
     await g.sockets.close({ reason: "listen failed", drainMs: 0 });
     g.lock.release();
     throw err;
@@ -343,7 +344,7 @@ function buildSurfaces(core: ReturnType<typeof buildCore>, options: StartOptions
     { name: "sessions", run: () => runtime.closeStore() },
     { name: "http", run: () => closeServer(server) },
   ];
-  return { server, host, context, registry, sockets, hooks };
+  return { server, host, context, registry, sockets, hooks, unmountHooks };
 }
 
 /** Where the gateway listens; the port is read from the bound socket (0 until it listens). */
