@@ -6,8 +6,8 @@ import type { ConfigSource } from "../config/source.js";
 import { type ErrorBody, jsonReply } from "../http/errors.js";
 import type { AuthRateLimiter } from "../http/rate-limit.js";
 import type { Reply } from "../http/types.js";
-import { GatewayError, invalidRequest, unavailable } from "../protocol/errors.js";
-import { runFailure } from "../runs/failure.js";
+import { invalidRequest, unavailable } from "../protocol/errors.js";
+import { finishedFailure, requestTimedOut } from "../runs/failure.js";
 import type { Admission } from "../runs/registry.js";
 import type { SessionRunDeps } from "../runs/session-run.js";
 import { admitted } from "./actions.js";
@@ -54,29 +54,20 @@ export function liveHooks(source: ConfigSource): Config {
 
 /**
  * 202 `{ok:true, runId}` once admitted; when the caller waits, 200 with the final text or the
- * run's typed error (its HTTP status from the error table), or 504 once the request outlived
- * `expired` (gateway.http.maxRequestMs; its run is aborted with it).
+ * run's typed error (runs/failure.ts: the status every HTTP surface gives that failure), or 504
+ * once the request outlived `wait.maxMs` (gateway.http.maxRequestMs; its run is aborted with it).
  */
 export async function answerRun(
   admission: Admission,
-  wait: boolean,
   signal: AbortSignal,
-  expired: () => boolean = () => false,
+  wait?: { expired: () => boolean; maxMs: number },
 ): Promise<Reply> {
   const { runId, end } = admitted(admission, signal);
   if (!wait) return jsonReply(202, { ok: true, runId });
   const finished = await end();
-  if (expired()) {
-    throw new GatewayError(
-      "AGENT_TIMEOUT",
-      "the request outlived gateway.http.maxRequestMs; its run was aborted",
-      {
-        details: { code: "REQUEST_TIMEOUT", runId },
-      },
-    );
-  }
+  if (wait.expired()) throw requestTimedOut(wait.maxMs, runId);
   // The caller went away: its run was aborted with it, and nobody reads this answer.
   if (!finished) throw invalidRequest("client closed the request", { code: "CLIENT_GONE", runId });
-  if (finished.status !== "ok") throw runFailure(finished);
+  if (finished.status !== "ok") throw finishedFailure(finished);
   return jsonReply(200, { ok: true, runId, text: finished.text });
 }

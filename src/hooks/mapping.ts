@@ -64,7 +64,7 @@ export async function mappingRoute(deps: HooksDeps, ctx: RequestContext, now: nu
     model: mapping.model,
     timeoutSeconds: mapping.timeoutSeconds,
   });
-  return answerRun(admission, false, ctx.signal);
+  return answerRun(admission, ctx.signal);
 }
 
 /** The session of a mapping's run: its key (a template renders to a caller-chosen key) or the default. */

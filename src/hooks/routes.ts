@@ -54,7 +54,7 @@ async function agent(deps: HooksDeps, ctx: RequestContext, now: number): Promise
       timeoutSeconds: body.timeoutSeconds,
       ...(wait ? { ownerSignal: wait.signal } : {}),
     });
-    return await answerRun(admission, wait !== undefined, wait?.signal ?? ctx.signal, wait?.expired);
+    return await answerRun(admission, wait?.signal ?? ctx.signal, wait);
   } finally {
     wait?.clear();
   }
@@ -68,6 +68,7 @@ function requestBound(signal: AbortSignal, maxMs: number) {
   return {
     signal: AbortSignal.any([signal, expiry.signal]),
     expired: () => expiry.signal.aborted,
+    maxMs,
     clear: () => clearTimeout(timer),
   };
 }

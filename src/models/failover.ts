@@ -3,6 +3,7 @@ import { fitMessages } from "./context.js";
 import type { CooldownTarget, Cooldowns } from "./cooldowns.js";
 import type { SessionPins } from "./pins.js";
 import {
+  ALL_COOLING,
   type AttemptRecord,
   type Credential,
   KIND_POLICY,
@@ -202,7 +203,7 @@ function allCooling(cooling: readonly Cooling[]): ModelError {
     model: soonest.model,
     retryAfterMs,
     details: {
-      reason: "all_candidates_cooling",
+      reason: ALL_COOLING,
       retryAfterMs,
       candidates: cooling.map((x) => ({ ...x, until: new Date(x.until).toISOString() })),
     },

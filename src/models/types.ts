@@ -117,6 +117,9 @@ export interface EmbedResult {
   usage?: { inputTokens: number };
 }
 
+/** `details.reason` of a turn's error when no candidate was asked because every one was cooling. */
+export const ALL_COOLING = "all_candidates_cooling";
+
 /** Every provider failure class (STYLE.md). The providers and failover issues may add kinds. */
 export const MODEL_ERROR_KINDS = [
   "auth",
@@ -145,7 +148,7 @@ export interface ModelErrorOptions {
   url?: string;
   /** Every failed attempt of a failover chain, oldest first (set on the error that ends a turn). */
   attempts?: readonly AttemptRecord[];
-  /** Extra fields for the turn's error details (e.g. `reason: "all_candidates_cooling"`). */
+  /** Extra fields for the turn's error details (e.g. `reason: ALL_COOLING`). */
   details?: Readonly<Record<string, unknown>>;
   cause?: unknown;
 }

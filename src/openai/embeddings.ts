@@ -5,7 +5,8 @@ import { jsonReply } from "../http/errors.js";
 import type { Reply, RequestContext } from "../http/types.js";
 import { ModelError } from "../models/types.js";
 import { compileValidator } from "../protocol/validate.js";
-import { badField, requestTimedOut, runFailure } from "./errors.js";
+import { failureOfEvent, requestTimedOut, runFailure } from "../runs/failure.js";
+import { badField } from "./errors.js";
 import { checkBody } from "./params.js";
 import type { OpenAIDeps } from "./turn.js";
 
@@ -65,7 +66,7 @@ export async function createEmbeddings(deps: OpenAIDeps, ctx: RequestContext): P
   } catch (err) {
     if (deadline.aborted) throw requestTimedOut(maxRequestMs);
     if (err instanceof ModelError)
-      throw runFailure({ kind: err.kind, message: err.message, details: err.toDetails() });
+      throw runFailure(failureOfEvent({ kind: err.kind, message: err.message, details: err.toDetails() }));
     throw err;
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,9 @@
-// Errors in OpenAI's shape ({error:{message, type, param, code}}) and a run's failure as one of them.
+// Errors in OpenAI's shape ({error:{message, type, param, code}}), over the run failures every HTTP
+// surface shares (runs/failure.ts).
 import type { ErrorBody } from "../http/errors.js";
-import { GatewayError, invalidRequest } from "../protocol/errors.js";
+import { ALL_COOLING } from "../models/types.js";
+import { type GatewayError, invalidRequest } from "../protocol/errors.js";
+import { runAborted } from "../runs/failure.js";
 
 /** OpenAI's `error.type` for a status: what its SDKs and clients branch on besides the status. */
 function typeOf(status: number): string {
@@ -22,15 +25,18 @@ const CODE_WORDS: Readonly<Record<string, string>> = {
 
 /**
  * The /v1 error body. `param` names the request field at fault (details.param); `code` is the
- * surface's own code (details.openaiCode), else the Keel detail code in OpenAI's lower-case words.
+ * surface's own code (details.openaiCode), else a failed run's kind (or `all_candidates_cooling`),
+ * else the Keel detail code in OpenAI's lower-case words.
  */
 export const openaiErrorBody: ErrorBody = (err, status) => {
   const d = err.details ?? {};
   const detail = typeof d["code"] === "string" ? d["code"] : undefined;
+  const kind =
+    d["reason"] === ALL_COOLING ? ALL_COOLING : typeof d["kind"] === "string" ? d["kind"] : undefined;
   const code =
     typeof d["openaiCode"] === "string"
       ? d["openaiCode"]
-      : detail && (CODE_WORDS[detail] ?? detail.toLowerCase());
+      : (kind ?? (detail && (CODE_WORDS[detail] ?? detail.toLowerCase())));
   return {
     error: {
       message: err.message,
@@ -55,60 +61,9 @@ export function paramOf(pointer: string): string {
   return out;
 }
 
-/** The terminal failure of a run as its `error` event carries it. */
-export interface RunFailure {
-  kind: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-/**
- * A run's failure as an HTTP error: every candidate cooling or a rate limit is a 429 (an
- * overloaded vendor a 503) with Retry-After; a timeout a 504; a request the model refused as
- * shaped (context length, policy, bad request) a 400; any other provider failure a 502. The
- * kind goes in `code`, except for the all-cooling case, which says so.
- */
-export function runFailure(f: RunFailure): GatewayError {
-  const cooling = f.details["reason"] === "all_candidates_cooling";
-  const retry = f.details["retryAfterMs"];
-  const retryAfterMs = typeof retry === "number" && retry > 0 ? retry : undefined;
-  const base = { kind: f.kind, openaiCode: cooling ? "all_candidates_cooling" : f.kind };
-  const after = retryAfterMs === undefined ? {} : { retryAfterMs };
-  if (f.kind === "rate_limit" || (cooling && f.kind !== "overloaded")) {
-    return new GatewayError("INVALID_REQUEST", f.message, {
-      retryable: true,
-      ...after,
-      details: { code: "RATE_LIMITED", ...base },
-    });
-  }
-  if (f.kind === "overloaded") {
-    return new GatewayError("UNAVAILABLE", f.message, { ...after, details: { code: "OVERLOADED", ...base } });
-  }
-  if (f.kind === "timeout")
-    return new GatewayError("UNAVAILABLE", f.message, { details: { code: "PROVIDER_TIMEOUT", ...base } });
-  if (f.kind === "context_length" || f.kind === "content_policy" || f.kind === "bad_request") {
-    return invalidRequest(f.message, base);
-  }
-  if (f.kind === "config" || f.kind === "internal") {
-    return new GatewayError("UNAVAILABLE", f.message, { retryable: false, details: base });
-  }
-  return new GatewayError("UNAVAILABLE", f.message, { details: { code: "PROVIDER_ERROR", ...base } });
-}
-
-/** The request outlived gateway.http.maxRequestMs. */
-export function requestTimedOut(maxRequestMs: number): GatewayError {
-  return runFailure({
-    kind: "timeout",
-    message: `request took longer than gateway.http.maxRequestMs (${maxRequestMs} ms)`,
-    details: {},
-  });
-}
-
 /** A run that ended aborted while its caller was still there (an operator's abort, shutdown). */
-export function runAborted(reason: string): GatewayError {
-  return new GatewayError("UNAVAILABLE", `run aborted (${reason})`, {
-    details: { reason, openaiCode: "run_aborted" },
-  });
+export function aborted(reason: string): GatewayError {
+  return runAborted(`run aborted (${reason})`, { reason });
 }
 
 /** What an error chunk of a started stream carries (the same body as the HTTP error would). */

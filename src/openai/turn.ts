@@ -10,7 +10,8 @@ import type { TurnOptions } from "../runs/run.js";
 import type { RunHandle, RunService } from "../runs/service.js";
 import { startInSession } from "../runs/session-run.js";
 import type { SessionStore } from "../sessions/store.js";
-import { requestTimedOut, runAborted, runFailure } from "./errors.js";
+import { failureOfEvent, requestTimedOut, runFailure } from "../runs/failure.js";
+import { aborted } from "./errors.js";
 import { RunFollower } from "../runs/follower.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 import { appendEarlier, type SessionChoice } from "./session.js";
@@ -125,10 +126,10 @@ function promptMessage(m: ConversationMessage): ChatMessage {
 
 /** The error a terminal event that is not `final` stands for. */
 export function terminalError(ev: RunEvent, owned: OwnedRun): GatewayError | undefined {
-  if (ev.type === "error") return runFailure(ev);
+  if (ev.type === "error") return runFailure(failureOfEvent(ev));
   if (ev.type !== "aborted") return undefined;
   if (owned.timedOut()) return requestTimedOut(owned.maxRequestMs);
-  return runAborted(ev.reason);
+  return aborted(ev.reason);
 }
 
 /** What a whole (not streamed) answer is made of. */
@@ -156,7 +157,7 @@ export async function collect(owned: OwnedRun): Promise<TurnResult> {
         const err = terminalError(ev, owned);
         if (err) throw err;
       }
-      if (follower.ended) throw runAborted("ended without a result");
+      if (follower.ended) throw aborted("ended without a result");
       await follower.arrival();
     }
   } finally {
@@ -237,7 +238,7 @@ async function* frames(
         continue;
       }
       if (ev === "end") {
-        const err = runAborted("ended without a result");
+        const err = aborted("ended without a result");
         return yield projector.fail(err, httpStatusOf(err));
       }
       // Every event already queued goes out in the same write.

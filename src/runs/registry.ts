@@ -1,5 +1,6 @@
 // RunRegistry: the one map of runs, per-session lanes, limits, the single end path and the sweeper.
 import type { RunsConfig } from "../config/schema.js";
+import { ALL_COOLING } from "../models/types.js";
 import { invalidRequest, unavailable } from "../protocol/errors.js";
 import {
   type AbortReason,
@@ -350,5 +351,6 @@ function failureOf(outcome: Extract<RunOutcome, { status: "error" }>): NonNullab
     kind: outcome.kind,
     message: outcome.message,
     ...(typeof retry === "number" ? { retryAfterMs: retry } : {}),
+    ...(outcome.details?.["reason"] === ALL_COOLING ? { cooling: true as const } : {}),
   };
 }

@@ -33,8 +33,11 @@ export interface FinishedRun {
   readonly startedAt: number | undefined;
   readonly endedAt: number;
   readonly text: string;
-  /** How it failed; `retryAfterMs` when the provider (or every cooling candidate) said when to retry. */
-  readonly error?: { kind: string; message: string; retryAfterMs?: number };
+  /**
+   * How it failed; `retryAfterMs` when the provider (or every cooling candidate) said when to
+   * retry, `cooling` when no candidate was asked because every one was cooling down.
+   */
+  readonly error?: { kind: string; message: string; retryAfterMs?: number; cooling?: true };
   readonly provider?: string;
   readonly model?: string;
   readonly usage?: RunUsage;

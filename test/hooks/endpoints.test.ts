@@ -104,6 +104,21 @@ describe("webhook endpoints", () => {
     expect(limited.headers["retry-after"]).toBe("7");
   });
 
+  it("/agent with wait:true answers a failure with the status /v1 gives it: overloaded 503, then cooling", async () => {
+    await using gw = await gatewayWithFakeVendor([step.status(529, { error: { message: "busy" } })], {
+      config: hooksOn(),
+    });
+    const overloaded = await post(gw.port, "/hooks/agent", { message: "q", wait: true }, bearer);
+    expect(overloaded.status).toBe(503);
+    expect(overloaded.body).toMatchObject({ ok: false, code: "OVERLOADED" });
+    // The one candidate now cools down: nothing is asked, and the caller hears when to come back.
+    const cooling = await post(gw.port, "/hooks/agent", { message: "q", wait: true }, bearer);
+    expect(cooling.status).toBe(503);
+    expect(cooling.body).toMatchObject({ ok: false, code: "OVERLOADED" });
+    expect(Number(cooling.headers["retry-after"])).toBeGreaterThan(0);
+    expect(gw.fake.requests).toHaveLength(1);
+  });
+
   it("an idempotencyKey names only hook runs: another surface's run with that id is not answered", async () => {
     await using gw = await gatewayWithFakeVendor([step.reply("operator secret"), step.reply("hook reply")], {
       config: hooksOn(),
