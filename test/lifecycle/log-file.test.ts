@@ -1,5 +1,5 @@
 // The log file: every line lands, in order, across size rotations; the oldest file goes past maxFiles.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -61,4 +61,27 @@ describe("LogFile", () => {
     expect(all.length).toBeGreaterThan(5);
     expect(all.some((l) => l.includes('"i":0,'))).toBe(false);
   });
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "a full disk loses those lines, never throws, and logging resumes once it has room",
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), "keel-logfile-"));
+      // Every write to /dev/full fails with ENOSPC, as on a full disk.
+      symlinkSync("/dev/full", join(dir, "keel.log"));
+      let now = 0;
+      const file = new LogFile({ dir, maxFileBytes: 1_000_000, maxFiles: 2, now: () => now });
+      for (let i = 0; i < 20; i++) {
+        file.write(line(i));
+        expect(() => file.flush()).not.toThrow();
+      }
+      // Room again (here: the full target is gone); the check a second later starts a real keel.log.
+      rmSync(join(dir, "keel.log"));
+      now += 1_000;
+      file.write(line(20));
+      file.flush();
+      await file.close();
+      const lines = readFileSync(join(dir, "keel.log"), "utf8").split("\n").filter(Boolean);
+      expect(lines).toEqual([line(20).trim()]);
+    },
+  );
 });
