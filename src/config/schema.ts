@@ -77,7 +77,7 @@ export const AgentsSchema = obj(
           20,
           1,
           100,
-          "Decoded size (MB) of all the images one chat.send may attach; each is at most 6 MB (PNG, JPEG, GIF or WebP)",
+          "Decoded size (MiB) of all the images one chat.send may attach (at most 16, each at most 6 MiB: PNG, JPEG, GIF or WebP); never more than gateway.maxPayload carries as base64",
         ),
       },
       "Settings every agent inherits",

@@ -2,14 +2,13 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import type { Config } from "../config/schema.js";
-import { MiB } from "../config/schema-kit.js";
 import type { RunService, StartRequest } from "../runs/service.js";
 import { startInSession } from "../runs/session-run.js";
 import { resolveSessionKey } from "../sessions/keys.js";
 import { openSession } from "../sessions/resolve.js";
 import type { SessionStore } from "../sessions/store.js";
 import type { EventBus } from "./context.js";
-import { attachmentParts } from "./attachments.js";
+import { attachmentBudget, attachmentParts, AttachmentsSchema } from "./attachments.js";
 import { assistantMessage, sessionMessage } from "./run-events.js";
 import { defineMethod } from "./registry.js";
 
@@ -36,6 +35,8 @@ export function startRun(
   return startInSession(ctx, rawKey, { origin: "ws", agentId, thinking }, req);
 }
 
+const budget = (config: Config) =>
+  attachmentBudget(config.agents.defaults.mediaMaxMb, config.gateway.maxPayload);
 const Key = Type.String({ minLength: 1, maxLength: 512 });
 const IdemKey = Type.String({ minLength: 1, maxLength: 256 });
 const QueueMode = Type.Union(["steer", "followup", "collect", "interrupt"].map((m) => Type.Literal(m)));
@@ -49,7 +50,7 @@ export const ChatSendParams = Type.Object(
     sessionId: Type.Optional(Type.String()),
     thinking: Type.Optional(Type.String()),
     deliver: Type.Optional(Type.Boolean()),
-    attachments: Type.Optional(Type.Array(Type.Unknown())),
+    attachments: Type.Optional(AttachmentsSchema),
     // A week at most: past 2^31-1 ms setTimeout would fire at once and time the run out.
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800_000 })),
     queueMode: Type.Optional(QueueMode),
@@ -73,7 +74,7 @@ export const chatSend = defineMethod({
         runId: p.idempotencyKey,
         message: p.message,
         ...(p.attachments?.length
-          ? { parts: attachmentParts(p.message, p.attachments, ctx.config.agents.defaults.mediaMaxMb * MiB) }
+          ? { parts: attachmentParts(p.message, p.attachments, budget(ctx.config)) }
           : {}),
         // The caller gets its own run's events even with session-scoped-events and no subscription.
         startedBy: caller.connId,

@@ -1,6 +1,5 @@
 // Builds the hello-ok payload (spec §1.5) with only the reference's closed field names.
-import { MiB } from "../config/schema-kit.js";
-import { MAX_IMAGE_BYTES } from "../methods/attachments.js";
+import { attachmentBudget, MAX_IMAGE_BYTES } from "../methods/attachments.js";
 import type { GatewayContext } from "../methods/index.js";
 import { type HelloOk, PROTOCOL_VERSION, SERVER_CAPABILITIES } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
@@ -41,7 +40,10 @@ export function buildHello(conn: Connection, src: HelloSources): HelloOk {
       maxPayload: gateway.maxPayload,
       maxBufferedBytes: gateway.maxBufferedBytes,
       tickIntervalMs: gateway.tickIntervalMs,
-      attachments: { maxBytes: agents.defaults.mediaMaxMb * MiB, maxImageBytes: MAX_IMAGE_BYTES },
+      attachments: {
+        maxBytes: attachmentBudget(agents.defaults.mediaMaxMb, gateway.maxPayload),
+        maxImageBytes: MAX_IMAGE_BYTES,
+      },
     },
   };
 }

@@ -11,8 +11,10 @@ const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
   "base64",
 );
-/** The first bytes of a JPEG, which is all the type check reads. */
+/** The first bytes of a JPEG, a GIF and a WebP, which is all the type check reads. */
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0, 1, 1, 0, 0, 1]);
+const GIF = Buffer.from("GIF89a\x01\x00\x01\x00", "latin1");
+const WEBP = Buffer.from("RIFF\x1a\x00\x00\x00WEBPVP8L", "latin1");
 const WRITE = { scopes: ["operator.read", "operator.write"] };
 
 const isFinal = (runId: string) => (f: Frame) =>
@@ -33,6 +35,9 @@ describe("chat.send attachments", () => {
         { type: "image", mimeType: "image/png", fileName: "dot.png", content: PNG.toString("base64") },
         // Declared wrongly, as a data: URL: the bytes decide the type the vendor is told.
         { type: "image", mimeType: "image/png", content: `data:image/png;base64,${JPEG.toString("base64")}` },
+        // Line-wrapped base64, as some encoders write it, and no mimeType at all.
+        { content: GIF.toString("base64").replace(/(.{4})/g, "$1\n") },
+        { content: WEBP.toString("base64") },
       ],
     });
     expect(ack.ok).toBe(true);
@@ -45,6 +50,8 @@ describe("chat.send attachments", () => {
         { type: "text", text: "What is this?" },
         { type: "image_url", image_url: { url: `data:image/png;base64,${PNG.toString("base64")}` } },
         { type: "image_url", image_url: { url: `data:image/jpeg;base64,${JPEG.toString("base64")}` } },
+        { type: "image_url", image_url: { url: `data:image/gif;base64,${GIF.toString("base64")}` } },
+        { type: "image_url", image_url: { url: `data:image/webp;base64,${WEBP.toString("base64")}` } },
       ],
     });
 
@@ -53,6 +60,8 @@ describe("chat.send attachments", () => {
       { type: "text", text: "What is this?" },
       { type: "image", data: PNG.toString("base64"), mimeType: "image/png" },
       { type: "image", data: JPEG.toString("base64"), mimeType: "image/jpeg" },
+      { type: "image", data: GIF.toString("base64"), mimeType: "image/gif" },
+      { type: "image", data: WEBP.toString("base64"), mimeType: "image/webp" },
     ]);
 
     await s.request("chat.send", { sessionKey: "main", message: "Sure?", idempotencyKey: "att-2" });
@@ -80,15 +89,24 @@ describe("chat.send attachments", () => {
         [{ content: PNG.toString("base64") }, { content: "not base64!" }],
         /^attachments\[1\]\.content: is not valid base64/,
       ],
-      [[{ content: "" }], /^attachments\[0\]\.content: must be a non-empty string/],
-      [["dot.png"], /^attachments\[0\]: must be an object/],
-      [[{ content: PNG.toString("base64"), mimeType: 7 }], /^attachments\[0\]\.mimeType: must be a string/],
+      // Bits past the last byte, or base64 that only decodes by skipping what is not base64.
+      [[{ content: "QR==" }], /^attachments\[0\]\.content: is not valid base64/],
+      [[{ content: `${PNG.toString("base64")}*` }], /^attachments\[0\]\.content: is not valid base64/],
+      [[{ content: "data:image/png;base64," }], /^attachments\[0\]\.content: is not valid base64/],
       // Two images of 600 KiB each come to more than agents.defaults.mediaMaxMb (1 MiB).
       [
         [{ content: half }, { content: half }],
-        /^attachments\[1\]: .*more than 1048576 bytes \(agents\.defaults\.mediaMaxMb\)/,
+        /^attachments\[1\]: .*more than 1048576 bytes \(agents\.defaults\.mediaMaxMb/,
       ],
-      [Array.from({ length: 17 }, () => ({ content: PNG.toString("base64") })), /^attachments: at most 16/],
+      // The shape is the params schema's: its messages name the field by its path.
+      [[{ content: "" }], /at \/attachments\/0\/content: must NOT have fewer than 1 characters/],
+      [["dot.png"], /at \/attachments\/0: must be object/],
+      [[{ content: PNG.toString("base64"), mimeType: 7 }], /at \/attachments\/0\/mimeType: must be string/],
+      [[{ content: PNG.toString("base64"), size: 1 }], /at \/attachments\/0: unexpected property 'size'/],
+      [
+        Array.from({ length: 17 }, () => ({ content: PNG.toString("base64") })),
+        /at \/attachments: must NOT have more than 16 items/,
+      ],
     ];
     for (const [i, [attachments, message]] of cases.entries()) {
       const res = await send(`bad-${i}`, attachments);
