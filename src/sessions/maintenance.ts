@@ -104,15 +104,19 @@ export function startMaintenance(
     const beforeDay = usageDay(Date.now() - m.usageDetailDays * DAY_MS);
     let rows = 0;
     const step = () => {
+      let more = false;
       try {
         const n = disposed ? 0 : usage.fold(beforeDay, FOLD_BATCH);
         rows += n;
-        if (n === FOLD_BATCH) return void setImmediate(step);
-        if (rows > 0) options.onFolded?.(rows, beforeDay);
+        more = n === FOLD_BATCH;
+        if (more) setImmediate(step);
+        else if (rows > 0 && !disposed) options.onFolded?.(rows, beforeDay);
       } catch (err) {
         options.onError?.(err);
+      } finally {
+        // A throwing callback must not leave the loop marked as running for good.
+        if (!more) folding = false;
       }
-      folding = false;
     };
     step();
   };

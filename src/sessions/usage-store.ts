@@ -123,9 +123,10 @@ export class SqliteUsageLedger implements UsageLedger {
          @output, @cacheRead, @cacheWrite)
        ON CONFLICT (run_id) DO UPDATE SET ${ADD_EXCLUDED}`,
     );
+    // The WHERE of the partial index usage_detail (schema v10), word for word, so it is used.
     this.foldable = db.prepare(
-      `SELECT run_id FROM usage_records WHERE day < ? AND session_key NOT IN ('${ONE_OFF_SESSION}', '${SUMMED_SESSION}')
-       LIMIT ?`,
+      `SELECT run_id FROM usage_records INDEXED BY usage_detail
+       WHERE session_key NOT IN ('${ONE_OFF_SESSION}', '${SUMMED_SESSION}') AND day < ? LIMIT ?`,
     );
     // The chosen rows' sums go to their groups' summed rows, then the rows go.
     this.foldInto = db.prepare(

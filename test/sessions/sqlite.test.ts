@@ -169,7 +169,22 @@ describe("SQLite store specifics", () => {
       const rows = db
         .prepare("SELECT day, session_key, runs FROM usage_records ORDER BY day, runs DESC")
         .all();
+      // The fold walks the partial index: summed and one-off rows are not in it, so only rows it folds are read.
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT run_id FROM usage_records
+           WHERE session_key NOT IN ('(one-off)', '(summed)') AND day < ? LIMIT ?`,
+        )
+        .all("2026-01-03", 10) as { detail: string }[];
+      const indexed = db
+        .prepare(
+          `SELECT count(*) AS n FROM usage_records INDEXED BY usage_detail
+           WHERE session_key NOT IN ('(one-off)', '(summed)') AND day >= ''`,
+        )
+        .get() as { n: number };
       db.close();
+      expect(plan.map((r) => r.detail).join("\n")).toMatch(/USING (COVERING )?INDEX usage_detail/);
+      expect(indexed.n).toBe(1);
       expect(rows).toEqual([
         { day: "2026-01-01", session_key: SUMMED_SESSION, runs: 5 },
         { day: "2026-01-01", session_key: SUMMED_SESSION, runs: 1 },
