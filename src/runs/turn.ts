@@ -99,6 +99,8 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
       return;
     case "thinking":
       if (run.status === "ended") return;
+      // Text still held by the throttle came first: it goes out before this reasoning does.
+      if (run.sentLength < run.text.length) flushDelta(run);
       run.thinking += ev.delta;
       run.touch();
       scheduleDelta(run, throttleMs);

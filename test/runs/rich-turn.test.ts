@@ -86,4 +86,28 @@ describe("a turn with reasoning and a tool call", () => {
     const order = frames.map((f: Frame) => (f.event === "agent" ? f.payload.stream : f.payload.state));
     expect(order.indexOf("delta")).toBeGreaterThan(order.lastIndexOf("thinking"));
   });
+
+  it("interleaved reasoning and text keep their order through the throttle", async () => {
+    const chunk = (delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const body = [
+      chunk({ role: "assistant", reasoning_content: "a" }),
+      chunk({ content: "X" }),
+      chunk({ reasoning_content: "b" }),
+      chunk({ content: "Y" }),
+      chunk({}, "stop"),
+      "data: [DONE]\n\n",
+    ].join("");
+    await using env = await gatewayWithFakeVendor([{ type: "raw", body }], {
+      config: { runs: { deltaThrottleMs: 10_000 } },
+    });
+    await using s = await openClient(env.url, { scopes: ["operator.read", "operator.write"] });
+    await s.request("chat.send", { sessionKey: "main", message: "q", idempotencyKey: "th-mix" });
+    await s.next(isChat("th-mix", "final"));
+    const streamed = s.frames
+      .filter((f: Frame) => f.event === "agent" && f.payload?.runId === "th-mix")
+      .filter((f: Frame) => f.payload.stream === "thinking" || f.payload.stream === "assistant")
+      .map((f: Frame) => `${f.payload.stream}:${f.payload.data.delta}`);
+    expect(streamed).toEqual(["thinking:a", "assistant:X", "thinking:b", "assistant:Y"]);
+  });
 });
