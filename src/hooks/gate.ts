@@ -7,7 +7,7 @@ import { type ErrorBody, jsonReply } from "../http/errors.js";
 import type { AuthRateLimiter } from "../http/rate-limit.js";
 import type { Reply } from "../http/types.js";
 import { invalidRequest, unavailable } from "../protocol/errors.js";
-import { finishedFailure, requestTimedOut } from "../runs/failure.js";
+import { finishedFailure, requestTimedOut } from "../http/run-failure.js";
 import type { Admission } from "../runs/registry.js";
 import type { SessionRunDeps } from "../runs/session-run.js";
 import { admitted } from "./actions.js";
@@ -54,7 +54,7 @@ export function liveHooks(source: ConfigSource): Config {
 
 /**
  * 202 `{ok:true, runId}` once admitted; when the caller waits, 200 with the final text or the
- * run's typed error (runs/failure.ts: the status every HTTP surface gives that failure), or 504
+ * run's typed error (http/run-failure.ts: the status every HTTP surface gives that failure), or 504
  * once the request outlived `wait.maxMs` (gateway.http.maxRequestMs; its run is aborted with it).
  */
 export async function answerRun(

@@ -5,7 +5,7 @@ import { jsonReply } from "../http/errors.js";
 import type { Reply, RequestContext } from "../http/types.js";
 import { ModelError } from "../models/types.js";
 import { compileValidator } from "../protocol/validate.js";
-import { failureOfEvent, requestTimedOut, runFailure } from "../runs/failure.js";
+import { failureOfEvent, requestTimedOut, runFailure } from "../http/run-failure.js";
 import { badField } from "./errors.js";
 import { checkBody } from "./params.js";
 import type { OpenAIDeps } from "./turn.js";

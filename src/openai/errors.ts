@@ -1,9 +1,9 @@
 // Errors in OpenAI's shape ({error:{message, type, param, code}}), over the run failures every HTTP
-// surface shares (runs/failure.ts).
+// surface shares (http/run-failure.ts).
 import type { ErrorBody } from "../http/errors.js";
 import { ALL_COOLING } from "../models/types.js";
 import { type GatewayError, invalidRequest } from "../protocol/errors.js";
-import { runAborted } from "../runs/failure.js";
+import { runAborted } from "../http/run-failure.js";
 
 /** OpenAI's `error.type` for a status: what its SDKs and clients branch on besides the status. */
 function typeOf(status: number): string {

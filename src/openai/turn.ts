@@ -10,7 +10,7 @@ import type { TurnOptions } from "../runs/run.js";
 import type { RunHandle, RunService } from "../runs/service.js";
 import { startInSession } from "../runs/session-run.js";
 import type { SessionStore } from "../sessions/store.js";
-import { failureOfEvent, requestTimedOut, runFailure } from "../runs/failure.js";
+import { failureOfEvent, requestTimedOut, runFailure } from "../http/run-failure.js";
 import { aborted } from "./errors.js";
 import { RunFollower } from "../runs/follower.js";
 import type { Conversation, ConversationMessage } from "./messages.js";

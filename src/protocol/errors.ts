@@ -41,7 +41,6 @@ export const DETAIL_HTTP_STATUS: Readonly<Record<string, number>> = {
   METHOD_NOT_ALLOWED: 405,
   ORIGIN_NOT_ALLOWED: 403,
   PROVIDER_ERROR: 502,
-  PROVIDER_TIMEOUT: 504,
 };
 
 /** Longest piece of client input an error message quotes (a key, a method name, a path). */

@@ -3,7 +3,7 @@
 // status everywhere; each surface shapes the body its clients read.
 import { ALL_COOLING } from "../models/types.js";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
-import type { FinishedRun } from "./run.js";
+import type { FinishedRun } from "../runs/run.js";
 
 /** A failed run as a surface sees it: from its `error` event or its finished record. */
 export interface RunFailure {
@@ -34,7 +34,8 @@ export function failureOfEvent(ev: {
  * The error for a failed run. A rate limit, or every candidate cooling, is a 429 (an overloaded
  * vendor a 503), with Retry-After when known; a timeout is a 504; a request the model refused as
  * shaped (context length, policy, bad request) a 400; a fault in Keel's own config a 503; any
- * other provider failure a 502. `details`: `{code, kind, reason?, runId?}`.
+ * other provider failure a 502 (with the vendor's Retry-After, if it sent one). `details`:
+ * `{code, kind, reason?, runId?}`.
  */
 export function runFailure(f: RunFailure, runId?: string): GatewayError {
   const base = {
@@ -64,14 +65,17 @@ export function runFailure(f: RunFailure, runId?: string): GatewayError {
       details: { code: "GATEWAY_ERROR", ...base },
     });
   }
-  return new GatewayError("UNAVAILABLE", f.message, { details: { code: "PROVIDER_ERROR", ...base } });
+  return new GatewayError("UNAVAILABLE", f.message, {
+    ...after,
+    details: { code: "PROVIDER_ERROR", ...base },
+  });
 }
 
-/** The request outlived `gateway.http.maxRequestMs`, and its run was aborted with it: a 504. */
+/** The request outlived `gateway.http.maxRequestMs` (its run, if it has one, is aborted with it): a 504. */
 export function requestTimedOut(maxRequestMs: number, runId?: string): GatewayError {
   return new GatewayError(
     "AGENT_TIMEOUT",
-    `the request took longer than gateway.http.maxRequestMs (${maxRequestMs} ms); its run was aborted`,
+    `the request took longer than gateway.http.maxRequestMs (${maxRequestMs} ms)`,
     { details: { code: "REQUEST_TIMEOUT", kind: "timeout", ...(runId === undefined ? {} : { runId }) } },
   );
 }
