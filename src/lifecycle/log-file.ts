@@ -87,12 +87,14 @@ export class LogFile {
         take === this.#pending.length ? this.#pending.join("") : this.#pending.slice(0, take).join(""),
       );
       this.#pending = take === this.#pending.length ? [] : this.#pending.slice(take);
-      this.#size += batch.length;
+      let written = 0;
       try {
-        for (let off = 0; off < batch.length;) off += writeSync(this.#fd, batch, off);
+        while (written < batch.length) written += writeSync(this.#fd, batch, written);
       } catch {
-        // A failed write (a full disk) loses its batch; the next one tries again.
+        // A failed write (a full disk) loses the rest of its batch; the next one tries again.
       }
+      // Only what reached the file counts towards its size: lost lines do not bring a rotation closer.
+      this.#size += written;
     }
   }
 

@@ -63,17 +63,19 @@ describe("LogFile", () => {
   });
 
   it.skipIf(!existsSync("/dev/full"))(
-    "a full disk loses those lines, never throws, and logging resumes once it has room",
+    "a full disk loses those lines without throwing or counting them; a new keel.log starts once the full one is gone",
     async () => {
       dir = mkdtempSync(join(tmpdir(), "keel-logfile-"));
       // Every write to /dev/full fails with ENOSPC, as on a full disk.
       symlinkSync("/dev/full", join(dir, "keel.log"));
       let now = 0;
-      const file = new LogFile({ dir, maxFileBytes: 1_000_000, maxFiles: 2, now: () => now });
+      // 20 lost lines are past maxFileBytes: counted, they would have rotated the full file away.
+      const file = new LogFile({ dir, maxFileBytes: 1_000, maxFiles: 2, now: () => now });
       for (let i = 0; i < 20; i++) {
         file.write(line(i));
         expect(() => file.flush()).not.toThrow();
       }
+      expect(existsSync(join(dir, "keel.log.1"))).toBe(false);
       // Room again (here: the full target is gone); the check a second later starts a real keel.log.
       rmSync(join(dir, "keel.log"));
       now += 1_000;
