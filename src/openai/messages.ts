@@ -1,5 +1,6 @@
 // A Chat Completions `messages[]` as Keel's conversation: the system text, the earlier messages a
 // session should hold, and the last message, which becomes the run's own (text, images, tool results).
+import { dataUrl, readInlineImage } from "../models/images.js";
 import type { ContentPart, ImageSource } from "../models/messages.js";
 import { badField } from "./errors.js";
 
@@ -128,10 +129,17 @@ function userMessage(
   return text ? { role: "user", content: joined } : { role: "user", content: joined, parts };
 }
 
-/** A data URL as inline base64; an http(s) URL only where remote images are allowed. */
+/**
+ * A data URL as inline base64 (checked and typed by its bytes, as chat.send attachments are); an
+ * http(s) URL only where remote images are allowed.
+ */
 function imageSource(url: string, at: string, policy: ImagePolicy): ImageSource {
-  const data = /^data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]+)$/i.exec(url);
-  if (data) return { kind: "base64", mediaType: data[1]!.toLowerCase(), data: data[2]!.replace(/\s+/g, "") };
+  const inline = dataUrl(url);
+  if (inline) {
+    const image = readInlineImage(inline.base64, inline.declared);
+    if ("problem" in image) throw badField(at, image.message, "invalid_image");
+    return { kind: "base64", mediaType: image.mediaType, data: image.data };
+  }
   if (/^https?:\/\//i.test(url)) {
     if (!policy.allowRemoteUrls) {
       throw badField(

@@ -1,6 +1,7 @@
 // Builds the hello-ok payload (spec §1.5) with only the reference's closed field names.
-import { attachmentBudget, MAX_IMAGE_BYTES } from "../methods/attachments.js";
+import { attachmentBudget } from "../methods/attachments.js";
 import type { GatewayContext } from "../methods/index.js";
+import { MAX_IMAGE_BYTES } from "../models/images.js";
 import { type HelloOk, PROTOCOL_VERSION, SERVER_CAPABILITIES } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
 import type { Connections } from "./connections.js";

@@ -140,6 +140,34 @@ describe("images", () => {
     ]);
   });
 
+  it("types a data-URL image by its bytes, and refuses one that is not an image or not base64", async () => {
+    await using gw = await openaiGateway([step.reply("ok")]);
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0, 1]).toString("base64");
+    const ask = (url: string) => ({
+      model: "keel",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }],
+    });
+    expect((await post(gw.base, "/chat/completions", ask(`data:image/png;base64,${jpeg}`))).status).toBe(200);
+    expect(gw.fake.requests[0]!.body.messages[0].content[0].image_url.url).toBe(
+      `data:image/jpeg;base64,${jpeg}`,
+    );
+    const refused: [string, RegExp][] = [
+      [
+        `data:image/png;base64,${Buffer.from("plain text").toString("base64")}`,
+        /is not a PNG, JPEG, GIF or WebP image \(declared image\/png\)/,
+      ],
+      ["data:image/png;base64,QR==", /is not valid base64/],
+    ];
+    for (const [url, message] of refused) {
+      const res = await post(gw.base, "/chat/completions", ask(url));
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as any;
+      expect(error).toMatchObject({ code: "invalid_image", param: "messages[0].content[0].image_url.url" });
+      expect(error.message).toMatch(message);
+    }
+    expect(gw.fake.requests).toHaveLength(1);
+  });
+
   it("refuses remote image URLs unless gateway.http.images.allowRemoteUrls", async () => {
     await using gw = await openaiGateway([step.reply("ok")]);
     const body = {

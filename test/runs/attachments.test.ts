@@ -83,7 +83,7 @@ describe("chat.send attachments", () => {
     const cases: [unknown[], RegExp][] = [
       [
         [{ mimeType: "text/plain", content: Buffer.from("hello").toString("base64") }],
-        /^attachments\[0\]: a text\/plain file; .*PNG, JPEG, GIF or WebP/,
+        /^attachments\[0\]\.content: is not a PNG, JPEG, GIF or WebP image \(declared text\/plain\)/,
       ],
       [
         [{ content: PNG.toString("base64") }, { content: "not base64!" }],
