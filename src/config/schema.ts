@@ -77,7 +77,7 @@ export const AgentsSchema = obj(
           20,
           1,
           100,
-          "Decoded size (MiB) of all the images one chat.send may attach (at most 16, each at most 6 MiB: PNG, JPEG, GIF or WebP); never more than gateway.maxPayload carries as base64",
+          "Decoded size (MiB) of all the images one chat.send may attach (at most 16, each at most 6 MiB: PNG, JPEG, GIF or WebP; never more than gateway.maxPayload carries as base64), and of the images a prompt takes from its session's history (the newest)",
         ),
       },
       "Settings every agent inherits",

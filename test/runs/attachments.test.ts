@@ -3,6 +3,7 @@
 // turn; a non-image, bad base64 or an image over a limit is an INVALID_REQUEST naming the field,
 // and starts nothing. hello-ok advertises the limits.
 import { describe, expect, it } from "vitest";
+import { IMAGE_LEFT_OUT } from "../../src/runs/turn.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { type Frame, openClient, TestSocket } from "../helpers/ws.js";
 
@@ -117,6 +118,45 @@ describe("chat.send attachments", () => {
     expect(env.fake.requests).toHaveLength(0);
     const history = await s.request("chat.history", { sessionKey: "main" });
     expect(history.payload.messages).toEqual([]);
+  });
+
+  it("a prompt carries the newest images of its history up to mediaMaxMb; older ones become a note", async () => {
+    await using env = await gatewayWithFakeVendor([], {
+      config: { agents: { defaults: { mediaMaxMb: 1 } } },
+    });
+    await using s = await openClient(env.url, WRITE);
+    const image = (n: number) => Buffer.concat([PNG, Buffer.alloc(400 * 1024, n)]).toString("base64");
+    for (const n of [1, 2, 3]) {
+      const runId = `img-${n}`;
+      await s.request("chat.send", {
+        sessionKey: "main",
+        message: `picture ${n}`,
+        idempotencyKey: runId,
+        attachments: [{ content: image(n) }],
+      });
+      await s.next(isFinal(runId));
+    }
+    const users = env.fake.requests[2]!.body.messages.filter((m: { role: string }) => m.role === "user");
+    type Part = { type: string; text?: string; image_url?: { url: string } };
+    const shown = users.map((m: { content: string | Part[] }) =>
+      typeof m.content === "string"
+        ? [m.content]
+        : m.content.map((p) => (p.type === "text" ? p.text : p.image_url!.url.slice(-12))),
+    );
+    // Its own image and the one before fit in 1 MiB; the first is a note now (text-only, so the
+    // adapter sends it as one string), its text kept.
+    expect(shown).toEqual([
+      [`picture 1${IMAGE_LEFT_OUT}`],
+      ["picture 2", image(2).slice(-12)],
+      ["picture 3", image(3).slice(-12)],
+    ]);
+    // The transcript keeps every image: only the prompt leaves some out.
+    const history = await s.request("chat.history", { sessionKey: "main" });
+    expect(history.payload.messages[0].content[1]).toEqual({
+      type: "image",
+      data: image(1),
+      mimeType: "image/png",
+    });
   });
 
   it("refuses one image over 6 MiB whatever mediaMaxMb allows", async () => {
