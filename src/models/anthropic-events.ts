@@ -157,8 +157,14 @@ export class MessageEvents extends EventQueue {
         this.pending.push({ type: "tool_call_delta", index: block.call!, argumentsDelta: part });
         return;
       }
+      case "signature_delta": {
+        // The reasoning block's seal: what lets the block be sent back on a later request.
+        const signature = asString(delta["signature"]);
+        if (signature) this.pending.push({ type: "thinking", delta: "", signature });
+        return;
+      }
       default:
-        // signature_delta (a thinking block's signature), citations_delta: not part of a StreamEvent.
+        // citations_delta: not part of a StreamEvent.
         return;
     }
   }

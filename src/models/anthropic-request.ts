@@ -20,19 +20,30 @@ export const THINKING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = {
  * - consecutive messages of one role are merged (the API requires user/assistant alternation),
  *   and a user message's tool_result blocks go first (the API requires that order);
  * - empty text parts are dropped (the API rejects empty text blocks), and so are thinking parts
- *   (sending one back needs the signature Keel does not keep);
+ *   without their signature (the API checks it); a sealed one goes back first in its message;
  * - with thinking: `temperature` is left out and `top_p` raised to at least 0.95 (the extended
  *   thinking guide allows neither otherwise), max_tokens grows by the budget when it does not
  *   exceed it, and a forced tool choice (`required` / a named tool) wins over thinking, which is
- *   then not requested (the API refuses the pair);
+ *   then not requested (the API refuses the pair); so is thinking for a request that answers tool
+ *   results when the assistant message with those calls does not start with a sealed thinking
+ *   block (the API requires one then, and an OpenAI-shaped conversation cannot carry it);
  * - temperature is capped at 1 (Anthropic's range is 0–1; OpenAI clients may send up to 2).
  */
 export function anthropicBody(request: StreamRequest): Json {
-  const { system, messages } = anthropicMessages(request);
+  const tools = request.tools ?? [];
+  const forced =
+    tools.length > 0 && (request.toolChoice === "required" || typeof request.toolChoice === "object");
+  // Sealed reasoning goes back only to a request that thinks too; a tool turn without a seal
+  // cannot think (see above), and is then built again without the reasoning blocks.
+  let thinks = request.reasoning !== undefined && !forced;
+  let { system, messages } = anthropicMessages(request, thinks);
+  if (thinks && unsealedToolTurn(messages)) {
+    thinks = false;
+    ({ system, messages } = anthropicMessages(request, false));
+  }
   let maxTokens = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
   const body: Json = { model: request.model, max_tokens: maxTokens, messages, stream: true };
   if (system) body["system"] = system;
-  const tools = request.tools ?? [];
   if (tools.length > 0) {
     body["tools"] = tools.map((t) => ({
       name: t.name,
@@ -41,9 +52,7 @@ export function anthropicBody(request: StreamRequest): Json {
     }));
     if (request.toolChoice !== undefined) body["tool_choice"] = toolChoice(request.toolChoice);
   }
-  const forced =
-    tools.length > 0 && (request.toolChoice === "required" || typeof request.toolChoice === "object");
-  const budget = request.reasoning !== undefined && !forced ? THINKING_BUDGETS[request.reasoning] : undefined;
+  const budget = thinks && request.reasoning !== undefined ? THINKING_BUDGETS[request.reasoning] : undefined;
   if (budget !== undefined) {
     if (maxTokens <= budget) maxTokens += budget;
     body["max_tokens"] = maxTokens;
@@ -58,14 +67,32 @@ export function anthropicBody(request: StreamRequest): Json {
   return body;
 }
 
+/**
+ * True when the request answers tool calls (its last message carries tool_result blocks) whose
+ * assistant message does not start with a thinking block: with thinking on, the API refuses it.
+ */
+function unsealedToolTurn(messages: readonly Json[]): boolean {
+  const last = messages.at(-1);
+  const prev = messages.at(-2);
+  const blocks = (m: Json | undefined) => (Array.isArray(m?.["content"]) ? (m["content"] as Block[]) : []);
+  if (last?.["role"] !== "user" || !blocks(last).some((b) => b["type"] === "tool_result")) return false;
+  return prev?.["role"] !== "assistant" || blocks(prev)[0]?.["type"] !== "thinking";
+}
+
 function toolChoice(choice: ToolChoice): Json {
   if (choice === "required") return { type: "any" };
   if (typeof choice === "object") return { type: "tool", name: choice.name };
   return { type: choice };
 }
 
-/** System text lifted out, the rest as alternating user/assistant messages of content blocks. */
-export function anthropicMessages(request: Pick<StreamRequest, "messages">): {
+/**
+ * System text lifted out, the rest as alternating user/assistant messages of content blocks;
+ * sealed thinking parts become thinking blocks only for a request that thinks (`thinking`).
+ */
+export function anthropicMessages(
+  request: Pick<StreamRequest, "messages">,
+  thinking = false,
+): {
   system: string;
   messages: Json[];
 } {
@@ -78,7 +105,7 @@ export function anthropicMessages(request: Pick<StreamRequest, "messages">): {
       continue;
     }
     const role = message.role === "assistant" ? "assistant" : "user";
-    const blocks = parts.flatMap((p) => blockOf(p, role));
+    const blocks = parts.flatMap((p) => blockOf(p, role, thinking));
     if (blocks.length === 0) continue;
     const last = merged.at(-1);
     if (last?.role === role) last.blocks.push(...blocks);
@@ -99,7 +126,7 @@ function toolResultsFirst(blocks: Block[]): Block[] {
 }
 
 /** One part as the block(s) the API expects in a message of `role`. */
-function blockOf(part: ContentPart, role: "user" | "assistant"): Block[] {
+function blockOf(part: ContentPart, role: "user" | "assistant", thinking: boolean): Block[] {
   switch (part.type) {
     case "text":
       return part.text ? [{ type: "text", text: part.text }] : [];
@@ -133,7 +160,11 @@ function blockOf(part: ContentPart, role: "user" | "assistant"): Block[] {
           ]
         : [];
     case "thinking":
-      return [];
+      // Only a sealed block can go back (the API checks the signature); the seal covers the
+      // block's text exactly as the model wrote it.
+      return thinking && role === "assistant" && part.signature && part.text
+        ? [{ type: "thinking", thinking: part.text, signature: part.signature }]
+        : [];
   }
 }
 

@@ -14,7 +14,7 @@ export type ContentPart =
   /** What a tool answered to call `callId`; `isError` marks a failed call. */
   | { type: "tool_result"; callId: string; content: string; isError?: boolean }
   /** The model's reasoning, kept apart from the reply (stored, shown, never sent as reply text). */
-  | { type: "thinking"; text: string };
+  | { type: "thinking"; text: string; signature?: string };
 
 export type Role = "system" | "user" | "assistant" | "tool";
 

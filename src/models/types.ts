@@ -55,7 +55,11 @@ export type StreamEvent =
   | { type: "attempt"; ref: string; provider: string; model: string; credential: string }
   | { type: "text"; delta: string }
   /** Reasoning text, streamed apart from the reply. */
-  | { type: "thinking"; delta: string }
+  /**
+   * Reasoning text. `signature` is the vendor's seal over the whole reasoning block (Anthropic's
+   * `signature_delta`, with an empty `delta`): sending the block back later needs it.
+   */
+  | { type: "thinking"; delta: string; signature?: string }
   /** A piece of a tool call as it streams: `index` orders calls; id and name come first. */
   | { type: "tool_call_delta"; index: number; id?: string; name?: string; argumentsDelta: string }
   /** One tool call, assembled, once its arguments are complete. */

@@ -145,6 +145,8 @@ export class Run {
   readonly acceptedAt = Date.now();
   /** Reasoning text so far (kept apart from `text`): freed by dispose(). */
   thinking = "";
+  /** The vendor's seal over `thinking` when it is one sealed block; "" once it is not. */
+  thinkingSignature: string | undefined;
   /** When the first candidate was called, and when the first token arrived (timings). */
   firstAttemptAt: number | undefined;
   firstTokenAt: number | undefined;

@@ -102,6 +102,10 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
       if (run.status === "ended") return;
       // Text still held by the throttle came first: it goes out before this reasoning does.
       if (run.sentLength < run.text.length) flushDelta(run);
+      // One sealed block is kept whole; a second block (text after a seal, or a second seal)
+      // leaves the joined reasoning unsealed, since no one signature covers it.
+      if (ev.delta && run.thinkingSignature !== undefined) run.thinkingSignature = "";
+      if (ev.signature) run.thinkingSignature = run.thinkingSignature === undefined ? ev.signature : "";
       run.thinking += ev.delta;
       run.touch();
       scheduleDelta(run, throttleMs);
@@ -217,7 +221,15 @@ function guarded(text: string, untrusted: string | undefined): string {
 function replyParts(run: Run, text: string): ContentPart[] | undefined {
   if (!run.thinking && run.toolCalls.length === 0) return undefined;
   return [
-    ...(run.thinking ? [{ type: "thinking" as const, text: run.thinking }] : []),
+    ...(run.thinking
+      ? [
+          {
+            type: "thinking" as const,
+            text: run.thinking,
+            ...(run.thinkingSignature ? { signature: run.thinkingSignature } : {}),
+          },
+        ]
+      : []),
     ...(text ? [{ type: "text" as const, text }] : []),
     ...run.toolCalls.map((c) => ({ type: "tool_call" as const, ...c })),
   ];

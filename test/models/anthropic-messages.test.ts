@@ -178,7 +178,7 @@ describe("anthropic-messages wire details", () => {
     ]);
   });
 
-  it("thinking deltas stream as thinking events before the reply text; the signature is not passed on", async () => {
+  it("thinking deltas stream as thinking events before the reply text, then the block's signature", async () => {
     const c = await run([{ type: "thinking", thinking: ["Let me ", "think."], text: "The answer." }]);
     expect(c.error).toBeUndefined();
     const kinds = c.events.map((e) => e.type);
@@ -188,7 +188,9 @@ describe("anthropic-messages wire details", () => {
     );
     expect(thinking.map((e) => e.delta).join("")).toBe("Let me think.");
     expect(c.text).toBe("The answer.");
-    expect(JSON.stringify(c.events)).not.toContain("EqQBCgIYAhIMfake");
+    // The seal comes as one more thinking event with no text, after the block's text.
+    expect(thinking.at(-1)).toEqual({ type: "thinking", delta: "", signature: "EqQBCgIYAhIMfake" });
+    expect(thinking.filter((e) => e.signature !== undefined)).toHaveLength(1);
   });
 
   it("usage: input and cache counts from message_start, output (cumulative) from message_delta", async () => {

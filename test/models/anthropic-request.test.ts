@@ -208,6 +208,61 @@ describe("anthropic-messages request body", () => {
     expect(high.top_p).toBe(0.95);
   });
 
+  it("a sealed thinking block goes back first; answering tool calls without one turns thinking off", async () => {
+    const call = {
+      type: "tool_call" as const,
+      id: "toolu_1",
+      name: "weather",
+      arguments: '{"city":"Paris"}',
+    };
+    const turn = (assistant: ChatMessage["content"]): ChatMessage[] => [
+      { role: "user", content: "weather in Paris?" },
+      { role: "assistant", content: assistant },
+      { role: "tool", content: [{ type: "tool_result", callId: "toolu_1", content: "18C" }] },
+    ];
+    const sealed = await sent({
+      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1" }, call]),
+      reasoning: "high",
+    });
+    expect(sealed.thinking).toEqual({ type: "enabled", budget_tokens: 16384 });
+    expect(sealed.messages[1].content[0]).toEqual({
+      type: "thinking",
+      thinking: "one call",
+      signature: "sig-1",
+    });
+
+    // The same turn from an OpenAI-shaped conversation: no seal to send, so no thinking is asked
+    // for (the API would refuse the request), and temperature applies again.
+    const unsealed = await sent({
+      messages: turn([{ type: "thinking", text: "one call" }, call]),
+      reasoning: "high",
+      temperature: 0.3,
+    });
+    expect(unsealed.thinking).toBeUndefined();
+    expect(unsealed.temperature).toBe(0.3);
+    expect(unsealed.messages[1].content).toEqual([
+      { type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Paris" } },
+    ]);
+
+    // A new question after such a turn needs no seal: thinking is asked for as usual.
+    const next = await sent({
+      messages: [
+        ...turn([call]),
+        { role: "assistant", content: "18C in Paris." },
+        { role: "user", content: "Rome?" },
+      ],
+      reasoning: "low",
+    });
+    expect(next.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+
+    // A request that does not think gets no reasoning blocks back, sealed or not.
+    const plain = await sent({
+      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1" }, call]),
+    });
+    expect(plain.thinking).toBeUndefined();
+    expect(JSON.stringify(plain.messages)).not.toContain("sig-1");
+  });
+
   it("a forced tool choice wins over thinking (the API refuses the pair)", async () => {
     const tools = [{ name: "f", parameters: { type: "object" } }];
     const body = await sent({

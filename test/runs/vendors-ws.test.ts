@@ -64,4 +64,122 @@ describe("turns on the Anthropic and Responses wire formats", () => {
     const input = JSON.stringify(responses.requests[0]?.body.input);
     expect(input).toContain("Hello from Claude.");
   });
+
+  it("keeps an Anthropic thinking block's signature with the reply and sends the block back sealed", async () => {
+    await using anthropic = await startFakeAnthropic({
+      apiKey: "sk-ant",
+      script: [
+        { type: "thinking", thinking: ["Weighing ", "it."], text: "Yes." },
+        { type: "reply", text: "Still yes." },
+      ],
+    });
+    await using gw = await startGateway({
+      config: {
+        models: {
+          providers: {
+            claude: {
+              api: "anthropic-messages",
+              baseUrl: anthropic.url,
+              apiKey: "sk-ant",
+              models: [{ id: "claude-x" }],
+            },
+          },
+        },
+        agents: { defaults: { model: "claude/claude-x" } },
+      },
+    });
+    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
+    const final = (runId: string) =>
+      s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
+    await s.request("chat.send", {
+      sessionKey: "main",
+      message: "q1",
+      idempotencyKey: "sig-1",
+      thinking: "low",
+    });
+    await final("sig-1");
+    await s.request("chat.send", {
+      sessionKey: "main",
+      message: "q2",
+      idempotencyKey: "sig-2",
+      thinking: "low",
+    });
+    await final("sig-2");
+    const assistant = anthropic.requests[1]!.body.messages[1];
+    expect(assistant).toEqual({
+      role: "assistant",
+      content: [
+        { type: "thinking", thinking: "Weighing it.", signature: "EqQBCgIYAhIMfake" },
+        { type: "text", text: "Yes." },
+      ],
+    });
+    // chat.history shows the reasoning, not the seal.
+    const history = await s.request("chat.history", { sessionKey: "main" });
+    expect(history.payload.messages[1].content[0]).toEqual({ type: "thinking", thinking: "Weighing it." });
+  });
+
+  it("two reasoning blocks in one reply are kept unsealed: no one signature covers them joined", async () => {
+    const ev = (type: string, data: object) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const block = (index: number, thinking: string, signature: string) =>
+      ev("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } }) +
+      ev("content_block_delta", { index, delta: { type: "thinking_delta", thinking } }) +
+      ev("content_block_delta", { index, delta: { type: "signature_delta", signature } }) +
+      ev("content_block_stop", { index });
+    const body =
+      ev("message_start", {
+        message: {
+          id: "m",
+          type: "message",
+          role: "assistant",
+          content: [],
+          usage: { input_tokens: 1, output_tokens: 0 },
+        },
+      }) +
+      block(0, "first", "sig-a") +
+      block(1, "second", "sig-b") +
+      ev("content_block_start", { index: 2, content_block: { type: "text", text: "" } }) +
+      ev("content_block_delta", { index: 2, delta: { type: "text_delta", text: "Done." } }) +
+      ev("content_block_stop", { index: 2 }) +
+      ev("message_delta", { delta: { stop_reason: "end_turn" }, usage: { output_tokens: 3 } }) +
+      ev("message_stop", {});
+    await using anthropic = await startFakeAnthropic({
+      script: [
+        { type: "raw", body },
+        { type: "reply", text: "ok" },
+      ],
+    });
+    await using gw = await startGateway({
+      config: {
+        models: {
+          providers: {
+            claude: { api: "anthropic-messages", baseUrl: anthropic.url, models: [{ id: "claude-x" }] },
+          },
+        },
+        agents: { defaults: { model: "claude/claude-x" } },
+      },
+    });
+    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
+    const final = (runId: string) =>
+      s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
+    await s.request("chat.send", {
+      sessionKey: "main",
+      message: "q1",
+      idempotencyKey: "two-1",
+      thinking: "low",
+    });
+    await final("two-1");
+    await s.request("chat.send", {
+      sessionKey: "main",
+      message: "q2",
+      idempotencyKey: "two-2",
+      thinking: "low",
+    });
+    await final("two-2");
+    const second = anthropic.requests[1]!.body;
+    expect(second.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+    expect(second.messages[1]).toEqual({ role: "assistant", content: "Done." });
+    const history = await s.request("chat.history", { sessionKey: "main" });
+    expect(history.payload.messages[1].content[0]).toEqual({ type: "thinking", thinking: "firstsecond" });
+  });
 });
