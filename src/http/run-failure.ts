@@ -3,7 +3,6 @@
 // status everywhere; each surface shapes the body its clients read.
 import { ALL_COOLING } from "../models/types.js";
 import { GatewayError, invalidRequest } from "../protocol/errors.js";
-import type { FinishedRun } from "../runs/run.js";
 
 /** A failed run as a surface sees it: from its `error` event or its finished record. */
 export interface RunFailure {
@@ -85,8 +84,15 @@ export function runAborted(message: string, details: { reason?: string; runId?: 
   return new GatewayError("UNAVAILABLE", message, { details: { code: "RUN_ABORTED", ...details } });
 }
 
+/** What a finished run's record says of how it ended (runs' FinishedRun has these fields). */
+export interface EndedRun {
+  runId: string;
+  status: "ok" | "error" | "aborted";
+  error?: RunFailure;
+}
+
 /** The error for a finished run that ended `error` or `aborted`. */
-export function finishedFailure(f: FinishedRun): GatewayError {
+export function finishedFailure(f: EndedRun): GatewayError {
   if (f.status === "aborted") return runAborted(f.error?.message ?? "run aborted", { runId: f.runId });
   return runFailure(f.error ?? { kind: "unknown", message: "run failed" }, f.runId);
 }

@@ -34,6 +34,8 @@ interface Block {
   json?: string;
   /** `input` as content_block_start carried it, used when no input_json_delta follows. */
   startInput?: string;
+  /** A thinking block's text so far: what its signature covers. */
+  thinking?: string;
 }
 
 /**
@@ -129,11 +131,14 @@ export class MessageEvents extends EventQueue {
       this.pending.push({ type: "tool_call_delta", index: call, id, name, argumentsDelta: "" });
       return;
     }
-    this.#blocks.set(index, { type });
     // A block usually starts empty; text a start does carry is part of the reply all the same.
     const text =
       type === "text" ? asString(block["text"]) : type === "thinking" ? asString(block["thinking"]) : "";
+    this.#blocks.set(index, type === "thinking" ? { type, thinking: text ?? "" } : { type });
     if (text) this.pending.push({ type: type === "text" ? "text" : "thinking", delta: text });
+    // A whole message (a server that answered JSON) carries each thinking block's seal at once.
+    const signature = type === "thinking" ? asString(block["signature"]) : undefined;
+    if (signature) this.pending.push({ type: "thinking", delta: "", signature, signed: text ?? "" });
   }
 
   #onBlockDelta(json: Json): void {
@@ -147,6 +152,7 @@ export class MessageEvents extends EventQueue {
       }
       case "thinking_delta": {
         const text = asString(delta["thinking"]);
+        if (block?.type === "thinking" && text) block.thinking += text;
         if (text) this.pending.push({ type: "thinking", delta: text });
         return;
       }
@@ -160,7 +166,8 @@ export class MessageEvents extends EventQueue {
       case "signature_delta": {
         // The reasoning block's seal: what lets the block be sent back on a later request.
         const signature = asString(delta["signature"]);
-        if (signature) this.pending.push({ type: "thinking", delta: "", signature });
+        if (signature)
+          this.pending.push({ type: "thinking", delta: "", signature, signed: block?.thinking ?? "" });
         return;
       }
       default:

@@ -68,15 +68,23 @@ export function anthropicBody(request: StreamRequest): Json {
 }
 
 /**
- * True when the request answers tool calls (its last message carries tool_result blocks) whose
- * assistant message does not start with a thinking block: with thinking on, the API refuses it.
+ * True when the request answers tool calls (its last message carries tool_result blocks) and
+ * the turn's first assistant message (the one after the last user message that is more than tool
+ * results) does not start with a thinking block: with thinking on, the API refuses it.
  */
 function unsealedToolTurn(messages: readonly Json[]): boolean {
-  const last = messages.at(-1);
-  const prev = messages.at(-2);
   const blocks = (m: Json | undefined) => (Array.isArray(m?.["content"]) ? (m["content"] as Block[]) : []);
-  if (last?.["role"] !== "user" || !blocks(last).some((b) => b["type"] === "tool_result")) return false;
-  return prev?.["role"] !== "assistant" || blocks(prev)[0]?.["type"] !== "thinking";
+  const toolResults = (m: Json) =>
+    m["role"] === "user" &&
+    Array.isArray(m["content"]) &&
+    blocks(m).every((b) => b["type"] === "tool_result");
+  const last = messages.at(-1);
+  if (last === undefined || !toolResults(last)) return false;
+  let start = messages.length - 1;
+  while (start > 0 && (messages[start - 1]!["role"] === "assistant" || toolResults(messages[start - 1]!)))
+    start--;
+  const first = messages[start];
+  return first?.["role"] !== "assistant" || blocks(first)[0]?.["type"] !== "thinking";
 }
 
 function toolChoice(choice: ToolChoice): Json {
@@ -90,13 +98,14 @@ function toolChoice(choice: ToolChoice): Json {
  * sealed thinking parts become thinking blocks only for a request that thinks (`thinking`).
  */
 export function anthropicMessages(
-  request: Pick<StreamRequest, "messages">,
+  request: Pick<StreamRequest, "messages" | "model">,
   thinking = false,
 ): {
   system: string;
   messages: Json[];
 } {
   const system: string[] = [];
+  const { model } = request;
   const merged: { role: "user" | "assistant"; blocks: Block[] }[] = [];
   for (const message of request.messages) {
     const parts = partsOf(message.content);
@@ -105,10 +114,14 @@ export function anthropicMessages(
       continue;
     }
     const role = message.role === "assistant" ? "assistant" : "user";
-    const blocks = parts.flatMap((p) => blockOf(p, role, thinking));
+    const blocks = parts.flatMap((p) =>
+      blockOf(p, role, thinking && message.role === "assistant" ? model : undefined),
+    );
     if (blocks.length === 0) continue;
     const last = merged.at(-1);
-    if (last?.role === role) last.blocks.push(...blocks);
+    // Reasoning may only open a message: a reply merged into the one before it loses its own.
+    if (last?.role === role)
+      last.blocks.push(...(role === "assistant" ? blocks.filter((b) => b["type"] !== "thinking") : blocks));
     else merged.push({ role, blocks });
   }
   const messages = merged.map(({ role, blocks }) => {
@@ -125,8 +138,11 @@ function toolResultsFirst(blocks: Block[]): Block[] {
   return results.length === 0 ? blocks : [...results, ...blocks.filter((b) => b["type"] !== "tool_result")];
 }
 
-/** One part as the block(s) the API expects in a message of `role`. */
-function blockOf(part: ContentPart, role: "user" | "assistant", thinking: boolean): Block[] {
+/**
+ * One part as the block(s) the API expects in a message of `role`. `sealedFor`: the model a
+ * request that thinks is sent to; a sealed thinking part of that model goes back, nothing else.
+ */
+function blockOf(part: ContentPart, role: "user" | "assistant", sealedFor: string | undefined): Block[] {
   switch (part.type) {
     case "text":
       return part.text ? [{ type: "text", text: part.text }] : [];
@@ -160,9 +176,9 @@ function blockOf(part: ContentPart, role: "user" | "assistant", thinking: boolea
           ]
         : [];
     case "thinking":
-      // Only a sealed block can go back (the API checks the signature); the seal covers the
-      // block's text exactly as the model wrote it.
-      return thinking && role === "assistant" && part.signature && part.text
+      // Only a sealed block goes back, and only to the model that wrote it: the API checks the
+      // signature, which covers the block's text exactly as that model wrote it.
+      return sealedFor !== undefined && part.model === sealedFor && part.signature && part.text
         ? [{ type: "thinking", thinking: part.text, signature: part.signature }]
         : [];
   }

@@ -1,7 +1,7 @@
 // Inline images as every surface takes them (chat.send attachments, /v1 data: URLs): canonical
 // base64 of a PNG, JPEG, GIF or WebP, typed by its bytes, at most MAX_IMAGE_BYTES. The formats
 // are the ones every provider adapter can pass on.
-const MiB = 1024 * 1024;
+import { MiB } from "../config/schema-kit.js";
 
 /** The most one image may be, decoded: providers take images up to about this size. */
 export const MAX_IMAGE_BYTES = 6 * MiB;
@@ -41,9 +41,11 @@ export type ImageProblem = { problem: "base64" | "size" | "format"; message: str
  */
 export function readInlineImage(base64: string, declared?: string): InlineImage | ImageProblem {
   const text = base64.replace(/\s+/g, "");
+  // Linear checks only: this runs on client input up to a whole frame.
+  if (!BASE64.test(text)) return { problem: "base64", message: "is not valid base64" };
   const buf = Buffer.from(text, "base64");
   const data = buf.toString("base64");
-  if (buf.length === 0 || data.replace(/=+$/, "") !== text.replace(/=+$/, "")) {
+  if (buf.length === 0 || unpadded(data) !== unpadded(text)) {
     return { problem: "base64", message: "is not valid base64" };
   }
   if (buf.length > MAX_IMAGE_BYTES) {
@@ -56,6 +58,11 @@ export function readInlineImage(base64: string, declared?: string): InlineImage 
   }
   return { mediaType: format.mime, data, bytes: buf.length };
 }
+
+/** Base64's alphabet with at most two `=` of padding at the end (anchored: no backtracking). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const unpadded = (s: string) => (s.endsWith("==") ? s.slice(0, -2) : s.endsWith("=") ? s.slice(0, -1) : s);
 
 /** The base64 of a `data:<type>;base64,` URL and its declared type, or undefined for any other text. */
 export function dataUrl(url: string): { declared: string; base64: string } | undefined {

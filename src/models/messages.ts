@@ -14,7 +14,11 @@ export type ContentPart =
   /** What a tool answered to call `callId`; `isError` marks a failed call. */
   | { type: "tool_result"; callId: string; content: string; isError?: boolean }
   /** The model's reasoning, kept apart from the reply (stored, shown, never sent as reply text). */
-  | { type: "thinking"; text: string; signature?: string };
+  /**
+   * The model's reasoning. `signature` seals `text` as one block of `model` (the id it was
+   * asked as): only that model takes the block back.
+   */
+  | { type: "thinking"; text: string; signature?: string; model?: string };
 
 export type Role = "system" | "user" | "assistant" | "tool";
 

@@ -56,10 +56,11 @@ export type StreamEvent =
   | { type: "text"; delta: string }
   /** Reasoning text, streamed apart from the reply. */
   /**
-   * Reasoning text. `signature` is the vendor's seal over the whole reasoning block (Anthropic's
-   * `signature_delta`, with an empty `delta`): sending the block back later needs it.
+   * Reasoning text. `signature` is the vendor's seal over one reasoning block, `signed` that
+   * block's whole text (Anthropic's `signature_delta`, with an empty `delta`): sending the block
+   * back later needs both.
    */
-  | { type: "thinking"; delta: string; signature?: string }
+  | { type: "thinking"; delta: string; signature?: string; signed?: string }
   /** A piece of a tool call as it streams: `index` orders calls; id and name come first. */
   | { type: "tool_call_delta"; index: number; id?: string; name?: string; argumentsDelta: string }
   /** One tool call, assembled, once its arguments are complete. */

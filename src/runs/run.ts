@@ -316,6 +316,7 @@ export class Run {
     this.unlinkOwner?.();
     this.text = "";
     this.thinking = "";
+    this.thinkingSignature = undefined;
     this.toolCalls = [];
     this.status = "ended";
     this.finished = finished;

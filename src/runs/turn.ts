@@ -3,12 +3,12 @@
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { FailoverProvider } from "../models/failover.js";
-import { base64Bytes } from "../models/images.js";
 import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
 import { type ContentPart, UNTRUSTED_META, untrustedBoundary } from "../models/messages.js";
 import type { SessionStore, TranscriptMessage } from "../sessions/store.js";
 import type { UsageRecord } from "../sessions/usage-store.js";
 import type { WrittenMessage } from "./events.js";
+import { imageBytes, keepNewestImages } from "./prompt-images.js";
 import type { RunModels } from "./ports.js";
 import type { FinishedRun, Run, RunOutcome } from "./run.js";
 
@@ -102,11 +102,11 @@ function onStreamEvent(run: Run, ev: Exclude<StreamEvent, { type: "done" }>, thr
       if (run.status === "ended") return;
       // Text still held by the throttle came first: it goes out before this reasoning does.
       if (run.sentLength < run.text.length) flushDelta(run);
-      // One sealed block is kept whole; a second block (text after a seal, or a second seal)
-      // leaves the joined reasoning unsealed, since no one signature covers it.
-      if (ev.delta && run.thinkingSignature !== undefined) run.thinkingSignature = "";
-      if (ev.signature) run.thinkingSignature = run.thinkingSignature === undefined ? ev.signature : "";
       run.thinking += ev.delta;
+      // Sealed only while the seal covers all of the reasoning: one block. Text after a seal, or
+      // a seal over less than all of it (a second block), leaves the joined text unsealed.
+      if (ev.delta && run.thinkingSignature !== undefined) run.thinkingSignature = "";
+      if (ev.signature) run.thinkingSignature = ev.signed === run.thinking ? ev.signature : "";
       run.touch();
       scheduleDelta(run, throttleMs);
       return;
@@ -167,41 +167,6 @@ async function readHistory(
   return keepNewestImages(out, budget - imageBytes(run.parts ?? []));
 }
 
-/** The note an image of the history is replaced by once the prompt's image budget is spent. */
-export const IMAGE_LEFT_OUT =
-  "\n[an earlier image, left out: the prompt's images are past agents.defaults.mediaMaxMb]";
-
-/**
- * The history with its inline images kept newest first while they fit in `room` decoded bytes
- * (agents.defaults.mediaMaxMb less the run's own images), the older ones replaced by a note. So
- * a session full of images never sends, or holds for its turn, more than one message's worth.
- */
-function keepNewestImages(history: ChatMessage[], room: number): ChatMessage[] {
-  let left = room;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const m = history[i]!;
-    if (typeof m.content === "string" || !m.content.some((p) => p.type === "image")) continue;
-    const parts = m.content.map((p): ContentPart => {
-      if (p.type !== "image" || p.source.kind !== "base64") return p;
-      const bytes = base64Bytes(p.source.data);
-      // The first that does not fit ends the kept ones: what is kept is the newest, unbroken.
-      if (bytes > left) left = -1;
-      if (left < 0) return { type: "text", text: IMAGE_LEFT_OUT };
-      left -= bytes;
-      return p;
-    });
-    history[i] = { role: m.role, content: parts };
-  }
-  return history;
-}
-
-function imageBytes(parts: readonly ContentPart[]): number {
-  let n = 0;
-  for (const p of parts)
-    if (p.type === "image" && p.source.kind === "base64") n += base64Bytes(p.source.data);
-  return n;
-}
-
 /** A stored message as the model reads it: its rich parts when it has them; tool results as `tool`. */
 function promptMessage(m: TranscriptMessage): ChatMessage {
   const source = m.meta?.[UNTRUSTED_META];
@@ -226,7 +191,9 @@ function replyParts(run: Run, text: string): ContentPart[] | undefined {
           {
             type: "thinking" as const,
             text: run.thinking,
-            ...(run.thinkingSignature ? { signature: run.thinkingSignature } : {}),
+            ...(run.thinkingSignature && run.modelId
+              ? { signature: run.thinkingSignature, model: run.modelId }
+              : {}),
           },
         ]
       : []),

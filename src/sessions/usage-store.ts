@@ -81,6 +81,14 @@ const DAY_MS = 86_400_000;
 const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cacheRead, sum(cache_write_tokens) AS cacheWrite`;
 
+/**
+ * The session runs' own rows of days before `?`, at most `?` of them: the WHERE of the partial
+ * index usage_detail (schema v10) word for word, so SQLite walks that index (INDEXED BY makes
+ * preparing the statement fail otherwise).
+ */
+export const FOLDABLE_SQL = `SELECT run_id FROM usage_records INDEXED BY usage_detail
+  WHERE session_key NOT IN ('${ONE_OFF_SESSION}', '${SUMMED_SESSION}') AND day < ? LIMIT ?`;
+
 /** An upsert's SET: the new row's runs and tokens added to the group row's. */
 const ADD_EXCLUDED = `runs = runs + excluded.runs, ended_at = max(ended_at, excluded.ended_at),
   input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
@@ -123,11 +131,7 @@ export class SqliteUsageLedger implements UsageLedger {
          @output, @cacheRead, @cacheWrite)
        ON CONFLICT (run_id) DO UPDATE SET ${ADD_EXCLUDED}`,
     );
-    // The WHERE of the partial index usage_detail (schema v10), word for word, so it is used.
-    this.foldable = db.prepare(
-      `SELECT run_id FROM usage_records INDEXED BY usage_detail
-       WHERE session_key NOT IN ('${ONE_OFF_SESSION}', '${SUMMED_SESSION}') AND day < ? LIMIT ?`,
-    );
+    this.foldable = db.prepare(FOLDABLE_SQL);
     // The chosen rows' sums go to their groups' summed rows, then the rows go.
     this.foldInto = db.prepare(
       `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,

@@ -189,7 +189,12 @@ describe("anthropic-messages wire details", () => {
     expect(thinking.map((e) => e.delta).join("")).toBe("Let me think.");
     expect(c.text).toBe("The answer.");
     // The seal comes as one more thinking event with no text, after the block's text.
-    expect(thinking.at(-1)).toEqual({ type: "thinking", delta: "", signature: "EqQBCgIYAhIMfake" });
+    expect(thinking.at(-1)).toEqual({
+      type: "thinking",
+      delta: "",
+      signature: "EqQBCgIYAhIMfake",
+      signed: "Let me think.",
+    });
     expect(thinking.filter((e) => e.signature !== undefined)).toHaveLength(1);
   });
 
@@ -309,13 +314,14 @@ describe("anthropic-messages wire details", () => {
     }
   });
 
-  it("a server that answers one JSON Message still yields text, tool call, usage and done", async () => {
+  it("a server that answers one JSON Message still yields thinking (sealed), text, tool call, usage and done", async () => {
     const message = {
       id: "msg_j",
       type: "message",
       role: "assistant",
       model: "claude-json",
       content: [
+        { type: "thinking", thinking: "hmm", signature: "sig-j" },
         { type: "text", text: "whole reply" },
         { type: "tool_use", id: "t1", name: "f", input: { q: 1 } },
       ],
@@ -324,6 +330,9 @@ describe("anthropic-messages wire details", () => {
     };
     const c = await run([{ type: "raw", body: JSON.stringify(message), contentType: "application/json" }]);
     expect(c.events).toEqual([
+      // A whole block carries its seal with it.
+      { type: "thinking", delta: "hmm" },
+      { type: "thinking", delta: "", signature: "sig-j", signed: "hmm" },
       { type: "text", delta: "whole reply" },
       { type: "tool_call_delta", index: 0, id: "t1", name: "f", argumentsDelta: "" },
       { type: "tool_call", id: "t1", name: "f", arguments: '{"q":1}' },

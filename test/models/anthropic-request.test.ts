@@ -221,7 +221,7 @@ describe("anthropic-messages request body", () => {
       { role: "tool", content: [{ type: "tool_result", callId: "toolu_1", content: "18C" }] },
     ];
     const sealed = await sent({
-      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1" }, call]),
+      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1", model: "claude-t" }, call]),
       reasoning: "high",
     });
     expect(sealed.thinking).toEqual({ type: "enabled", budget_tokens: 16384 });
@@ -255,9 +255,61 @@ describe("anthropic-messages request body", () => {
     });
     expect(next.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
 
+    // Sealed by another model (after a failover or a model change): that seal would be refused.
+    const other = await sent({
+      messages: turn([
+        { type: "thinking", text: "one call", signature: "sig-1", model: "claude-other" },
+        call,
+      ]),
+      reasoning: "high",
+    });
+    expect(other.thinking).toBeUndefined();
+    expect(JSON.stringify(other.messages)).not.toContain("sig-1");
+
+    // A second call in the same turn has no reasoning of its own: the turn's first reply carries it.
+    const call2 = { ...call, id: "toolu_2" };
+    const loop = await sent({
+      messages: [
+        ...turn([{ type: "thinking", text: "one call", signature: "sig-1", model: "claude-t" }, call]),
+        { role: "assistant", content: [call2] },
+        { role: "tool", content: [{ type: "tool_result", callId: "toolu_2", content: "20C" }] },
+      ],
+      reasoning: "high",
+    });
+    expect(loop.thinking).toEqual({ type: "enabled", budget_tokens: 16384 });
+    expect(loop.messages[1].content[0].type).toBe("thinking");
+
+    // Two replies merged into one message (nothing between them): reasoning only opens it.
+    const merged = await sent({
+      messages: [
+        { role: "user", content: "q" },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", text: "a", signature: "sig-a", model: "claude-t" },
+            { type: "text", text: "A." },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", text: "b", signature: "sig-b", model: "claude-t" },
+            { type: "text", text: "B." },
+          ],
+        },
+        { role: "user", content: "next" },
+      ],
+      reasoning: "low",
+    });
+    expect(merged.messages[1].content.map((b: { type: string }) => b.type)).toEqual([
+      "thinking",
+      "text",
+      "text",
+    ]);
+
     // A request that does not think gets no reasoning blocks back, sealed or not.
     const plain = await sent({
-      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1" }, call]),
+      messages: turn([{ type: "thinking", text: "one call", signature: "sig-1", model: "claude-t" }, call]),
     });
     expect(plain.thinking).toBeUndefined();
     expect(JSON.stringify(plain.messages)).not.toContain("sig-1");

@@ -3,7 +3,7 @@
 // turn; a non-image, bad base64 or an image over a limit is an INVALID_REQUEST naming the field,
 // and starts nothing. hello-ok advertises the limits.
 import { describe, expect, it } from "vitest";
-import { IMAGE_LEFT_OUT } from "../../src/runs/turn.js";
+import { IMAGE_LEFT_OUT } from "../../src/runs/prompt-images.js";
 import { gatewayWithFakeVendor } from "../helpers/vendor-gateway.js";
 import { type Frame, openClient, TestSocket } from "../helpers/ws.js";
 
@@ -94,6 +94,10 @@ describe("chat.send attachments", () => {
       [[{ content: "QR==" }], /^attachments\[0\]\.content: is not valid base64/],
       [[{ content: `${PNG.toString("base64")}*` }], /^attachments\[0\]\.content: is not valid base64/],
       [[{ content: "data:image/png;base64," }], /^attachments\[0\]\.content: is not valid base64/],
+      [[{ content: `${PNG.toString("base64")}=` }], /^attachments\[0\]\.content: is not valid base64/],
+      // A long run of padding inside the text is refused at once (a pattern that backtracks over
+      // it would hold the event loop for minutes on a frame this size).
+      [[{ content: `AAAA${"=".repeat(2_000_000)}A` }], /^attachments\[0\]\.content: is not valid base64/],
       // Two images of 600 KiB each come to more than agents.defaults.mediaMaxMb (1 MiB).
       [
         [{ content: half }, { content: half }],

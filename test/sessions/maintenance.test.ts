@@ -130,4 +130,44 @@ describe("session maintenance", () => {
       expect.objectContaining({ day: usageDay(Date.now() - DAY), runs: 1 }),
     ]);
   });
+
+  it("a fold whose report throws is logged and the next runs; one disposed between batches reports nothing", async () => {
+    const { store, config } = await setup({ usageDetailDays: 1 });
+    const rec = {
+      sessionId: "s",
+      agentId: "main",
+      provider: "p",
+      model: "m",
+      input: 1,
+      output: 1,
+      cacheRead: 0,
+      cacheWrite: 0,
+    };
+    const old = Date.now() - 3 * 86_400_000;
+    const errors: unknown[] = [];
+    let reports = 0;
+    const m = startMaintenance(store, config, () => false, {
+      onFolded: () => {
+        reports++;
+        throw new Error("report failed");
+      },
+      onError: (err) => errors.push(err),
+    });
+    fixtures.unshift(async () => m.dispose());
+    store.usage.record({ ...rec, sessionKey: "agent:main:a", runId: "a", endedAt: old });
+    m.foldUsage();
+    await eventually(() => errors.length === 1, { message: "the first fold's report to fail" });
+    store.usage.record({ ...rec, sessionKey: "agent:main:b", runId: "b", endedAt: old });
+    m.foldUsage();
+    await eventually(() => reports === 2, { message: "a second fold to run after the failed report" });
+    // Disposed between two batches (the first runs at once, the next after a turn): the fold
+    // stops there and reports nothing.
+    for (let i = 0; i <= FOLD_BATCH; i++) {
+      store.usage.record({ ...rec, sessionKey: "agent:main:c", runId: `c${i}`, endedAt: old });
+    }
+    m.foldUsage();
+    m.dispose();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reports).toBe(2);
+  });
 });
