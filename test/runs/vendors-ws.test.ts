@@ -67,44 +67,13 @@ describe("turns on the Anthropic and Responses wire formats", () => {
 
   it("keeps an Anthropic thinking block's signature with the reply and sends the block back sealed", async () => {
     await using anthropic = await startFakeAnthropic({
-      apiKey: "sk-ant",
       script: [
         { type: "thinking", thinking: ["Weighing ", "it."], text: "Yes." },
         { type: "reply", text: "Still yes." },
       ],
     });
-    await using gw = await startGateway({
-      config: {
-        models: {
-          providers: {
-            claude: {
-              api: "anthropic-messages",
-              baseUrl: anthropic.url,
-              apiKey: "sk-ant",
-              models: [{ id: "claude-x" }],
-            },
-          },
-        },
-        agents: { defaults: { model: "claude/claude-x" } },
-      },
-    });
-    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
-    const final = (runId: string) =>
-      s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
-    await s.request("chat.send", {
-      sessionKey: "main",
-      message: "q1",
-      idempotencyKey: "sig-1",
-      thinking: "low",
-    });
-    await final("sig-1");
-    await s.request("chat.send", {
-      sessionKey: "main",
-      message: "q2",
-      idempotencyKey: "sig-2",
-      thinking: "low",
-    });
-    await final("sig-2");
+    await using turns = await twoThinkingTurns(anthropic.url, "sig");
+    const { s } = turns;
     const assistant = anthropic.requests[1]!.body.messages[1];
     expect(assistant).toEqual({
       role: "assistant",
@@ -149,33 +118,8 @@ describe("turns on the Anthropic and Responses wire formats", () => {
         { type: "reply", text: "ok" },
       ],
     });
-    await using gw = await startGateway({
-      config: {
-        models: {
-          providers: {
-            claude: { api: "anthropic-messages", baseUrl: anthropic.url, models: [{ id: "claude-x" }] },
-          },
-        },
-        agents: { defaults: { model: "claude/claude-x" } },
-      },
-    });
-    await using s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
-    const final = (runId: string) =>
-      s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
-    await s.request("chat.send", {
-      sessionKey: "main",
-      message: "q1",
-      idempotencyKey: "two-1",
-      thinking: "low",
-    });
-    await final("two-1");
-    await s.request("chat.send", {
-      sessionKey: "main",
-      message: "q2",
-      idempotencyKey: "two-2",
-      thinking: "low",
-    });
-    await final("two-2");
+    await using turns = await twoThinkingTurns(anthropic.url, "two");
+    const { s } = turns;
     const second = anthropic.requests[1]!.body;
     expect(second.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
     expect(second.messages[1]).toEqual({ role: "assistant", content: "Done." });
@@ -183,3 +127,36 @@ describe("turns on the Anthropic and Responses wire formats", () => {
     expect(history.payload.messages[1].content[0]).toEqual({ type: "thinking", thinking: "firstsecond" });
   });
 });
+
+/**
+ * A gateway on the fake Anthropic vendor at `url` (model claude/claude-x), and two turns in
+ * session main asking for low reasoning (`<prefix>-1`, `<prefix>-2`), each awaited to its end.
+ */
+async function twoThinkingTurns(url: string, prefix: string) {
+  const gw = await startGateway({
+    config: {
+      models: {
+        providers: { claude: { api: "anthropic-messages", baseUrl: url, models: [{ id: "claude-x" }] } },
+      },
+      agents: { defaults: { model: "claude/claude-x" } },
+    },
+  });
+  const s = await openClient(gw.url, { scopes: ["operator.read", "operator.write"] });
+  for (const n of [1, 2]) {
+    const runId = `${prefix}-${n}`;
+    await s.request("chat.send", {
+      sessionKey: "main",
+      message: `q${n}`,
+      idempotencyKey: runId,
+      thinking: "low",
+    });
+    await s.next((f) => f.event === "chat" && f.payload.runId === runId && f.payload.state === "final");
+  }
+  return {
+    s,
+    async [Symbol.asyncDispose]() {
+      await s[Symbol.asyncDispose]();
+      await gw[Symbol.asyncDispose]();
+    },
+  };
+}

@@ -6,6 +6,17 @@ import { eventually } from "../helpers/eventually.js";
 import { tempSqliteStore } from "./helpers.js";
 
 const fixtures: Array<() => Promise<void>> = [];
+/** A usage record's fields but its session, run id and end. */
+const rec = {
+  sessionId: "s",
+  agentId: "main",
+  provider: "p",
+  model: "m",
+  input: 1,
+  output: 1,
+  cacheRead: 0,
+  cacheWrite: 0,
+};
 afterEach(async () => {
   for (const d of fixtures.splice(0)) await d();
 });
@@ -96,16 +107,6 @@ describe("session maintenance", () => {
   it("folds usage rows older than usageDetailDays in batches, leaving the totals and newer rows", async () => {
     const { store, config } = await setup({ usageDetailDays: 2 });
     const DAY = 86_400_000;
-    const rec = {
-      sessionId: "s",
-      agentId: "main",
-      provider: "p",
-      model: "m",
-      input: 1,
-      output: 1,
-      cacheRead: 0,
-      cacheWrite: 0,
-    };
     const old = FOLD_BATCH * 2 + 7;
     for (let i = 0; i < old; i++) {
       store.usage.record({
@@ -133,16 +134,6 @@ describe("session maintenance", () => {
 
   it("a fold whose report throws is logged and the next runs; one disposed between batches reports nothing", async () => {
     const { store, config } = await setup({ usageDetailDays: 1 });
-    const rec = {
-      sessionId: "s",
-      agentId: "main",
-      provider: "p",
-      model: "m",
-      input: 1,
-      output: 1,
-      cacheRead: 0,
-      cacheWrite: 0,
-    };
     const old = Date.now() - 3 * 86_400_000;
     const errors: unknown[] = [];
     let reports = 0;
