@@ -14,16 +14,16 @@ export const MAX_ATTACHMENTS = 16;
 /** Room a chat.send frame keeps for everything but the attachments' base64 (message, keys, JSON). */
 const FRAME_ROOM = 64 * 1024;
 
-/** One attachment as chat.send takes it (the fields the reference's clients send). */
-export const AttachmentSchema = Type.Object(
-  {
-    type: Type.Optional(Type.String()),
-    mimeType: Type.Optional(Type.String()),
-    fileName: Type.Optional(Type.String()),
-    content: Type.String({ minLength: 1 }),
-  },
-  { additionalProperties: false },
-);
+/**
+ * One attachment as chat.send takes it: the fields the reference's clients send, typed; other
+ * fields are ignored (the reference takes attachments as open objects, and clients add some).
+ */
+export const AttachmentSchema = Type.Object({
+  type: Type.Optional(Type.String()),
+  mimeType: Type.Optional(Type.String()),
+  fileName: Type.Optional(Type.String()),
+  content: Type.String({ minLength: 1 }),
+});
 export const AttachmentsSchema = Type.Array(AttachmentSchema, { maxItems: MAX_ATTACHMENTS });
 
 /**
