@@ -127,15 +127,15 @@ export class LogFile {
     this.#reopen();
   }
 
+  #now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   /**
    * Points the writer at keel.log, created if missing. The old descriptor stays until the new
    * one is open: if keel.log cannot be opened now, lines go on where they went and the next
    * batch tries again.
    */
-  #now(): number {
-    return (this.options.now ?? Date.now)();
-  }
-
   #reopen(): void {
     try {
       const fd = openSync(this.path, "a", 0o600);

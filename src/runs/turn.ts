@@ -1,6 +1,7 @@
 // One model turn of a run: the prompt from the session's history, the failover chain, streamed
 // text as throttled deltas, and on its end the transcript entry, the terminal event and a log line.
 import type { Config } from "../config/schema.js";
+import { MiB } from "../config/schema-kit.js";
 import type { Logger } from "../lifecycle/logger.js";
 import { FailoverProvider } from "../models/failover.js";
 import { type ChatMessage, ModelError, type StreamEvent } from "../models/types.js";
@@ -163,7 +164,7 @@ async function readHistory(
     const reply = m.role === "user" && m.runId ? replies.get(m.runId) : undefined;
     if (reply) out.push(promptMessage(reply));
   }
-  const budget = config.agents.defaults.mediaMaxMb * 1024 * 1024;
+  const budget = config.agents.defaults.mediaMaxMb * MiB;
   return keepNewestImages(out, budget - imageBytes(run.parts ?? []));
 }
 

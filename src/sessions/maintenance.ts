@@ -3,11 +3,10 @@
 import { parseDuration } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import type { PruneOptions, PruneResult, SessionStore } from "./store.js";
-import { usageDay } from "./usage-store.js";
+import { DAY_MS, usageDay } from "./usage-store.js";
 
 /** Usage rows folded per commit: each batch is a short write, and the loop yields between them. */
 export const FOLD_BATCH = 2_000;
-const DAY_MS = 86_400_000;
 
 export interface MaintenanceHandle {
   /** Runs one full pass now (every agent); resolves with what it removed. */

@@ -67,16 +67,20 @@ export const ONE_OFF_SESSION = "(one-off)";
 /** The session key of session runs' rows once folded (see UsageLedger.fold). */
 export const SUMMED_SESSION = "(summed)";
 
-/** The one row of a group's sums, named by the group: `<kind>:["day","agent","provider","model"]`. */
-const groupRowId = (kind: string, g: { day: string; agentId: string; provider: string; model: string }) =>
-  `${kind}:${JSON.stringify([g.day, g.agentId, g.provider, g.model])}`;
+/** The one row of a group's one-off sums, named by the group: `one-off:["day","agent","provider","model"]`. */
+const oneOffRowId = (day: string, g: { agentId: string; provider: string; model: string }) =>
+  `one-off:${JSON.stringify([day, g.agentId, g.provider, g.model])}`;
 
 /** The UTC day (`YYYY-MM-DD`) of an epoch-ms time. */
 export function usageDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
+
+/** The columns every write of a usage row names, in the order of its values. */
+const COLUMNS = `(run_id, session_key, session_id, agent_id, provider, model, day, ended_at, runs,
+  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)`;
 
 const SUMS = `day, agent_id AS agentId, provider, model, sum(runs) AS runs, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cacheRead, sum(cache_write_tokens) AS cacheWrite`;
@@ -103,6 +107,20 @@ const USAGE_GROUPS_MAX = 1_000;
 /** One (day, agent, provider, model) group of one-off runs not yet written. */
 type OneOffSum = Omit<UsageRecord, "runId" | "sessionKey" | "sessionId"> & { day: string; runs: number };
 
+/** Adds `runs` runs' tokens (a record's, or another sum's) into `sum`. */
+function addSums(
+  sum: OneOffSum,
+  add: Omit<OneOffSum, "runs" | "day" | "agentId" | "provider" | "model">,
+  runs: number,
+): void {
+  sum.runs += runs;
+  sum.endedAt = Math.max(sum.endedAt, add.endedAt);
+  sum.input += add.input;
+  sum.output += add.output;
+  sum.cacheRead += add.cacheRead;
+  sum.cacheWrite += add.cacheWrite;
+}
+
 /** The UsageLedger over SQLite. */
 export class SqliteUsageLedger implements UsageLedger {
   private readonly insert: SqlStatement;
@@ -119,14 +137,12 @@ export class SqliteUsageLedger implements UsageLedger {
 
   constructor(private readonly db: SqlDb) {
     this.insert = db.prepare(
-      `INSERT OR IGNORE INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
-         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+      `INSERT OR IGNORE INTO usage_records ${COLUMNS}
        VALUES (@runId, @sessionKey, @sessionId, @agentId, @provider, @model, @day, @endedAt, @runs, @input,
          @output, @cacheRead, @cacheWrite)`,
     );
     this.addToGroup = db.prepare(
-      `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
-         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+      `INSERT INTO usage_records ${COLUMNS}
        VALUES (@runId, @sessionKey, '', @agentId, @provider, @model, @day, @endedAt, @runs, @input,
          @output, @cacheRead, @cacheWrite)
        ON CONFLICT (run_id) DO UPDATE SET ${ADD_EXCLUDED}`,
@@ -134,8 +150,7 @@ export class SqliteUsageLedger implements UsageLedger {
     this.foldable = db.prepare(FOLDABLE_SQL);
     // The chosen rows' sums go to their groups' summed rows, then the rows go.
     this.foldInto = db.prepare(
-      `INSERT INTO usage_records (run_id, session_key, session_id, agent_id, provider, model, day,
-         ended_at, runs, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+      `INSERT INTO usage_records ${COLUMNS}
        SELECT 'summed:' || json_array(day, agent_id, provider, model), '${SUMMED_SESSION}', '',
          agent_id, provider, model, day, max(ended_at), sum(runs), sum(input_tokens), sum(output_tokens),
          sum(cache_read_tokens), sum(cache_write_tokens)
@@ -163,6 +178,7 @@ export class SqliteUsageLedger implements UsageLedger {
 
   recordOneOff(rec: UsageRecord): void {
     const day = this.day(rec.endedAt);
+    // A cheap key per request; the group's row id is made once per group and commit.
     const key = `${day}\u0000${rec.agentId}\u0000${rec.provider}\u0000${rec.model}`;
     const sum = this.pending.get(key);
     if (sum === undefined) {
@@ -179,14 +195,7 @@ export class SqliteUsageLedger implements UsageLedger {
         cacheWrite,
         runs: 1,
       });
-    } else {
-      sum.runs++;
-      sum.endedAt = Math.max(sum.endedAt, rec.endedAt);
-      sum.input += rec.input;
-      sum.output += rec.output;
-      sum.cacheRead += rec.cacheRead;
-      sum.cacheWrite += rec.cacheWrite;
-    }
+    } else addSums(sum, rec, 1);
     if (this.pending.size >= USAGE_GROUPS_MAX) return this.flush();
     if (this.timer) return;
     this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
@@ -203,7 +212,7 @@ export class SqliteUsageLedger implements UsageLedger {
     try {
       this.db.transaction(() => {
         for (const sum of sums.values()) {
-          this.addToGroup.run({ ...sum, runId: groupRowId("one-off", sum), sessionKey: ONE_OFF_SESSION });
+          this.addToGroup.run({ ...sum, runId: oneOffRowId(sum.day, sum), sessionKey: ONE_OFF_SESSION });
         }
       })();
     } catch {
@@ -211,14 +220,7 @@ export class SqliteUsageLedger implements UsageLedger {
       for (const [key, sum] of sums) {
         const now = this.pending.get(key);
         if (now === undefined) this.pending.set(key, sum);
-        else {
-          now.runs += sum.runs;
-          now.endedAt = Math.max(now.endedAt, sum.endedAt);
-          now.input += sum.input;
-          now.output += sum.output;
-          now.cacheRead += sum.cacheRead;
-          now.cacheWrite += sum.cacheWrite;
-        }
+        else addSums(now, sum, sum.runs);
       }
       this.timer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
       this.timer.unref();
